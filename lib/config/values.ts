@@ -1,0 +1,71 @@
+/** Reusable zod schemas for setting values, which always arrive as text. */
+import { z } from "zod";
+
+/** A URL whose scheme is one of `protocols` (e.g. `["http:", "https:"]`). */
+export function urlValue(protocols: readonly string[]): z.ZodType<URL> {
+  return z.string({ message: `a URL (${protocols.join(" or ")})` }).transform((text, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      ctx.addIssue({ code: "custom", message: `a URL (${protocols.join(" or ")})` });
+      return z.NEVER;
+    }
+    if (!protocols.includes(url.protocol)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `a URL with scheme ${protocols.join(" or ")}, not ${url.protocol}`,
+      });
+      return z.NEVER;
+    }
+    return url;
+  });
+}
+
+/** An integer between `min` and `max` inclusive. */
+export function intValue(min: number, max: number): z.ZodType<number> {
+  const expected = `an integer from ${min} to ${max}`;
+  return z.string({ message: expected }).transform((text, ctx) => {
+    const n = Number(text);
+    if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      ctx.addIssue({ code: "custom", message: expected });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
+/** A positive number of seconds or a rate, e.g. `0.5`; decimal text, at most `max`. */
+export function positiveNumberValue(max: number): z.ZodType<number> {
+  const expected = `a positive number up to ${max}`;
+  return z.string({ message: expected }).transform((text, ctx) => {
+    const n = Number(text);
+    if (!/^\d+(\.\d+)?$/.test(text.trim()) || !(n > 0) || n > max) {
+      ctx.addIssue({ code: "custom", message: expected });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
+/** A TCP port, 0 meaning "pick a free one". */
+export function portValue(): z.ZodType<number> {
+  return intValue(0, 65535);
+}
+
+/** One of the given words. */
+export function choiceValue<const T extends readonly [string, ...string[]]>(
+  choices: T,
+): z.ZodType<T[number]> {
+  return z.enum(choices, { message: `one of ${choices.join(", ")}` });
+}
+
+/** A comma-separated list of non-empty words (whitespace trimmed); empty text gives `[]`. */
+export function listValue(): z.ZodType<string[]> {
+  return z.string().transform((text) => text.split(",").map((s) => s.trim()).filter(Boolean));
+}
+
+/** A switch (`--once`): absent means false. */
+export function switchValue(): z.ZodType<boolean> {
+  return z.boolean().default(false);
+}

@@ -1,0 +1,2 @@
+/** Structured JSON-lines logging shared by every service. @module */
+export * from "./logger.ts";

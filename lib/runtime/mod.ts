@@ -1,0 +1,3 @@
+/** Service runtime: signals, bounded shutdown, health and Prometheus metrics. @module */
+export * from "./metrics.ts";
+export * from "./service.ts";
