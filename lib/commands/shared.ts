@@ -1,0 +1,74 @@
+/** Settings several commands share: database, broker, logging, metrics port. */
+import { z } from "zod";
+import { choiceValue, portValue, setting, urlValue } from "../config/mod.ts";
+
+/**
+ * Environment variables postgres.js consults when a connection URL leaves a value out; granted
+ * (read-only) to every command that connects to PostgreSQL.
+ */
+export const POSTGRES_LIBRARY_ENV = [
+  "PGHOST",
+  "PGPORT",
+  "PGUSER",
+  "PGUSERNAME",
+  "PGPASSWORD",
+  "PGDATABASE",
+  "PGSSLMODE",
+  "PGSSLROOTCERT",
+  "PGAPPNAME",
+  "PGTARGETSESSIONATTRS",
+  "PGCONNECT_TIMEOUT",
+  "USER",
+  "USERNAME",
+] as const;
+
+/** `DATABASE_URL`: required by the service itself; the launch step fills it in with the embedded default. */
+export const databaseUrl = setting({
+  env: "DATABASE_URL",
+  flag: "database-url",
+  schema: urlValue(["postgres:", "postgresql:"]),
+  help: "PostgreSQL URL (postgres://user:password@host:5432/db?sslmode=require). " +
+    "Unset under `deno task`: the embedded PostgreSQL in .data/postgres is used",
+  expected: "a postgres:// URL",
+  secret: true,
+  access: "net",
+});
+
+/** `AMQP_URL`: RabbitMQ, optional everywhere (the job table is the truth). */
+export const amqpUrl = setting({
+  env: "AMQP_URL",
+  flag: "amqp-url",
+  schema: urlValue(["amqp:", "amqps:"]).optional(),
+  help: "RabbitMQ URL for job notifications (optional; without it workers poll the job table)",
+  expected: "an amqp:// or amqps:// URL",
+  secret: true,
+  access: "net",
+});
+
+/** `LOG_LEVEL`. */
+export const logLevel = setting({
+  env: "LOG_LEVEL",
+  flag: "log-level",
+  schema: choiceValue(["debug", "info", "warn", "error"]),
+  default: "info",
+  help: "lowest level written to the JSON log on stderr",
+});
+
+/** `METRICS_PORT`: /healthz and /metrics; optional. */
+export const metricsPort = setting({
+  env: "METRICS_PORT",
+  flag: "metrics-port",
+  schema: portValue().optional(),
+  help: "port serving /healthz and /metrics (Prometheus); unset serves none",
+  access: "listen",
+});
+
+/** A shutdown deadline in milliseconds. */
+export const shutdownMs = setting({
+  env: "SHUTDOWN_TIMEOUT_MS",
+  flag: "shutdown-timeout-ms",
+  schema: z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(100).max(600_000)),
+  default: "10000",
+  help: "how long a stop signal may take to flush buffers and release leases",
+  expected: "milliseconds from 100 to 600000",
+});

@@ -1,0 +1,84 @@
+/** The launch step: validate a command's settings, derive its permissions, run it as a child. */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError, helpText, parseCommandLine } from "../config/mod.ts";
+import { permissionFlags, planPermissions } from "./permissions.ts";
+import type { Runnable } from "./registry.ts";
+
+/** The project root (two folders above this file). */
+export const PROJECT_ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
+
+/** A planned child process. */
+export interface LaunchPlan {
+  /** Program to run (the current Deno). */
+  program: string;
+  /** Its arguments: `run`, permission flags, entry, the command's own arguments. */
+  args: string[];
+  /** Environment for the child, on top of the inherited one (it may read only its own variables). */
+  env: Record<string, string>;
+}
+
+/** Options of {@linkcode planLaunch}. */
+export interface PlanOptions {
+  /** The command's own arguments. */
+  args: readonly string[];
+  /** Environment the settings are read from (and extra variables given to the child). */
+  env: Record<string, string | undefined>;
+}
+
+/**
+ * Validates `runnable`'s settings and returns the child command with least-privilege flags;
+ * throws {@linkcode ConfigError} before anything runs. `--help` returns `{ help }` instead.
+ */
+export function planLaunch(
+  runnable: Runnable,
+  options: PlanOptions,
+): LaunchPlan | { help: string } {
+  const parsed = parseCommandLine(runnable.command, { args: options.args, env: options.env });
+  if (parsed.help) return { help: helpText(runnable.command) };
+  const plan = planPermissions(runnable.command, parsed.config);
+  const env: Record<string, string> = {};
+  for (const name of plan.env) {
+    const value = options.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return {
+    program: Deno.execPath(),
+    args: [
+      "run",
+      "--no-prompt",
+      ...permissionFlags(plan),
+      join(PROJECT_ROOT, runnable.entry),
+      ...options.args,
+    ],
+    env,
+  };
+}
+
+/** Runs a planned child, forwarding SIGTERM/SIGINT, and resolves with its exit code. */
+export async function runPlan(
+  plan: LaunchPlan,
+  options: { signal?: AbortSignal } = {},
+): Promise<number> {
+  const child = new Deno.Command(plan.program, {
+    args: plan.args,
+    env: plan.env,
+    cwd: PROJECT_ROOT,
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  const forward = (sig: Deno.Signal) => () => {
+    try {
+      child.kill(sig);
+    } catch { /* already gone */ }
+  };
+  const handlers = (["SIGTERM", "SIGINT"] as const).map((sig) => [sig, forward(sig)] as const);
+  for (const [sig, handler] of handlers) Deno.addSignalListener(sig, handler);
+  options.signal?.addEventListener("abort", forward("SIGTERM"), { once: true });
+  const status = await child.status;
+  for (const [sig, handler] of handlers) Deno.removeSignalListener(sig, handler);
+  return status.code;
+}
+
+export { ConfigError };
