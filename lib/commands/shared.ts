@@ -3,23 +3,14 @@ import { z } from "zod";
 import { choiceValue, portValue, setting, urlValue } from "../config/mod.ts";
 
 /**
- * Environment variables postgres.js consults when a connection URL leaves a value out; granted
- * (read-only) to every command that connects to PostgreSQL.
+ * Environment variables the pool still consults (createPool passes host, port, user and database
+ * explicitly); granted (read-only) to every command that connects to PostgreSQL.
  */
 export const POSTGRES_LIBRARY_ENV = [
-  "PGHOST",
-  "PGPORT",
-  "PGUSER",
-  "PGUSERNAME",
-  "PGPASSWORD",
-  "PGDATABASE",
-  "PGSSLMODE",
-  "PGSSLROOTCERT",
   "PGAPPNAME",
   "PGTARGETSESSIONATTRS",
-  "PGCONNECT_TIMEOUT",
-  "USER",
-  "USERNAME",
+  "PGSSLMODE",
+  "PGSSLROOTCERT",
 ] as const;
 
 /** `DATABASE_URL`: required by the service itself; the launch step fills it in with the embedded default. */

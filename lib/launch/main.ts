@@ -60,7 +60,7 @@ try {
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(`${runnable.command.name}: ${error.message}`);
-  console.error(`Run 'deno task ... --help' for the list of settings.`);
+  console.error(`Run it with --help for the list of settings.`);
 } finally {
   await embedded?.stop();
 }

@@ -55,7 +55,11 @@ async function pipeLines(
   sink: (line: string) => void,
 ): Promise<void> {
   let buffered = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream() as TransformStream<Uint8Array, string>)) {
+  for await (
+    const chunk of stream.pipeThrough(
+      new TextDecoderStream() as TransformStream<Uint8Array, string>,
+    )
+  ) {
     buffered += chunk;
     let nl: number;
     while ((nl = buffered.indexOf("\n")) >= 0) {

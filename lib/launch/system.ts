@@ -1,0 +1,115 @@
+/** The whole system as one supervised tree: database, migrator, simulator, services. */
+import type { Logger } from "../log/mod.ts";
+import { planLaunch } from "./launch.ts";
+import { RUNNABLES } from "./registry.ts";
+import { type ChildSpec, runChild, supervise } from "./supervise.ts";
+
+/** Services `start` runs by default, in start order (those not registered yet are left out). */
+export const SYSTEM_SERVICES = [
+  "rest_service",
+  "worker_service",
+  "ws_service",
+  "rag_service",
+  "portal",
+] as const;
+
+/** Options of {@linkcode runSystem}. */
+export interface SystemOptions {
+  /** Merged log and supervision events. */
+  logger: Logger;
+  /** Stops everything. */
+  signal: AbortSignal;
+  /** Environment given to every child (DATABASE_URL and Kalshi URLs included). */
+  env: Record<string, string | undefined>;
+  /** Services to run; empty means every registered one of {@linkcode SYSTEM_SERVICES}. */
+  services: readonly string[];
+  /** Simulator to start first, when asked for. */
+  sim?: { port: number; markets: number };
+  /** First metrics port; each service gets the next. */
+  metricsBasePort: number;
+  /** Receives child log lines (default stderr). */
+  sink?: (line: string) => void;
+  /** Called once everything is started, with what runs where. */
+  onStarted?: (summary: Record<string, unknown>) => void;
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.href;
+  } catch {
+    return "<unparseable>";
+  }
+}
+
+function plan(name: string, args: string[], env: Record<string, string | undefined>) {
+  const runnable = RUNNABLES[name];
+  if (!runnable) throw new Error(`"${name}" is not a registered command`);
+  const planned = planLaunch(runnable, { args, env });
+  if ("help" in planned) throw new Error(`unexpected --help for ${name}`);
+  return planned;
+}
+
+/**
+ * Migrates, then runs the simulator (optionally) and the services under supervision until
+ * `signal` fires. Throws when the migrator fails, before any service starts.
+ */
+export async function runSystem(options: SystemOptions): Promise<void> {
+  const { logger, signal } = options;
+  const env = { ...options.env };
+  const chosen = options.services.length
+    ? options.services
+    : SYSTEM_SERVICES.filter((s) => s in RUNNABLES);
+  for (const name of chosen) {
+    if (!(name in RUNNABLES)) {
+      throw new Error(
+        `START_SERVICES names "${name}", which is not a service; expected some of ${
+          SYSTEM_SERVICES.filter((s) => s in RUNNABLES).join(", ")
+        }`,
+      );
+    }
+  }
+  const migrate = await runChild(
+    { name: "migrator", plan: plan("migrator", [], env) },
+    { logger, signal, sink: options.sink },
+  );
+  if (migrate !== 0) throw new Error(`the migrator failed (exit ${migrate}); nothing else started`);
+
+  const children: ChildSpec[] = [];
+  const summary: Record<string, unknown> = {
+    database: redact(env.DATABASE_URL ?? ""),
+  };
+  if (options.sim) {
+    const base = `http://127.0.0.1:${options.sim.port}`;
+    env.KALSHI_REST_URL = `${base}/trade-api/v2`;
+    env.KALSHI_WS_URL = `ws://127.0.0.1:${options.sim.port}/trade-api/ws/v2`;
+    children.push({
+      name: "sim",
+      plan: plan("sim", [
+        "--port",
+        String(options.sim.port),
+        "--markets",
+        String(options.sim.markets),
+      ], env),
+    });
+    summary.simulator = env.KALSHI_REST_URL;
+  }
+  summary.kalshi_rest = env.KALSHI_REST_URL ?? "default (production)";
+  const metrics: Record<string, string> = {};
+  chosen.forEach((name, i) => {
+    const port = options.metricsBasePort + i;
+    const childEnv = { ...env, METRICS_PORT: env.METRICS_PORT ?? String(port) };
+    if (name === "portal") {
+      summary.portal = `http://127.0.0.1:${env.PORT ?? env.WEBSITES_PORT ?? "8000"}/`;
+    } else {
+      metrics[name] = `http://127.0.0.1:${childEnv.METRICS_PORT}/metrics`;
+    }
+    children.push({ name, plan: plan(name, [], childEnv) });
+  });
+  summary.metrics = metrics;
+  summary.services = chosen;
+  const running = supervise(children, { logger, signal, sink: options.sink });
+  options.onStarted?.(summary);
+  await running;
+}
