@@ -1,0 +1,53 @@
+/**
+ * The backfill job contract between the scheduler (rest_service, ws_service) and the workers:
+ * job kinds, their payloads (validated with zod when claimed) and idempotent job keys.
+ * Times are Unix seconds (what Kalshi's candlestick and trade endpoints take).
+ */
+import { z } from "zod";
+
+/** Candle periods Kalshi serves, in minutes. */
+export const CANDLE_PERIODS = [1, 60, 1440] as const;
+
+/** A candle period in minutes. */
+export type CandlePeriod = (typeof CANDLE_PERIODS)[number];
+
+/** Candlesticks of one market, one period, over `[start_ts, end_ts]` (Unix seconds, inclusive). */
+export const CandleJobPayload = z.object({
+  ticker: z.string().min(1),
+  series_ticker: z.string().min(1),
+  period_minutes: z.union([z.literal(1), z.literal(60), z.literal(1440)]),
+  start_ts: z.number().int().nonnegative(),
+  end_ts: z.number().int().nonnegative(),
+  /** Behind the historical cutoff: only `/historical/markets/{ticker}/candlesticks` serves it. */
+  historical: z.boolean(),
+}).refine((p) => p.end_ts >= p.start_ts, { message: "end_ts must not precede start_ts" });
+
+/** Payload of a `candles` job. */
+export type CandleJobPayload = z.infer<typeof CandleJobPayload>;
+
+/** Trades of one market over `[min_ts, max_ts]` (Unix seconds). */
+export const TradeJobPayload = z.object({
+  ticker: z.string().min(1),
+  min_ts: z.number().int().nonnegative(),
+  max_ts: z.number().int().nonnegative(),
+  /** Behind the historical cutoff: only `/historical/trades` serves it. */
+  historical: z.boolean(),
+}).refine((p) => p.max_ts >= p.min_ts, { message: "max_ts must not precede min_ts" });
+
+/** Payload of a `trades` job. */
+export type TradeJobPayload = z.infer<typeof TradeJobPayload>;
+
+/** A job as the scheduler creates it. */
+export type NewJob =
+  | { kind: "candles"; payload: CandleJobPayload; priority?: number }
+  | { kind: "trades"; payload: TradeJobPayload; priority?: number };
+
+/** The idempotency key of a job: scheduling the same work twice yields the same key. */
+export function jobKey(job: NewJob): string {
+  if (job.kind === "candles") {
+    const p = job.payload;
+    return `candles:${p.ticker}:${p.period_minutes}:${p.start_ts}:${p.end_ts}`;
+  }
+  const p = job.payload;
+  return `trades:${p.ticker}:${p.min_ts}:${p.max_ts}`;
+}
