@@ -43,6 +43,12 @@ export interface Command<S extends Record<string, Setting> = Record<string, Sett
   extraFlags?: readonly string[];
   /** Whether the command needs `DATABASE_URL` (the launch step provides the embedded default). */
   database?: boolean;
+  /**
+   * The command parses its own arguments (subcommands, positionals): the launch step derives
+   * permissions from the environment only, passes every argument through, and runs the command
+   * in the caller's folder so relative file names keep their meaning.
+   */
+  ownArguments?: boolean;
 }
 
 /** The parsed values of a command's settings. */

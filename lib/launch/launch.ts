@@ -14,6 +14,8 @@ export interface LaunchPlan {
   program: string;
   /** Its arguments: `run`, permission flags, entry, the command's own arguments. */
   args: string[];
+  /** Folder the child runs in. */
+  cwd: string;
   /** Environment for the child, on top of the inherited one (it may read only its own variables). */
   env: Record<string, string>;
 }
@@ -34,7 +36,11 @@ export function planLaunch(
   runnable: Runnable,
   options: PlanOptions,
 ): LaunchPlan | { help: string } {
-  const parsed = parseCommandLine(runnable.command, { args: options.args, env: options.env });
+  const own = runnable.command.ownArguments === true;
+  const parsed = parseCommandLine(runnable.command, {
+    args: own ? [] : options.args,
+    env: options.env,
+  });
   if (parsed.help) return { help: helpText(runnable.command) };
   const plan = planPermissions(runnable.command, parsed.config);
   const env: Record<string, string> = {};
@@ -44,9 +50,11 @@ export function planLaunch(
   }
   return {
     program: Deno.execPath(),
+    cwd: own ? options.env.INIT_CWD ?? PROJECT_ROOT : PROJECT_ROOT,
     args: [
       "run",
       "--no-prompt",
+      `--config=${join(PROJECT_ROOT, "deno.json")}`,
       ...permissionFlags(plan),
       join(PROJECT_ROOT, runnable.entry),
       ...options.args,
@@ -63,7 +71,7 @@ export async function runPlan(
   const child = new Deno.Command(plan.program, {
     args: plan.args,
     env: plan.env,
-    cwd: PROJECT_ROOT,
+    cwd: plan.cwd,
     stdin: "inherit",
     stdout: "inherit",
     stderr: "inherit",

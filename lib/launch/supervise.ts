@@ -1,7 +1,6 @@
 /** Supervision: run commands as child processes, restart crashed ones with backoff, merge their logs. */
 import type { Logger } from "../log/mod.ts";
 import type { LaunchPlan } from "./launch.ts";
-import { PROJECT_ROOT } from "./launch.ts";
 
 /** One supervised child. */
 export interface ChildSpec {
@@ -81,7 +80,7 @@ export async function runChild(
   const child = new Deno.Command(spec.plan.program, {
     args: spec.plan.args,
     env: spec.plan.env,
-    cwd: PROJECT_ROOT,
+    cwd: spec.plan.cwd,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

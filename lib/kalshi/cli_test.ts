@@ -1,0 +1,130 @@
+import { assertEquals, assertOk } from "../testing/assert.ts";
+import { startFixtureServer } from "./_fixture_server.ts";
+import { type CliIo, runKalshiCli } from "./cli.ts";
+import { createRateLimiter } from "./rate_limit.ts";
+import { createRestClient } from "./rest.ts";
+
+const FIXTURES = Deno.env.get("KALSHI_FIXTURES_DIR") ?? "/work/shared/kalshi/fixtures";
+
+function io(files: Record<string, string> = {}, extra: Partial<CliIo> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const cli: CliIo = {
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    readTextFile: (path) => path in files ? Promise.resolve(files[path]) : Deno.readTextFile(path),
+    env: () => undefined,
+    ...extra,
+  };
+  return { cli, out, err };
+}
+
+function fixturePaths(): string[] {
+  return ["rest", "ws"].flatMap((d) =>
+    [...Deno.readDirSync(`${FIXTURES}/${d}`)].filter((e) => e.isFile && !e.name.endsWith(".md"))
+      .map((e) => `${FIXTURES}/${d}/${e.name}`)
+  );
+}
+
+Deno.test("validate accepts every fixture file at once and exits 0", async () => {
+  const { cli, out } = io();
+  const paths = fixturePaths();
+  assertEquals(await runKalshiCli(["validate", ...paths], cli), 0);
+  assertEquals(out.filter((l) => l.startsWith("ok ")).length, paths.length);
+  assertOk(out.some((l) => l.includes("unsupported, skipped (ws:orderbook_snapshot ×1")));
+});
+
+Deno.test("validate exits 1 and names field, value and expectation for a corrupted payload", async () => {
+  const market = JSON.parse(
+    await Deno.readTextFile(
+      `${FIXTURES}/rest/market_get_KXNFLGAME-26OCT08TBDAL-DAL_2026-10-06.json`,
+    ),
+  );
+  market.market.last_price_dollars = 81;
+  delete market.market.event_ticker;
+  const { cli, out } = io({ "bad.json": JSON.stringify(market) });
+  assertEquals(await runKalshiCli(["validate", "bad.json"], cli), 1);
+  assertOk(
+    out.some((l) => l.includes("market.event_ticker: required field missing (expected string)")),
+  );
+  assertOk(out.some((l) => l.includes("market.last_price_dollars:") && l.includes("received 81")));
+});
+
+Deno.test("validate exits 1 for text that is not JSON", async () => {
+  const { cli, out } = io({ "x.ndjson": '{"type":"ticker"\n' });
+  assertEquals(await runKalshiCli(["validate", "x.ndjson"], cli), 1);
+  assertOk(out.some((l) => l.includes("not JSON")));
+});
+
+Deno.test("validate exits 0 for well-formed messages of channels we do not consume", async () => {
+  const text =
+    '{"type":"fill","sid":4,"msg":{"x":1}}\n{"type":"error","msg":{"code":8,"msg":"Unknown channel"}}\n';
+  const { cli } = io({ "other.jsonl": text });
+  assertEquals(await runKalshiCli(["validate", "other.jsonl"], cli), 0);
+});
+
+Deno.test("usage errors exit 2: no command, unknown command, no file, bad flag, unreadable file", async () => {
+  for (
+    const args of [
+      [],
+      ["frobnicate"],
+      ["validate"],
+      ["validate", "--type", "nonsense", "a.json"],
+      ["validate", "--no-such-flag", "a.json"],
+      ["validate", "/nonexistent/file.json"],
+    ]
+  ) {
+    const { cli, err } = io();
+    assertEquals(await runKalshiCli(args, cli), 2, args.join(" "));
+    assertOk(err.length > 0);
+  }
+});
+
+Deno.test("every command answers --help with exit 0", async () => {
+  for (const command of ["validate", "markets", "events", "candles"]) {
+    const { cli, out } = io();
+    assertEquals(await runKalshiCli([command, "--help"], cli), 0);
+    assertOk(out[0].startsWith(`Usage: kalshi ${command}`));
+  }
+});
+
+Deno.test("markets, events and candles print normalised JSON read through the client", async () => {
+  const server = startFixtureServer();
+  const restClient = () =>
+    Promise.resolve(createRestClient({
+      baseUrl: server.restUrl,
+      limiter: createRateLimiter({ ratePerSecond: 1000, burst: 100 }),
+    }));
+  try {
+    const markets = io({}, { restClient });
+    assertEquals(
+      await runKalshiCli(["markets", "--limit", "2", "--max-pages", "100"], markets.cli),
+      0,
+    );
+    const list = JSON.parse(markets.out[0]) as { ticker: string; yesBid: number }[];
+    assertOk(list.length > 2 && list.every((m) => Number.isInteger(m.yesBid)));
+
+    const events = io({}, { restClient });
+    assertEquals(await runKalshiCli(["events", "KXGOLD15M-26AUG050000"], events.cli), 0);
+    assertEquals(JSON.parse(events.out[0]).markets[0].ticker, "KXGOLD15M-26AUG050000-00");
+
+    const candles = io({}, { restClient });
+    const code = await runKalshiCli(
+      [
+        "candles",
+        "--start",
+        "2026-05-01T00:00:00Z",
+        "--end",
+        "1778900000",
+        "KXGOLD15M-26AUG050000-00",
+      ],
+      candles.cli,
+    );
+    assertEquals(code, 0);
+    const [first] = JSON.parse(candles.out[0]);
+    assertEquals(first.ticker, "KXGOLD15M-26AUG050000-00");
+    assertEquals(first.candlesticks[0].price.open, 2800);
+  } finally {
+    await server.close();
+  }
+});

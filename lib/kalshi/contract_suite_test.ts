@@ -1,0 +1,11 @@
+import { startFixtureServer } from "./_fixture_server.ts";
+import { runClientContract } from "./contract_suite.ts";
+
+Deno.test("the client honours its contract against the fixture server", async (t) => {
+  const server = startFixtureServer();
+  try {
+    await runClientContract(t, { restUrl: server.restUrl, wsUrl: server.wsUrl });
+  } finally {
+    await server.close();
+  }
+});

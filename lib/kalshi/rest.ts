@@ -1,0 +1,481 @@
+/**
+ * Typed Kalshi REST client on native fetch: per-environment base URL, the shared token-bucket
+ * limiter on every attempt, retries with jittered exponential backoff on 429 / 5xx / network
+ * errors (honouring Retry-After), a timeout per request, typed errors, cursor pagination as
+ * async iterators, and optional RSA-PSS / Ed25519 request signing.
+ */
+import type { z } from "zod";
+import { authHeaders, type KalshiCredentials } from "./auth.ts";
+import { backoffDelay, type BackoffOptions, retryAfterMs } from "./backoff.ts";
+import { type Clock, type Random, systemClock } from "./clock.ts";
+import { excerpt, KalshiHttpError, KalshiNetworkError, KalshiSchemaError } from "./errors.ts";
+import { type Page, paginate } from "./pagination.ts";
+import { processRateLimiter, type RateLimiter } from "./rate_limit.ts";
+import {
+  BatchCandlesticksResponseSchema,
+  type Candlestick,
+  CandlesticksResponseSchema,
+  HistoricalCandlesticksResponseSchema,
+} from "./schemas/candlestick.ts";
+import { EventResponseSchema, EventsResponseSchema, type KalshiEvent } from "./schemas/event.ts";
+import {
+  ErrorBodySchema,
+  type ExchangeStatus,
+  ExchangeStatusSchema,
+  type HistoricalCutoff,
+  HistoricalCutoffSchema,
+} from "./schemas/exchange.ts";
+import { type Market, MarketResponseSchema, MarketsResponseSchema } from "./schemas/market.ts";
+import { type Series, SeriesListResponseSchema, SeriesResponseSchema } from "./schemas/series.ts";
+import { type Trade, TradesResponseSchema } from "./schemas/trade.ts";
+import { formatIssues } from "./validate.ts";
+
+/** Production REST base URL. */
+export const PRODUCTION_REST_URL = "https://external-api.kalshi.com/trade-api/v2";
+/** Demo REST base URL. */
+export const DEMO_REST_URL = "https://external-api.demo.kalshi.co/trade-api/v2";
+
+/** Kalshi's maximum tickers per `GET /markets/candlesticks` call. */
+export const BATCH_CANDLES_MAX_TICKERS = 100;
+
+/** A retry about to happen (for logging and metrics). */
+export interface RetryInfo {
+  endpoint: string;
+  /** 0-based number of the attempt that failed. */
+  attempt: number;
+  delayMs: number;
+  /** HTTP status, or null for a network error / timeout. */
+  status: number | null;
+  reason: string;
+}
+
+/** REST client settings. */
+export interface RestClientOptions {
+  /** Base URL including `/trade-api/v2` (production by default; the simulator's in tests). */
+  baseUrl?: string | URL;
+  /** Sign requests when present (recommended: the documented budget applies). */
+  credentials?: KalshiCredentials | null;
+  /** Limiter shared by every request; default the process-wide limiter at `readsPerSecond`. */
+  limiter?: RateLimiter;
+  /** Reads per second for the default limiter (default 20, Kalshi Basic tier). */
+  readsPerSecond?: number;
+  /** Per-attempt timeout in ms (default 10 000). */
+  timeoutMs?: number;
+  /** Retries after the first attempt for retryable failures (default 6). */
+  maxRetries?: number;
+  /** Backoff tuning. */
+  backoff?: Omit<BackoffOptions, "random">;
+  /** Injected clock (backoff sleeps and signature timestamps). */
+  clock?: Clock;
+  /** Injected randomness (backoff jitter). */
+  random?: Random;
+  /** Injected fetch. */
+  fetch?: typeof fetch;
+  /** Called before each retry. */
+  onRetry?: (info: RetryInfo) => void;
+}
+
+/** Per-call options. */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** Options of a paginated walk. */
+export interface WalkOptions extends CallOptions {
+  /** Stop after this many pages. */
+  maxPages?: number;
+}
+
+/** `GET /series` filters. */
+export interface SeriesQuery {
+  category?: string;
+  tags?: string[];
+  includeProductMetadata?: boolean;
+  includeVolume?: boolean;
+  minUpdatedTs?: number;
+}
+
+/** `GET /events` filters (timestamps in Unix seconds). */
+export interface EventsQuery {
+  limit?: number;
+  cursor?: string;
+  withNestedMarkets?: boolean;
+  withMilestones?: boolean;
+  status?: "unopened" | "open" | "closed" | "settled";
+  seriesTicker?: string;
+  tickers?: string[];
+  minCloseTs?: number;
+  minUpdatedTs?: number;
+}
+
+/** `GET /markets` filters (timestamps in Unix seconds; families are mutually exclusive). */
+export interface MarketsQuery {
+  limit?: number;
+  cursor?: string;
+  eventTicker?: string;
+  seriesTicker?: string;
+  status?: "unopened" | "open" | "paused" | "closed" | "settled";
+  tickers?: string[];
+  mveFilter?: "only" | "exclude";
+  minCreatedTs?: number;
+  maxCreatedTs?: number;
+  minCloseTs?: number;
+  maxCloseTs?: number;
+  minSettledTs?: number;
+  maxSettledTs?: number;
+  minUpdatedTs?: number;
+  maxUpdatedTs?: number;
+}
+
+/** `GET /historical/markets` filters (mutually exclusive). */
+export interface HistoricalMarketsQuery {
+  limit?: number;
+  cursor?: string;
+  tickers?: string[];
+  eventTicker?: string;
+  seriesTicker?: string;
+  mveFilter?: "exclude";
+}
+
+/** `GET /markets/trades` and `/historical/trades` filters (Unix seconds). */
+export interface TradesQuery {
+  limit?: number;
+  cursor?: string;
+  ticker?: string;
+  minTs?: number;
+  maxTs?: number;
+  isBlockTrade?: boolean;
+}
+
+/** Candle window: Unix seconds, inclusive; period in minutes (1, 60 or 1440). */
+export interface CandleQuery {
+  startTs: number;
+  endTs: number;
+  periodInterval: 1 | 60 | 1440;
+  includeLatestBeforeStart?: boolean;
+}
+
+/** Candles of one market. */
+export interface MarketCandles {
+  ticker: string;
+  candlesticks: Candlestick[];
+}
+
+/** An event with its markets (nested or top-level, merged). */
+export interface EventWithMarkets {
+  event: KalshiEvent;
+  markets: Market[];
+}
+
+type QueryValue = string | number | boolean | string[] | undefined;
+
+function snake(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** Turns a camelCase query object into Kalshi's snake_case search params (arrays comma-joined). */
+export function toSearchParams(query: object): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query) as [string, QueryValue][]) {
+    if (value === undefined) continue;
+    params.set(snake(key), Array.isArray(value) ? value.join(",") : String(value));
+  }
+  return params;
+}
+
+/** The Kalshi REST client. */
+export interface KalshiRestClient {
+  /** Base URL in use. */
+  readonly baseUrl: URL;
+  /** GET any path below the base URL and validate it with `schema`. */
+  get<S extends z.ZodType>(
+    path: string,
+    query: object,
+    schema: S,
+    options?: CallOptions,
+  ): Promise<z.output<S>>;
+  /** `GET /series` (not paginated). */
+  listSeries(query?: SeriesQuery, options?: CallOptions): Promise<Series[]>;
+  /** `GET /series/{ticker}`. */
+  getSeries(ticker: string, options?: CallOptions & { includeVolume?: boolean }): Promise<Series>;
+  /** One page of `GET /events`. */
+  listEvents(query?: EventsQuery, options?: CallOptions): Promise<Page<KalshiEvent>>;
+  /** Pages of `GET /events` from `query.cursor` to the end. */
+  eventPages(query?: EventsQuery, options?: WalkOptions): AsyncGenerator<Page<KalshiEvent>>;
+  /** Every event matching `query`. */
+  iterateEvents(query?: EventsQuery, options?: WalkOptions): AsyncGenerator<KalshiEvent>;
+  /** `GET /events/{ticker}` with markets merged from nested and top-level. */
+  getEvent(
+    ticker: string,
+    options?: CallOptions & { withNestedMarkets?: boolean },
+  ): Promise<EventWithMarkets>;
+  /** One page of `GET /markets`. */
+  listMarkets(query?: MarketsQuery, options?: CallOptions): Promise<Page<Market>>;
+  /** Pages of `GET /markets`. */
+  marketPages(query?: MarketsQuery, options?: WalkOptions): AsyncGenerator<Page<Market>>;
+  /** Every market matching `query`. */
+  iterateMarkets(query?: MarketsQuery, options?: WalkOptions): AsyncGenerator<Market>;
+  /** `GET /markets/{ticker}`. */
+  getMarket(ticker: string, options?: CallOptions): Promise<Market>;
+  /** `GET /series/{s}/markets/{t}/candlesticks` (≤ 5000 candles per call). */
+  getMarketCandlesticks(
+    market: { seriesTicker: string; ticker: string },
+    query: CandleQuery,
+    options?: CallOptions,
+  ): Promise<MarketCandles>;
+  /** `GET /markets/candlesticks`, split into calls of ≤ 100 tickers (≤ 10 000 candles each). */
+  getBatchCandlesticks(
+    tickers: readonly string[],
+    query: CandleQuery,
+    options?: CallOptions,
+  ): Promise<MarketCandles[]>;
+  /** `GET /historical/cutoff`. */
+  getHistoricalCutoff(options?: CallOptions): Promise<HistoricalCutoff>;
+  /** One page of `GET /historical/markets`. */
+  listHistoricalMarkets(
+    query?: HistoricalMarketsQuery,
+    options?: CallOptions,
+  ): Promise<Page<Market>>;
+  /** Every market of `GET /historical/markets`. */
+  iterateHistoricalMarkets(
+    query?: HistoricalMarketsQuery,
+    options?: WalkOptions,
+  ): AsyncGenerator<Market>;
+  /** `GET /historical/markets/{ticker}`. */
+  getHistoricalMarket(ticker: string, options?: CallOptions): Promise<Market>;
+  /** `GET /historical/markets/{t}/candlesticks`. */
+  getHistoricalCandlesticks(
+    ticker: string,
+    query: CandleQuery,
+    options?: CallOptions,
+  ): Promise<MarketCandles>;
+  /** One page of `GET /markets/trades` (newest first). */
+  listTrades(query?: TradesQuery, options?: CallOptions): Promise<Page<Trade>>;
+  /** Every trade of `GET /markets/trades`. */
+  iterateTrades(query?: TradesQuery, options?: WalkOptions): AsyncGenerator<Trade>;
+  /** One page of `GET /historical/trades`. */
+  listHistoricalTrades(query?: TradesQuery, options?: CallOptions): Promise<Page<Trade>>;
+  /** Every trade of `GET /historical/trades`. */
+  iterateHistoricalTrades(query?: TradesQuery, options?: WalkOptions): AsyncGenerator<Trade>;
+  /** `GET /exchange/status`. */
+  getExchangeStatus(options?: CallOptions): Promise<ExchangeStatus>;
+}
+
+function normaliseBase(baseUrl: string | URL): URL {
+  const url = new URL(String(baseUrl));
+  if (!url.pathname.endsWith("/")) url.pathname += "/";
+  return url;
+}
+
+async function* flatten<T>(pages: AsyncIterable<Page<T>>): AsyncGenerator<T> {
+  for await (const page of pages) yield* page.items;
+}
+
+/** Creates a REST client; nothing is fetched until a method is called. */
+export function createRestClient(options: RestClientOptions = {}): KalshiRestClient {
+  const baseUrl = normaliseBase(options.baseUrl ?? PRODUCTION_REST_URL);
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const limiter = options.limiter ?? processRateLimiter(options.readsPerSecond ?? 20);
+  const fetchImpl = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const maxRetries = options.maxRetries ?? 6;
+  const credentials = options.credentials ?? null;
+
+  async function get<S extends z.ZodType>(
+    path: string,
+    query: object,
+    schema: S,
+    call: CallOptions = {},
+  ): Promise<z.output<S>> {
+    const url = new URL(path.replace(/^\//, ""), baseUrl);
+    const search = toSearchParams(query).toString();
+    if (search !== "") url.search = search;
+    const endpoint = `GET ${url.pathname}`;
+    const signal = call.signal;
+    for (let attempt = 0;; attempt++) {
+      await limiter.acquire(signal);
+      const headers: Record<string, string> = { accept: "application/json" };
+      if (credentials !== null) {
+        Object.assign(
+          headers,
+          authHeaders(credentials, { method: "GET", url, timestampMs: clock.now() }),
+        );
+      }
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      let status: number;
+      let text: string;
+      let retryAfter: string | null;
+      try {
+        const response = await fetchImpl(url, { headers, signal: combined });
+        status = response.status;
+        retryAfter = response.headers.get("retry-after");
+        text = await response.text();
+      } catch (cause) {
+        if (signal?.aborted) throw signal.reason;
+        const error = new KalshiNetworkError(endpoint, cause, timeout.aborted);
+        if (attempt >= maxRetries) throw error;
+        const delayMs = backoffDelay(attempt, { ...options.backoff, random });
+        options.onRetry?.({ endpoint, attempt, delayMs, status: null, reason: error.message });
+        await clock.sleep(delayMs, signal);
+        continue;
+      }
+      if (status >= 200 && status < 300) {
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch (error) {
+          throw new KalshiSchemaError(
+            endpoint,
+            [`body is not JSON: ${(error as Error).message}`],
+            excerpt(text),
+          );
+        }
+        const parsed = schema.safeParse(body, { reportInput: true });
+        if (!parsed.success) {
+          throw new KalshiSchemaError(endpoint, formatIssues(parsed.error), excerpt(text));
+        }
+        return parsed.data;
+      }
+      const error = httpError(status, endpoint, text);
+      if (!error.retryable || attempt >= maxRetries) throw error;
+      const delayMs = retryAfterMs(retryAfter, clock.now()) ??
+        backoffDelay(attempt, { ...options.backoff, random });
+      options.onRetry?.({ endpoint, attempt, delayMs, status, reason: error.message });
+      await clock.sleep(delayMs, signal);
+    }
+  }
+
+  const listEvents = async (query: EventsQuery = {}, call?: CallOptions) => {
+    const r = await get("events", query, EventsResponseSchema, call);
+    return { items: r.events, cursor: r.cursor };
+  };
+  const listMarkets = async (query: MarketsQuery = {}, call?: CallOptions) => {
+    const r = await get("markets", query, MarketsResponseSchema, call);
+    return { items: r.markets, cursor: r.cursor };
+  };
+  const listHistoricalMarkets = async (query: HistoricalMarketsQuery = {}, call?: CallOptions) => {
+    const r = await get("historical/markets", query, MarketsResponseSchema, call);
+    return { items: r.markets, cursor: r.cursor };
+  };
+  const listTrades = async (query: TradesQuery = {}, call?: CallOptions) => {
+    const r = await get("markets/trades", query, TradesResponseSchema, call);
+    return { items: r.trades, cursor: r.cursor };
+  };
+  const listHistoricalTrades = async (query: TradesQuery = {}, call?: CallOptions) => {
+    const r = await get("historical/trades", query, TradesResponseSchema, call);
+    return { items: r.trades, cursor: r.cursor };
+  };
+
+  function walk<Q extends { cursor?: string }, T>(
+    endpoint: string,
+    list: (query: Q, call?: CallOptions) => Promise<Page<T>>,
+    query: Q,
+    walkOptions: WalkOptions = {},
+  ): AsyncGenerator<Page<T>> {
+    return paginate(
+      (cursor) => list({ ...query, cursor }, { signal: walkOptions.signal }),
+      {
+        endpoint: `GET ${new URL(endpoint, baseUrl).pathname}`,
+        startCursor: query.cursor,
+        maxPages: walkOptions.maxPages,
+      },
+    );
+  }
+
+  const enc = encodeURIComponent;
+
+  return {
+    baseUrl,
+    get,
+    listSeries: async (query = {}, call) =>
+      (await get("series", query, SeriesListResponseSchema, call)).series,
+    getSeries: async (ticker, call = {}) =>
+      (await get(
+        `series/${enc(ticker)}`,
+        { includeVolume: call.includeVolume },
+        SeriesResponseSchema,
+        call,
+      ))
+        .series,
+    listEvents,
+    eventPages: (query = {}, w) => walk("events", listEvents, query, w),
+    iterateEvents: (query = {}, w) => flatten(walk("events", listEvents, query, w)),
+    getEvent: async (ticker, call = {}) => {
+      const r = await get(
+        `events/${enc(ticker)}`,
+        { withNestedMarkets: call.withNestedMarkets },
+        EventResponseSchema,
+        call,
+      );
+      return { event: r.event, markets: r.allMarkets };
+    },
+    listMarkets,
+    marketPages: (query = {}, w) => walk("markets", listMarkets, query, w),
+    iterateMarkets: (query = {}, w) => flatten(walk("markets", listMarkets, query, w)),
+    getMarket: async (ticker, call) =>
+      (await get(`markets/${enc(ticker)}`, {}, MarketResponseSchema, call)).market,
+    getMarketCandlesticks: async (market, query, call) => {
+      const r = await get(
+        `series/${enc(market.seriesTicker)}/markets/${enc(market.ticker)}/candlesticks`,
+        query,
+        CandlesticksResponseSchema,
+        call,
+      );
+      return { ticker: r.ticker, candlesticks: r.candlesticks };
+    },
+    getBatchCandlesticks: async (tickers, query, call) => {
+      const out: MarketCandles[] = [];
+      for (let i = 0; i < tickers.length; i += BATCH_CANDLES_MAX_TICKERS) {
+        const chunk = tickers.slice(i, i + BATCH_CANDLES_MAX_TICKERS);
+        const r = await get(
+          "markets/candlesticks",
+          { marketTickers: chunk, ...query },
+          BatchCandlesticksResponseSchema,
+          call,
+        );
+        for (const m of r.markets) {
+          out.push({ ticker: m.market_ticker, candlesticks: m.candlesticks });
+        }
+      }
+      return out;
+    },
+    getHistoricalCutoff: (call) => get("historical/cutoff", {}, HistoricalCutoffSchema, call),
+    listHistoricalMarkets,
+    iterateHistoricalMarkets: (query = {}, w) =>
+      flatten(walk("historical/markets", listHistoricalMarkets, query, w)),
+    getHistoricalMarket: async (ticker, call) =>
+      (await get(`historical/markets/${enc(ticker)}`, {}, MarketResponseSchema, call)).market,
+    getHistoricalCandlesticks: async (ticker, query, call) => {
+      const r = await get(
+        `historical/markets/${enc(ticker)}/candlesticks`,
+        query,
+        HistoricalCandlesticksResponseSchema,
+        call,
+      );
+      return { ticker: r.ticker, candlesticks: r.candlesticks };
+    },
+    listTrades,
+    iterateTrades: (query = {}, w) => flatten(walk("markets/trades", listTrades, query, w)),
+    listHistoricalTrades,
+    iterateHistoricalTrades: (query = {}, w) =>
+      flatten(walk("historical/trades", listHistoricalTrades, query, w)),
+    getExchangeStatus: (call) => get("exchange/status", {}, ExchangeStatusSchema, call),
+  };
+}
+
+function httpError(status: number, endpoint: string, text: string): KalshiHttpError {
+  let code: string | null = null;
+  let message: string | null = null;
+  try {
+    const parsed = ErrorBodySchema.safeParse(JSON.parse(text));
+    if (parsed.success) {
+      code = parsed.data.code;
+      message = parsed.data.message;
+    }
+  } catch {
+    // Not JSON (e.g. an HTML page from a proxy): the excerpt carries it.
+  }
+  return new KalshiHttpError(status, endpoint, excerpt(text), { code, message });
+}

@@ -1,0 +1,83 @@
+/** Kalshi Series object (REST `/series`, `/series/{ticker}`) and responses. */
+import { z } from "zod";
+import type { CountUnits } from "../units.ts";
+import {
+  countShape,
+  JsonObject,
+  OptionalTime,
+  readCount,
+  readNumber,
+  readString,
+  readTime,
+  SettlementSource,
+  Ticker,
+  type Wire,
+} from "./primitives.ts";
+
+/** Normalised series. */
+export interface Series {
+  ticker: string;
+  title: string | null;
+  category: string | null;
+  categories: string[];
+  frequency: string | null;
+  tags: string[];
+  feeType: string | null;
+  /** Fee multiplier as Kalshi sends it (a plain number, not money). */
+  feeMultiplier: number | null;
+  /** Traded volume in 1/100 contract, when requested with include_volume. */
+  volume: CountUnits | null;
+  lastUpdatedTs: string | null;
+  exchangeIndex: number | null;
+  raw: Wire;
+}
+
+/** Wire schema of a Kalshi Series. */
+export const SeriesWire = z.looseObject({
+  ticker: Ticker,
+  title: z.string().nullish(),
+  category: z.string().nullish(),
+  categories: z.array(z.string()).nullish(),
+  frequency: z.string().nullish(),
+  tags: z.array(z.string()).nullish(),
+  settlement_sources: z.array(SettlementSource).nullish(),
+  contract_url: z.string().nullish(),
+  contract_terms_url: z.string().nullish(),
+  product_metadata: JsonObject.nullish(),
+  fee_type: z.string().nullish(),
+  fee_multiplier: z.number().nullish(),
+  additional_prohibitions: z.array(z.string()).nullish(),
+  ...countShape("volume"),
+  last_updated_ts: OptionalTime,
+  exchange_index: z.number().int().nullish(),
+});
+
+/** Converts a validated wire series to the normalised form. */
+export function toSeries(wire: Wire): Series {
+  return {
+    ticker: wire.ticker as string,
+    title: readString(wire.title),
+    category: readString(wire.category),
+    categories: (wire.categories as string[] | null | undefined) ?? [],
+    frequency: readString(wire.frequency),
+    tags: (wire.tags as string[] | null | undefined) ?? [],
+    feeType: readString(wire.fee_type),
+    feeMultiplier: readNumber(wire.fee_multiplier),
+    volume: readCount(wire, "volume"),
+    lastUpdatedTs: readTime(wire.last_updated_ts),
+    exchangeIndex: readNumber(wire.exchange_index),
+    raw: wire,
+  };
+}
+
+/** A Kalshi Series, validated and normalised. */
+export const SeriesSchema = SeriesWire.transform((wire) => toSeries(wire));
+
+/** `GET /series` response (not paginated; `series` may be null when nothing matches). */
+export const SeriesListResponseSchema = z.looseObject({
+  series: z.array(SeriesSchema).nullish().transform((s) => s ?? []),
+  cursor: z.string().nullish(),
+});
+
+/** `GET /series/{ticker}` response. */
+export const SeriesResponseSchema = z.looseObject({ series: SeriesSchema });

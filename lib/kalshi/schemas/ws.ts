@@ -1,0 +1,531 @@
+/**
+ * Kalshi WebSocket v2 messages of the channels we consume (ticker, trade, market_lifecycle_v2 with
+ * event_lifecycle / event_fee_update, multivariate_market_lifecycle) and the control replies
+ * (subscribed, unsubscribed, ok, error). Legacy (≤ Mar 2026) cent/integer fields are accepted;
+ * every message is normalised and keeps its raw payload.
+ */
+import { z } from "zod";
+import type { CountUnits, PriceUnits } from "../units.ts";
+import { centsToPriceUnits, dollarsToPriceUnits, PRICE_UNITS_PER_DOLLAR } from "../units.ts";
+import {
+  Cents,
+  countShape,
+  DollarString,
+  JsonObject,
+  PriceRange,
+  type PriceRangeUnits,
+  priceShape,
+  readBoolean,
+  readCount,
+  readNumber,
+  readPrice,
+  readPriceRanges,
+  readString,
+  requireCounts,
+  requirePrices,
+  Rfc3339,
+  Ticker,
+  TickerOrEmpty,
+  UnixMillis,
+  UnixSeconds,
+  type Wire,
+} from "./primitives.ts";
+
+/** Channels this client subscribes to. */
+export const CONSUMED_CHANNELS = [
+  "ticker",
+  "trade",
+  "market_lifecycle_v2",
+  "multivariate_market_lifecycle",
+] as const;
+/** A channel this client subscribes to. */
+export type ConsumedChannel = typeof CONSUMED_CHANNELS[number];
+
+/** Fields common to every normalised WebSocket message. */
+export interface WsEnvelope {
+  /** Kalshi's message `type`. */
+  type: string;
+  /** Command id echoed by the server (control replies), or null. */
+  id: number | null;
+  /** Subscription id, or null. */
+  sid: number | null;
+  /** Per-subscription sequence number, or null (ticker has none). */
+  seq: number | null;
+  /** The message exactly as received. */
+  raw: Wire;
+}
+
+/** `ticker` message (no seq). Prices in 1/10000 dollar, counts in 1/100 contract. */
+export interface TickerMessage extends WsEnvelope {
+  type: "ticker";
+  marketTicker: string;
+  marketId: string | null;
+  /** Last trade price (0 if never traded). */
+  price: PriceUnits;
+  yesBid: PriceUnits;
+  yesAsk: PriceUnits;
+  volume: CountUnits;
+  openInterest: CountUnits;
+  yesBidSize: CountUnits | null;
+  yesAskSize: CountUnits | null;
+  lastTradeSize: CountUnits | null;
+  /** Whole dollars, as Kalshi sends them. */
+  dollarVolume: number | null;
+  dollarOpenInterest: number | null;
+  /** Exchange time in Unix ms (ts_ms, or ts × 1000 on older payloads). */
+  tsMs: number;
+}
+
+/** `trade` message. */
+export interface TradeMessage extends WsEnvelope {
+  type: "trade";
+  tradeId: string;
+  marketTicker: string;
+  yesPrice: PriceUnits;
+  noPrice: PriceUnits;
+  count: CountUnits;
+  takerOutcomeSide: string | null;
+  takerBookSide: string | null;
+  isBlockTrade: boolean | null;
+  tsMs: number;
+}
+
+/** `market_lifecycle_v2` / `multivariate_market_lifecycle` message. All `*Ts` in Unix seconds. */
+export interface MarketLifecycleMessage extends WsEnvelope {
+  type: "market_lifecycle_v2" | "multivariate_market_lifecycle";
+  marketTicker: string;
+  /** created | activated | deactivated | close_date_updated | determined | settled | … (text). */
+  eventType: string;
+  openTs: number | null;
+  closeTs: number | null;
+  determinationTs: number | null;
+  settledTs: number | null;
+  result: string | null;
+  /** Settlement value in 1/10000 dollar (string dollars, or legacy integer cents). */
+  settlementValue: PriceUnits | null;
+  isDeactivated: boolean | null;
+  exchangeIndex: number | null;
+  priceLevelStructure: string | null;
+  priceRanges: PriceRangeUnits[] | null;
+  additionalMetadata: Record<string, unknown> | null;
+}
+
+/** `event_lifecycle` message (new event created). */
+export interface EventLifecycleMessage extends WsEnvelope {
+  type: "event_lifecycle";
+  eventTicker: string;
+  seriesTicker: string | null;
+  title: string | null;
+  subtitle: string | null;
+  collateralReturnType: string | null;
+  strikeDate: number | null;
+  strikePeriod: string | null;
+  exchangeIndex: number | null;
+}
+
+/** `event_fee_update` message. */
+export interface EventFeeUpdateMessage extends WsEnvelope {
+  type: "event_fee_update";
+  eventTicker: string;
+  feeTypeOverride: string | null;
+  feeMultiplierOverride: number | null;
+}
+
+/** `subscribed` reply: one per channel of a subscribe command. */
+export interface SubscribedMessage extends WsEnvelope {
+  type: "subscribed";
+  channel: string;
+  sid: number;
+}
+
+/** `unsubscribed` reply. */
+export interface UnsubscribedMessage extends WsEnvelope {
+  type: "unsubscribed";
+}
+
+/** `ok` reply (update_subscription, list_subscriptions). */
+export interface OkMessage extends WsEnvelope {
+  type: "ok";
+  /** Market tickers now on the subscription, when the reply lists them. */
+  marketTickers: string[] | null;
+  msg: unknown;
+}
+
+/** `error` reply. */
+export interface ErrorMessage extends WsEnvelope {
+  type: "error";
+  code: number;
+  message: string;
+  marketTicker: string | null;
+  marketTickers: string[] | null;
+}
+
+/** Every normalised WebSocket message we consume. */
+export type WsMessage =
+  | TickerMessage
+  | TradeMessage
+  | MarketLifecycleMessage
+  | EventLifecycleMessage
+  | EventFeeUpdateMessage
+  | SubscribedMessage
+  | UnsubscribedMessage
+  | OkMessage
+  | ErrorMessage;
+
+const envelope = {
+  id: z.number().int().nullish(),
+  sid: z.number().int().nullish(),
+  seq: z.number().int().nullish(),
+};
+
+function base(wire: Wire): Omit<WsEnvelope, "type"> {
+  return {
+    id: readNumber(wire.id),
+    sid: readNumber(wire.sid),
+    seq: readNumber(wire.seq),
+    raw: wire,
+  };
+}
+
+function requireTime(msg: Wire, ctx: z.RefinementCtx): void {
+  if (msg.ts_ms == null && msg.ts == null) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["ts_ms"],
+      input: msg.ts_ms,
+      message: "required: expected ts_ms (Unix ms) or legacy ts (Unix seconds)",
+    });
+  }
+}
+
+function readTsMs(msg: Wire): number {
+  return typeof msg.ts_ms === "number" ? msg.ts_ms : (msg.ts as number) * 1000;
+}
+
+/** Wire `ticker` message body. */
+export const TickerBodyWire = z.looseObject({
+  market_ticker: Ticker,
+  market_id: z.string().nullish(),
+  ...priceShape("price"),
+  ...priceShape("yes_bid"),
+  ...priceShape("yes_ask"),
+  ...countShape("volume"),
+  ...countShape("open_interest"),
+  ...countShape("yes_bid_size"),
+  ...countShape("yes_ask_size"),
+  ...countShape("last_trade_size"),
+  dollar_volume: z.number().int().nullish(),
+  dollar_open_interest: z.number().int().nullish(),
+  ts: UnixSeconds.nullish(),
+  ts_ms: UnixMillis.nullish(),
+  time: Rfc3339.nullish(),
+}).superRefine((msg, ctx) => {
+  requirePrices(msg, ctx, ["price", "yes_bid", "yes_ask"]);
+  requireCounts(msg, ctx, ["volume", "open_interest"]);
+  requireTime(msg, ctx);
+});
+
+/** `ticker` message, validated and normalised. */
+export const TickerMessageSchema = z.looseObject({
+  type: z.literal("ticker"),
+  ...envelope,
+  msg: TickerBodyWire,
+}).transform((wire): TickerMessage => {
+  const m = wire.msg as Wire;
+  return {
+    type: "ticker",
+    ...base(wire),
+    marketTicker: m.market_ticker as string,
+    marketId: readString(m.market_id),
+    price: readPrice(m, "price") as PriceUnits,
+    yesBid: readPrice(m, "yes_bid") as PriceUnits,
+    yesAsk: readPrice(m, "yes_ask") as PriceUnits,
+    volume: readCount(m, "volume") as CountUnits,
+    openInterest: readCount(m, "open_interest") as CountUnits,
+    yesBidSize: readCount(m, "yes_bid_size"),
+    yesAskSize: readCount(m, "yes_ask_size"),
+    lastTradeSize: readCount(m, "last_trade_size"),
+    dollarVolume: readNumber(m.dollar_volume),
+    dollarOpenInterest: readNumber(m.dollar_open_interest),
+    tsMs: readTsMs(m),
+  };
+});
+
+/** Wire `trade` message body. */
+export const TradeBodyWire = z.looseObject({
+  trade_id: z.string().min(1, { error: "expected a trade id" }),
+  market_ticker: Ticker,
+  ...priceShape("yes_price"),
+  ...priceShape("no_price"),
+  ...countShape("count"),
+  taker_side: z.string().nullish(),
+  taker_outcome_side: z.string().nullish(),
+  taker_book_side: z.string().nullish(),
+  is_block_trade: z.boolean().nullish(),
+  ts: UnixSeconds.nullish(),
+  ts_ms: UnixMillis.nullish(),
+}).superRefine((msg, ctx) => {
+  requirePrices(msg, ctx, ["yes_price"]);
+  requireCounts(msg, ctx, ["count"]);
+  requireTime(msg, ctx);
+});
+
+/** `trade` message, validated and normalised. */
+export const TradeMessageSchema = z.looseObject({
+  type: z.literal("trade"),
+  ...envelope,
+  msg: TradeBodyWire,
+}).transform((wire): TradeMessage => {
+  const m = wire.msg as Wire;
+  const yesPrice = readPrice(m, "yes_price") as PriceUnits;
+  return {
+    type: "trade",
+    ...base(wire),
+    tradeId: m.trade_id as string,
+    marketTicker: m.market_ticker as string,
+    yesPrice,
+    noPrice: readPrice(m, "no_price") ?? PRICE_UNITS_PER_DOLLAR - yesPrice,
+    count: readCount(m, "count") as CountUnits,
+    takerOutcomeSide: readString(m.taker_outcome_side) ?? readString(m.taker_side),
+    takerBookSide: readString(m.taker_book_side),
+    isBlockTrade: readBoolean(m.is_block_trade),
+    tsMs: readTsMs(m),
+  };
+});
+
+/** Wire lifecycle body (`market_lifecycle_v2` and `multivariate_market_lifecycle`). */
+export const MarketLifecycleBodyWire = z.looseObject({
+  market_ticker: Ticker,
+  event_type: z.string().min(1, { error: "expected a lifecycle event_type" }),
+  exchange_index: z.number().int().nullish(),
+  open_ts: UnixSeconds.nullish(),
+  close_ts: UnixSeconds.nullish(),
+  determination_ts: UnixSeconds.nullish(),
+  settled_ts: UnixSeconds.nullish(),
+  result: z.string().nullish(),
+  settlement_value: z.union([DollarString, Cents]).nullish(),
+  is_deactivated: z.boolean().nullish(),
+  price_level_structure: z.string().nullish(),
+  price_ranges: z.array(PriceRange).nullish(),
+  additional_metadata: JsonObject.nullish(),
+  strike_type: z.string().nullish(),
+  floor_strike: z.number().nullish(),
+  cap_strike: z.number().nullish(),
+  custom_strike: JsonObject.nullish(),
+});
+
+function readSettlementValue(value: unknown): PriceUnits | null {
+  if (typeof value === "string") return dollarsToPriceUnits(value);
+  if (typeof value === "number") return centsToPriceUnits(value);
+  return null;
+}
+
+function toLifecycle(
+  type: MarketLifecycleMessage["type"],
+  wire: Wire,
+): MarketLifecycleMessage {
+  const m = wire.msg as Wire;
+  return {
+    type,
+    ...base(wire),
+    marketTicker: m.market_ticker as string,
+    eventType: m.event_type as string,
+    openTs: readNumber(m.open_ts),
+    closeTs: readNumber(m.close_ts),
+    determinationTs: readNumber(m.determination_ts),
+    settledTs: readNumber(m.settled_ts),
+    result: readString(m.result),
+    settlementValue: readSettlementValue(m.settlement_value),
+    isDeactivated: readBoolean(m.is_deactivated),
+    exchangeIndex: readNumber(m.exchange_index),
+    priceLevelStructure: readString(m.price_level_structure),
+    priceRanges: readPriceRanges(m.price_ranges),
+    additionalMetadata: (m.additional_metadata as Record<string, unknown> | null | undefined) ??
+      null,
+  };
+}
+
+/** `market_lifecycle_v2` message, validated and normalised. */
+export const MarketLifecycleMessageSchema = z.looseObject({
+  type: z.literal("market_lifecycle_v2"),
+  ...envelope,
+  msg: MarketLifecycleBodyWire,
+}).transform((wire) => toLifecycle("market_lifecycle_v2", wire));
+
+/** `multivariate_market_lifecycle` message, validated and normalised. */
+export const MultivariateLifecycleMessageSchema = z.looseObject({
+  type: z.literal("multivariate_market_lifecycle"),
+  ...envelope,
+  msg: MarketLifecycleBodyWire,
+}).transform((wire) => toLifecycle("multivariate_market_lifecycle", wire));
+
+/** `event_lifecycle` message, validated and normalised. */
+export const EventLifecycleMessageSchema = z.looseObject({
+  type: z.literal("event_lifecycle"),
+  ...envelope,
+  msg: z.looseObject({
+    event_ticker: Ticker,
+    series_ticker: TickerOrEmpty.nullish(),
+    title: z.string().nullish(),
+    subtitle: z.string().nullish(),
+    collateral_return_type: z.string().nullish(),
+    strike_date: UnixSeconds.nullish(),
+    strike_period: z.string().nullish(),
+    exchange_index: z.number().int().nullish(),
+  }),
+}).transform((wire): EventLifecycleMessage => {
+  const m = wire.msg as Wire;
+  return {
+    type: "event_lifecycle",
+    ...base(wire),
+    eventTicker: m.event_ticker as string,
+    seriesTicker: readString(m.series_ticker) || null,
+    title: readString(m.title),
+    subtitle: readString(m.subtitle),
+    collateralReturnType: readString(m.collateral_return_type),
+    strikeDate: readNumber(m.strike_date),
+    strikePeriod: readString(m.strike_period),
+    exchangeIndex: readNumber(m.exchange_index),
+  };
+});
+
+/** `event_fee_update` message, validated and normalised. */
+export const EventFeeUpdateMessageSchema = z.looseObject({
+  type: z.literal("event_fee_update"),
+  ...envelope,
+  msg: z.looseObject({
+    event_ticker: Ticker,
+    fee_type_override: z.string().nullish(),
+    fee_multiplier_override: z.number().nullish(),
+  }),
+}).transform((wire): EventFeeUpdateMessage => {
+  const m = wire.msg as Wire;
+  return {
+    type: "event_fee_update",
+    ...base(wire),
+    eventTicker: m.event_ticker as string,
+    feeTypeOverride: readString(m.fee_type_override),
+    feeMultiplierOverride: readNumber(m.fee_multiplier_override),
+  };
+});
+
+/** `subscribed` reply, validated and normalised. */
+export const SubscribedMessageSchema = z.looseObject({
+  type: z.literal("subscribed"),
+  ...envelope,
+  msg: z.looseObject({ channel: z.string(), sid: z.number().int() }),
+}).transform((wire): SubscribedMessage => ({
+  type: "subscribed",
+  ...base(wire),
+  channel: wire.msg.channel,
+  sid: wire.msg.sid,
+}));
+
+/** `unsubscribed` reply, validated and normalised. */
+export const UnsubscribedMessageSchema = z.looseObject({
+  type: z.literal("unsubscribed"),
+  ...envelope,
+}).transform((wire): UnsubscribedMessage => ({ type: "unsubscribed", ...base(wire) }));
+
+/** `ok` reply, validated and normalised. */
+export const OkMessageSchema = z.looseObject({
+  type: z.literal("ok"),
+  ...envelope,
+  msg: z.unknown().optional(),
+}).transform((wire): OkMessage => {
+  const msg = wire.msg as { market_tickers?: unknown } | undefined;
+  const tickers = msg !== null && typeof msg === "object" && !Array.isArray(msg) &&
+      Array.isArray(msg.market_tickers)
+    ? msg.market_tickers.filter((t): t is string => typeof t === "string")
+    : null;
+  return { type: "ok", ...base(wire), marketTickers: tickers, msg: wire.msg };
+});
+
+/** `error` reply, validated and normalised. */
+export const ErrorMessageSchema = z.looseObject({
+  type: z.literal("error"),
+  ...envelope,
+  msg: z.looseObject({
+    code: z.number().int(),
+    msg: z.string().nullish(),
+    market_ticker: z.string().nullish(),
+    market_tickers: z.array(z.string()).nullish(),
+  }),
+}).transform((wire): ErrorMessage => ({
+  type: "error",
+  ...base(wire),
+  code: wire.msg.code,
+  message: wire.msg.msg ?? "",
+  marketTicker: wire.msg.market_ticker ?? null,
+  marketTickers: wire.msg.market_tickers ?? null,
+}));
+
+/** Schema per consumed message `type`. */
+export const WS_MESSAGE_SCHEMAS: Readonly<Record<string, z.ZodType<WsMessage>>> = {
+  ticker: TickerMessageSchema,
+  trade: TradeMessageSchema,
+  market_lifecycle_v2: MarketLifecycleMessageSchema,
+  multivariate_market_lifecycle: MultivariateLifecycleMessageSchema,
+  event_lifecycle: EventLifecycleMessageSchema,
+  event_fee_update: EventFeeUpdateMessageSchema,
+  subscribed: SubscribedMessageSchema,
+  unsubscribed: UnsubscribedMessageSchema,
+  ok: OkMessageSchema,
+  error: ErrorMessageSchema,
+};
+
+/** Any consumed WebSocket message (unknown `type`s fail; use `parseWsMessage` to skip them). */
+export const WsMessageSchema: z.ZodType<WsMessage> = z.unknown().transform((value, ctx) => {
+  const type = messageType(value);
+  const schema = type === null ? undefined : WS_MESSAGE_SCHEMAS[type];
+  if (schema === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["type"],
+      input: type,
+      message: `expected a consumed message type (${Object.keys(WS_MESSAGE_SCHEMAS).join(", ")})`,
+    });
+    return z.NEVER;
+  }
+  const parsed = schema.safeParse(value, { reportInput: true });
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: "custom" });
+    return z.NEVER;
+  }
+  return parsed.data;
+});
+
+/** Outcome of parsing one WebSocket payload. */
+export type WsParseResult =
+  | { status: "valid"; message: WsMessage }
+  | { status: "unsupported"; type: string; raw: Wire }
+  | { status: "invalid"; error: z.ZodError };
+
+function messageType(value: unknown): string | null {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
+  const type = (value as Wire).type;
+  return typeof type === "string" && type !== "" ? type : null;
+}
+
+/**
+ * Parses one decoded WebSocket payload: consumed types are validated and normalised, other
+ * well-formed messages (an object with a string `type`) are reported `unsupported`.
+ */
+export function parseWsMessage(value: unknown): WsParseResult {
+  const type = messageType(value);
+  if (type === null) {
+    const result = z.looseObject({ type: z.string().min(1) }).safeParse(value, {
+      reportInput: true,
+    });
+    return {
+      status: "invalid",
+      error: result.success ? new z.ZodError([]) : result.error,
+    };
+  }
+  const schema = WS_MESSAGE_SCHEMAS[type];
+  if (schema === undefined) return { status: "unsupported", type, raw: value as Wire };
+  const parsed = schema.safeParse(value, { reportInput: true });
+  return parsed.success
+    ? { status: "valid", message: parsed.data }
+    : { status: "invalid", error: parsed.error };
+}

@@ -1,0 +1,265 @@
+import { generateKeyPairSync } from "node:crypto";
+import { assertEquals, assertOk, assertRejects } from "../testing/assert.ts";
+import { startFixtureServer } from "./_fixture_server.ts";
+import { verifyAuthHeaders } from "./auth.ts";
+import type { Clock } from "./clock.ts";
+import { KalshiWsCommandError } from "./errors.ts";
+import { createWsClient, type KalshiWsClient, type WsStreamItem } from "./ws.ts";
+
+function steppingClock(): Clock {
+  let now = 1_790_000_000_000;
+  return {
+    now: () => (now += 1),
+    sleep: (ms) => {
+      now += ms;
+      return Promise.resolve();
+    },
+  };
+}
+
+/** Reads items until `stop` says so (or the stream ends). */
+async function collect(
+  client: KalshiWsClient,
+  stop: (item: WsStreamItem, all: WsStreamItem[]) => boolean,
+): Promise<WsStreamItem[]> {
+  const all: WsStreamItem[] = [];
+  for await (const item of client) {
+    all.push(item);
+    if (stop(item, all)) break;
+  }
+  return all;
+}
+
+const isType = (item: WsStreamItem, type: string) =>
+  item.kind === "message" && item.message.type === type;
+
+Deno.test("reconnect re-subscribes every ticker, chunked, and reports the disconnect with start and end", async () => {
+  const server = startFixtureServer();
+  const client = createWsClient({
+    url: server.wsUrl,
+    clock: steppingClock(),
+    maxTickersPerCommand: 2,
+    livenessTimeoutMs: 0,
+  });
+  try {
+    const tickers = ["T-1", "T-2", "T-3", "T-4", "T-5"];
+    await client.subscribe("ticker", { marketTickers: tickers });
+    await client.subscribe("market_lifecycle_v2");
+    const firstRound = server.commands.map((c) => ({ ...c }));
+    assertEquals(firstRound.map((c) => c.cmd), [
+      "subscribe",
+      "update_subscription",
+      "update_subscription",
+      "subscribe",
+    ]);
+    server.commands.length = 0;
+    server.dropConnections();
+    const items = await collect(
+      client,
+      (_item, all) =>
+        all.filter((i) => isType(i, "ok")).length >= 4 &&
+        all.filter((i) => isType(i, "subscribed")).length >= 4,
+    );
+    const marker = items.find((i) => i.kind === "disconnect");
+    assertOk(marker !== undefined && marker.kind === "disconnect", "no disconnect marker");
+    assertOk(marker.endedAtMs !== null && marker.startedAtMs <= marker.endedAtMs);
+    assertEquals(server.connections(), 2);
+    const resubscribed = server.commands.flatMap((c) => {
+      const p = c.params as Record<string, unknown>;
+      return (p.market_tickers as string[] | undefined) ?? [];
+    });
+    assertEquals(resubscribed.sort(), tickers);
+    const channels = server.commands.filter((c) => c.cmd === "subscribe").map((c) =>
+      (c.params as { channels: string[] }).channels[0]
+    ).sort();
+    assertEquals(channels, ["market_lifecycle_v2", "ticker"]);
+    for (const c of server.commands) {
+      const n =
+        ((c.params as Record<string, unknown>).market_tickers as string[] | undefined)?.length ?? 0;
+      assertOk(n <= 2, "a command carried more tickers than the limit");
+    }
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("malformed frames become invalid items and the stream keeps going", async () => {
+  const server = startFixtureServer();
+  const client = createWsClient({
+    url: server.wsUrl,
+    clock: steppingClock(),
+    livenessTimeoutMs: 0,
+  });
+  try {
+    await client.subscribe("ticker");
+    server.broadcast("this is not json");
+    server.broadcast('{"type":"ticker","sid":1,"msg":{"market_ticker":"A-1"}}');
+    server.broadcast('{"type":"orderbook_delta","sid":9,"seq":1,"msg":{"market_ticker":"A-1"}}');
+    server.broadcast(new TextEncoder().encode("\u0000binary") as unknown as string);
+    server.broadcast(JSON.stringify({
+      type: "ticker",
+      sid: 1,
+      msg: {
+        market_ticker: "A-1",
+        price_dollars: "0.5000",
+        yes_bid_dollars: "0.4900",
+        yes_ask_dollars: "0.5100",
+        volume_fp: "10.00",
+        open_interest_fp: "5.00",
+        ts_ms: 1_790_000_000_123,
+      },
+    }));
+    const items = await collect(client, (item) => isType(item, "ticker"));
+    const kinds = items.filter((i) => !isType(i, "subscribed")).map((i) => i.kind);
+    assertEquals(kinds, ["invalid", "invalid", "unsupported", "invalid", "message"]);
+    const second = items.filter((i) => i.kind === "invalid")[1];
+    assertOk(second.kind === "invalid" && second.error.includes("msg.yes_bid_dollars"));
+    assertOk(second.rawText.includes('"A-1"'));
+    const last = items[items.length - 1];
+    assertOk(
+      last.kind === "message" && last.message.type === "ticker" && last.message.yesBid === 4900,
+    );
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("a sequence jump on a sid is reported as a gap before the message", async () => {
+  const server = startFixtureServer();
+  const client = createWsClient({
+    url: server.wsUrl,
+    clock: steppingClock(),
+    livenessTimeoutMs: 0,
+  });
+  const trade = (seq: number) =>
+    JSON.stringify({
+      type: "trade",
+      sid: 7,
+      seq,
+      msg: {
+        trade_id: `t${seq}`,
+        market_ticker: "A-1",
+        yes_price_dollars: "0.6000",
+        no_price_dollars: "0.4000",
+        count_fp: "1.00",
+        taker_outcome_side: "yes",
+        ts_ms: 1,
+      },
+    });
+  try {
+    await client.subscribe("trade");
+    for (const seq of [1, 2, 5, 6]) server.broadcast(trade(seq));
+    const items = await collect(
+      client,
+      (item) => item.kind === "message" && item.message.type === "trade" && item.message.seq === 6,
+    );
+    const relevant = items.filter((i) => !isType(i, "subscribed"));
+    assertEquals(relevant.map((i) => i.kind), ["message", "message", "gap", "message", "message"]);
+    const gap = relevant[2];
+    assertOk(gap.kind === "gap");
+    assertEquals([gap.sid, gap.expectedSeq, gap.receivedSeq], [7, 3, 5]);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("the handshake carries a signature the server can verify", async () => {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  let verified = false;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+    verified = verifyAuthHeaders(publicKey, {
+      method: "GET",
+      url: request.url,
+      headers: request.headers,
+    });
+    if (!verified) return new Response('{"code":"token_authentication_failure"}', { status: 401 });
+    const { socket, response } = Deno.upgradeWebSocket(request);
+    socket.onmessage = (e) => {
+      const cmd = JSON.parse(String(e.data));
+      socket.send(
+        JSON.stringify({ id: cmd.id, type: "subscribed", msg: { channel: "ticker", sid: 1 } }),
+      );
+    };
+    return response;
+  });
+  const client = createWsClient({
+    url: `ws://127.0.0.1:${(server.addr as Deno.NetAddr).port}/trade-api/ws/v2`,
+    credentials: { keyId: "kid", privateKey },
+    livenessTimeoutMs: 0,
+  });
+  try {
+    await client.subscribe("ticker");
+    assertOk(verified);
+  } finally {
+    await client.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("closing while the server is unreachable ends the stream with an open-ended disconnect", async () => {
+  let attempts = 0;
+  const client = createWsClient({
+    url: "ws://127.0.0.1:9/trade-api/ws/v2",
+    clock: steppingClock(),
+    livenessTimeoutMs: 0,
+    connect: () => {
+      attempts++;
+      if (attempts === 3) queueMicrotask(() => client.close());
+      throw new Error("connection refused");
+    },
+  });
+  const items = await collect(client, () => false);
+  assertEquals(items.length, 1);
+  const marker = items[0];
+  assertOk(marker.kind === "disconnect" && marker.endedAtMs === null);
+  assertOk(marker.failedAttempts >= 3);
+});
+
+Deno.test("a subscribe the server refuses rejects with KalshiWsCommandError carrying the code", async () => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+    const { socket, response } = Deno.upgradeWebSocket(request);
+    socket.onmessage = (e) => {
+      const cmd = JSON.parse(String(e.data));
+      socket.send(
+        JSON.stringify({ id: cmd.id, type: "error", msg: { code: 8, msg: "Unknown channel" } }),
+      );
+    };
+    return response;
+  });
+  const client = createWsClient({
+    url: `ws://127.0.0.1:${(server.addr as Deno.NetAddr).port}/trade-api/ws/v2`,
+    livenessTimeoutMs: 0,
+  });
+  try {
+    const error = await assertRejects(client.subscribe("no_such_channel"), KalshiWsCommandError);
+    assertEquals([error.code, error.command], [8, "subscribe"]);
+  } finally {
+    await client.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("a connection that goes silent is dropped by the watchdog and reconnected", async () => {
+  let handshakes = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+    handshakes++;
+    const { response } = Deno.upgradeWebSocket(request);
+    return response; // never sends a frame
+  });
+  const client = createWsClient({
+    url: `ws://127.0.0.1:${(server.addr as Deno.NetAddr).port}/trade-api/ws/v2`,
+    clock: steppingClock(),
+    livenessTimeoutMs: 20,
+  });
+  try {
+    const [marker] = await collect(client, (item) => item.kind === "disconnect");
+    assertOk(marker.kind === "disconnect" && marker.reason.startsWith("no frame for 20 ms"));
+    assertOk(handshakes >= 2);
+  } finally {
+    await client.close();
+    await server.shutdown();
+  }
+});
