@@ -33,6 +33,14 @@ export interface SystemOptions {
   onStarted?: (summary: Record<string, unknown>) => void;
 }
 
+/** A port the OS reports free on 127.0.0.1 (the simulator's URL must be known before it starts). */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
 function redact(url: string): string {
   try {
     const u = new URL(url);
@@ -81,18 +89,11 @@ export async function runSystem(options: SystemOptions): Promise<void> {
     database: redact(env.DATABASE_URL ?? ""),
   };
   if (options.sim) {
-    const base = `http://127.0.0.1:${options.sim.port}`;
-    env.KALSHI_REST_URL = `${base}/trade-api/v2`;
-    env.KALSHI_WS_URL = `ws://127.0.0.1:${options.sim.port}/trade-api/ws/v2`;
-    children.push({
-      name: "sim",
-      plan: plan("sim", [
-        "--port",
-        String(options.sim.port),
-        "--markets",
-        String(options.sim.markets),
-      ], env),
-    });
+    const port = options.sim.port || freePort();
+    env.KALSHI_REST_URL = `http://127.0.0.1:${port}/trade-api/v2`;
+    env.KALSHI_WS_URL = `ws://127.0.0.1:${port}/trade-api/ws/v2`;
+    const simArgs = ["--port", String(port), "--markets", String(options.sim.markets)];
+    children.push({ name: "sim", plan: plan("sim", simArgs, env) });
     summary.simulator = env.KALSHI_REST_URL;
   }
   summary.kalshi_rest = env.KALSHI_REST_URL ?? "default (production)";
