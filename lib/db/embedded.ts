@@ -179,7 +179,7 @@ export async function startEmbeddedPostgres(
   const running = initialised ? await runningServer(dataDir) : undefined;
   if (running) {
     // Another owner runs it (share it, leave it running), or its owner died (adopt it).
-    const shared = alive(state.owner_pid) && state.owner_pid !== Deno.pid;
+    const shared = alive(state.owner_pid);
     logger?.info(
       shared ? "sharing running embedded postgres" : "adopting orphaned embedded postgres",
       {
