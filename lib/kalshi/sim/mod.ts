@@ -1,0 +1,23 @@
+/**
+ * The Kalshi simulator: a deterministic, seeded exchange serving Kalshi's REST API under
+ * `/trade-api/v2` and its WebSocket at `/trade-api/ws/v2` on one port, in the current field format.
+ *
+ * - `createSimulator(options)` → `{ handler, world, clock, groundTruth, faults, setFaults, pump,
+ *   dropSockets, connections, close }`; `serveSimulator(options)` listens on 127.0.0.1 (port 0 = free)
+ *   → `{ url, restUrl, wsUrl, port, sim, close }`.
+ * - Clock: `startMs`, `speed`, `paused` (or pass `clock: createSimClock(...)`). `clock.advance(ms)`
+ *   emits everything due synchronously; a running clock is pumped every `pumpIntervalMs` (100).
+ * - Faults: `setFaults({ serverErrors, rateLimitStorm, slowResponses, dropSockets, malformedMessages,
+ *   unknownTypeMessages })` or `POST /_sim/faults`; `dropSockets()` or `POST /_sim/drop-sockets`.
+ * - Ground truth: records `emit` (channel messages, gap-free `n`), `ws_open|ws_recv|ws_send|ws_fault|
+ *   ws_close` (exact frames per connection, with `n`, `sid`, `seq`), `rest` (status, fault, body); in
+ *   memory (`groundTruth.records(kind)`, `GET /_sim/ground-truth?kind=emit&since=N`) and/or NDJSON files
+ *   `emitted.ndjson`, `ws.ndjson`, `rest.ndjson` in `groundTruth.dir`.
+ * - Control: `GET|POST /_sim/clock` (`{advance_ms, pause, speed}`), `GET /_sim/status`.
+ * @module
+ */
+export * from "./simulator.ts";
+export * from "./clock.ts";
+export { type FaultConfig, FaultConfigSchema } from "./faults.ts";
+export * from "./ground_truth.ts";
+export { simCommand } from "./command.ts";

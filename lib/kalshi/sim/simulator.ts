@@ -1,0 +1,367 @@
+/**
+ * The Kalshi simulator: a seeded world behind a web-standard handler serving Kalshi's REST API under
+ * `/trade-api/v2` and its WebSocket at `/trade-api/ws/v2`, plus control routes under `/_sim/`.
+ */
+import { z } from "zod";
+import { type AuthVerifier, createAuthVerifier } from "./auth.ts";
+import { createSimClock, type SimClock } from "./clock.ts";
+import { Engine } from "./engine.ts";
+import {
+  type FaultConfig,
+  FaultConfigSchema,
+  RateLimiter,
+  RestFaults,
+  TOO_MANY_REQUESTS_BODY,
+} from "./faults.ts";
+import { createGroundTruth, type GroundTruth, type GroundTruthOptions } from "./ground_truth.ts";
+import { MarketView } from "./objects.ts";
+import { errorResponse, json, RestApi } from "./rest.ts";
+import { createWorld, type World } from "./world.ts";
+import { WsHub } from "./ws.ts";
+
+/** REST prefix, as on Kalshi. */
+export const REST_PREFIX = "/trade-api/v2";
+/** WebSocket path, as on Kalshi. */
+export const WS_PATH = "/trade-api/ws/v2";
+
+/** Options for {@link createSimulator}. */
+export interface SimulatorOptions {
+  /** World seed (default 1). */
+  seed?: number;
+  /** Number of markets (default 200). */
+  markets?: number;
+  /** A clock to use; otherwise one is built from startMs/speed/paused. */
+  clock?: SimClock;
+  /** Simulated start time, Unix ms (default: real now). */
+  startMs?: number;
+  /** Clock speed multiplier (default 1). */
+  speed?: number;
+  /** Start with the clock paused (default false): nothing changes until `clock.advance`. */
+  paused?: boolean;
+  /** World anchor, Unix ms (default: the clock's start time, floored to the minute). */
+  epochMs?: number;
+  /** Settled history depth, days (default 14). */
+  historyDays?: number;
+  /** How far ahead future markets open, days (default 2). */
+  futureDays?: number;
+  /** Historical cutoff lag, days (default 7). */
+  cutoffLagDays?: number;
+  /** Check KALSHI-ACCESS-* signatures against this key (off when omitted). */
+  auth?: { publicKeyPem: string; keyId?: string; maxSkewMs?: number; requireForRest?: boolean };
+  /** Requests per second allowed (429 beyond); off when omitted. */
+  rateLimit?: number | { perSecond: number; burstSeconds?: number };
+  /** Initial fault switches (all off by default). */
+  faults?: FaultConfig;
+  /** Ground-truth recorder or its options (default: in memory). */
+  groundTruth?: GroundTruth | GroundTruthOptions;
+  /** How often the engine emits while the clock runs, real ms (default 100; 0 = only on clock jumps / pump()). */
+  pumpIntervalMs?: number;
+  /** WebSocket keep-alive: server ping interval, seconds (default 10; 0 disables). */
+  pingSeconds?: number;
+  /** Real time source for the rate limiter and signature skew (default Date.now). */
+  realNow?: () => number;
+  /** Delay used for slow-response faults (default setTimeout). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** A running simulator (not yet listening). */
+export interface Simulator {
+  /** Web-standard handler: REST, WebSocket upgrade and `/_sim/` control routes. */
+  handler: (req: Request) => Response | Promise<Response>;
+  world: World;
+  clock: SimClock;
+  groundTruth: GroundTruth;
+  /** Current fault switches; `setFaults` replaces them. */
+  readonly faults: FaultConfig;
+  setFaults(config: FaultConfig): void;
+  /** Emits everything due up to the clock's now (also runs on a timer and on clock jumps). */
+  pump(): void;
+  /** Drops every open WebSocket now (fault). */
+  dropSockets(): void;
+  /** Number of open WebSocket connections. */
+  readonly connections: number;
+  close(): void;
+}
+
+const ClockCommandSchema = z.strictObject({
+  advance_ms: z.number().int().min(0).optional(),
+  pause: z.boolean().optional(),
+  speed: z.number().positive().optional(),
+});
+
+function isGroundTruth(x: unknown): x is GroundTruth {
+  return typeof x === "object" && x !== null && "record" in x && "records" in x;
+}
+
+/** Creates a simulator; serve `handler` with Deno.serve (see {@link serveSimulator}). */
+export function createSimulator(options: SimulatorOptions = {}): Simulator {
+  const seed = (options.seed ?? 1) >>> 0;
+  const clock = options.clock ??
+    createSimClock({ startMs: options.startMs, speed: options.speed, paused: options.paused });
+  const world = createWorld({
+    seed,
+    markets: options.markets,
+    epochMs: options.epochMs ?? clock.now(),
+    historyDays: options.historyDays,
+    futureDays: options.futureDays,
+    cutoffLagDays: options.cutoffLagDays,
+  });
+  const groundTruth = isGroundTruth(options.groundTruth)
+    ? options.groundTruth
+    : createGroundTruth(options.groundTruth);
+  const view = new MarketView(world);
+  const now = () => clock.now();
+  const rest = new RestApi(view, now);
+  const engine = new Engine(view, clock.now());
+  const hub = new WsHub(view, groundTruth, now, seed);
+  const restFaults = new RestFaults(seed);
+  const realNow = options.realNow ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  let faults: FaultConfig = {};
+  const setFaults = (c: FaultConfig) => {
+    faults = { ...c };
+    restFaults.config = faults;
+    hub.faults = faults;
+  };
+  setFaults(options.faults ?? {});
+  const rl = options.rateLimit === undefined
+    ? null
+    : typeof options.rateLimit === "number"
+    ? new RateLimiter(options.rateLimit, 1, realNow)
+    : new RateLimiter(options.rateLimit.perSecond, options.rateLimit.burstSeconds ?? 1, realNow);
+  const verifier: AuthVerifier | null = options.auth
+    ? createAuthVerifier(options.auth.publicKeyPem, {
+      keyId: options.auth.keyId,
+      maxSkewMs: options.auth.maxSkewMs,
+      realNow,
+    })
+    : null;
+
+  function pump(): void {
+    const emissions = engine.pump(clock.now(), groundTruth.enabled || hub.connections > 0);
+    if (emissions.length === 0) return;
+    if (groundTruth.enabled) { for (const e of emissions) groundTruth.record(e); }
+    hub.broadcast(emissions);
+    groundTruth.flush();
+  }
+  const unJump = clock.onJump(pump);
+  const interval = options.pumpIntervalMs ?? 100;
+  const timer = interval > 0 ? setInterval(pump, interval) : undefined;
+
+  function recordRest(
+    req: URL,
+    method: string,
+    status: number,
+    body: string,
+    fault?: string,
+  ): void {
+    if (!groundTruth.enabled) return;
+    groundTruth.record({
+      kind: "rest",
+      time_ms: clock.now(),
+      method,
+      path: req.pathname,
+      query: req.search,
+      status,
+      ...(fault ? { fault } : {}),
+      ...(groundTruth.restBodies ? { body } : {}),
+    });
+  }
+
+  async function handleRest(req: Request, url: URL): Promise<Response> {
+    const finish = async (res: Response, fault?: string): Promise<Response> => {
+      const body = await res.text();
+      recordRest(url, req.method, res.status, body, fault);
+      return new Response(body, { status: res.status, headers: res.headers });
+    };
+    if (rl && !rl.take()) return finish(json(TOO_MANY_REQUESTS_BODY, 429), "rate_limited");
+    const f = restFaults.next();
+    if (f.delayMs > 0) await sleep(f.delayMs);
+    if (f.kind === "server_error") {
+      return finish(
+        errorResponse(f.status, "internal_server_error", "internal server error"),
+        "server_error",
+      );
+    }
+    if (f.kind === "rate_limit_storm") {
+      return finish(json(TOO_MANY_REQUESTS_BODY, 429), "rate_limit_storm");
+    }
+    if (verifier && (options.auth?.requireForRest || req.headers.has("KALSHI-ACCESS-SIGNATURE"))) {
+      const failure = verifier.check(req.headers, req.method, url.pathname);
+      if (failure) {
+        return finish(
+          errorResponse(401, "authentication_error", failure.replace("_", " ")),
+          "auth",
+        );
+      }
+    }
+    if (req.method !== "GET") {
+      return finish(errorResponse(405, "method_not_allowed", "method not allowed"));
+    }
+    return finish(rest.handle(url.pathname.slice(REST_PREFIX.length), url.searchParams));
+  }
+
+  function handleWs(req: Request, url: URL): Response {
+    if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return errorResponse(400, "bad_request", "expected a WebSocket upgrade");
+    }
+    let authed = false;
+    if (verifier) {
+      if (verifier.check(req.headers, "GET", url.pathname) !== null) {
+        return json({ code: "token_authentication_failure" }, 401);
+      }
+      authed = true;
+    }
+    const pingSeconds = options.pingSeconds ?? 10;
+    const { socket, response } = Deno.upgradeWebSocket(
+      req,
+      pingSeconds > 0 ? { idleTimeout: pingSeconds } : {},
+    );
+    let id = 0;
+    socket.onopen = () => {
+      id = hub.open(socket, authed);
+    };
+    socket.onmessage = (ev) => {
+      if (id) hub.command(id, typeof ev.data === "string" ? ev.data : "");
+    };
+    socket.onclose = () => {
+      if (id) hub.close(id, "closed");
+    };
+    socket.onerror = () => {
+      if (id) hub.close(id, "error");
+    };
+    return response;
+  }
+
+  async function handleControl(req: Request, url: URL): Promise<Response> {
+    const path = url.pathname.slice("/_sim".length);
+    if (path === "/ground-truth") {
+      const kind = url.searchParams.get("kind") as "emit" | "ws" | "rest" | null;
+      const since = Number(url.searchParams.get("since") ?? "0");
+      const recs = groundTruth.records(kind ?? undefined).slice(since);
+      return new Response(recs.map((r) => JSON.stringify(r) + "\n").join(""), {
+        headers: {
+          "content-type": "application/x-ndjson",
+          "x-sim-truncated": String(groundTruth.truncated),
+        },
+      });
+    }
+    if (path === "/faults") {
+      if (req.method === "POST" || req.method === "PUT") {
+        const parsed = FaultConfigSchema.safeParse(await req.json().catch(() => null));
+        if (!parsed.success) {
+          return errorResponse(400, "bad_request", parsed.error.issues[0]?.message ?? "bad faults");
+        }
+        setFaults(parsed.data);
+      }
+      return json(faults);
+    }
+    if (path === "/clock") {
+      if (req.method === "POST") {
+        const parsed = ClockCommandSchema.safeParse(await req.json().catch(() => null));
+        if (!parsed.success) {
+          return errorResponse(
+            400,
+            "bad_request",
+            parsed.error.issues[0]?.message ?? "bad clock command",
+          );
+        }
+        const body = parsed.data;
+        if (body.pause === true) clock.pause();
+        if (body.pause === false) clock.resume();
+        if (typeof body.speed === "number") clock.setSpeed(body.speed);
+        if (typeof body.advance_ms === "number") clock.advance(body.advance_ms);
+      }
+      return json({ now_ms: clock.now(), paused: clock.paused, speed: clock.speed });
+    }
+    if (path === "/drop-sockets" && req.method === "POST") {
+      hub.dropAll();
+      return json({ dropped: true });
+    }
+    if (path === "/status") {
+      return json({
+        seed,
+        markets: world.marketCount,
+        events: world.eventCount,
+        series: world.series.length,
+        now_ms: clock.now(),
+        emitted: engine.count,
+        connections: hub.connections,
+      });
+    }
+    return errorResponse(404, "not_found", "not found");
+  }
+
+  return {
+    handler(req: Request) {
+      const url = new URL(req.url);
+      if (url.pathname === WS_PATH) return handleWs(req, url);
+      if (url.pathname === REST_PREFIX || url.pathname.startsWith(REST_PREFIX + "/")) {
+        return handleRest(req, url);
+      }
+      if (url.pathname.startsWith("/_sim/")) return handleControl(req, url);
+      return errorResponse(404, "not_found", "not found");
+    },
+    world,
+    clock,
+    groundTruth,
+    get faults() {
+      return faults;
+    },
+    setFaults,
+    pump,
+    dropSockets: () => hub.dropAll(),
+    get connections() {
+      return hub.connections;
+    },
+    close() {
+      if (timer !== undefined) clearInterval(timer);
+      unJump();
+      hub.closeAll();
+      groundTruth.close();
+    },
+  };
+}
+
+/** A simulator listening on 127.0.0.1. */
+export interface ServedSimulator {
+  /** Base URL, e.g. `http://127.0.0.1:PORT`. */
+  url: string;
+  /** `KALSHI_REST_URL`: `http://127.0.0.1:PORT/trade-api/v2`. */
+  restUrl: string;
+  /** `ws://127.0.0.1:PORT/trade-api/ws/v2`. */
+  wsUrl: string;
+  port: number;
+  sim: Simulator;
+  close(): Promise<void>;
+}
+
+/** Starts a simulator with Deno.serve (port 0 = a free port). */
+export function serveSimulator(
+  options: SimulatorOptions & { port?: number; hostname?: string; signal?: AbortSignal } = {},
+): ServedSimulator {
+  const sim = createSimulator(options);
+  const hostname = options.hostname ?? "127.0.0.1";
+  const server = Deno.serve({
+    port: options.port ?? 0,
+    hostname,
+    onListen: () => {},
+    signal: options.signal,
+  }, sim.handler);
+  const port = server.addr.port;
+  const url = `http://${hostname}:${port}`;
+  let closed = false;
+  return {
+    url,
+    restUrl: `${url}${REST_PREFIX}`,
+    wsUrl: `ws://${hostname}:${port}${WS_PATH}`,
+    port,
+    sim,
+    async close() {
+      if (closed) return;
+      closed = true;
+      sim.close();
+      await server.shutdown();
+    },
+  };
+}
