@@ -29,6 +29,17 @@ export const INGEST_STATE_SCHEMAS = {
     at: instant,
     minUpdatedTs: z.number().int().nonnegative().optional(),
   }),
+  /**
+   * A paginated walk of an unfinished full discovery sync; scope = the walk's name (e.g.
+   * 'historical_markets'). `cursor` is the next page to read, '' once the walk is complete; the
+   * rows are deleted when the whole sync completes, so an interrupted sync resumes.
+   */
+  "discovery.walk": z.object({
+    cursor: z.string(),
+    pages: z.number().int().nonnegative(),
+    items: z.number().int().nonnegative(),
+    startedAt: instant,
+  }),
   /** Last GET /historical/cutoff answer; scope ''. */
   "historical.cutoff": z.object({
     marketSettledTs: instant,
@@ -39,6 +50,17 @@ export const INGEST_STATE_SCHEMAS = {
   "candles.high_water": z.object({ endPeriodTs: instant }),
   /** Trades stored without holes up to `createdTime`; scope '<market_ticker>'. */
   "trades.high_water": z.object({ createdTime: instant }),
+  /**
+   * How far backfill jobs of one market have been scheduled (Unix seconds, inclusive) per candle
+   * period and for trades; scope '<market_ticker>'. Written in the transaction that inserts the
+   * jobs, so a range is never scheduled twice.
+   */
+  "backfill.scheduled": z.object({
+    candles1: z.number().int().nonnegative().optional(),
+    candles60: z.number().int().nonnegative().optional(),
+    candles1440: z.number().int().nonnegative().optional(),
+    trades: z.number().int().nonnegative().optional(),
+  }),
   /** A WebSocket capture session; scope = the ws_service instance name. */
   "ws.session": z.object({
     sessionId: z.string().min(1),

@@ -55,9 +55,11 @@ Deno.test("every defined key can be stored", async () => {
       "discovery.series_synced": { at, minUpdatedTs: 1764000000 },
       "discovery.events_synced": { at },
       "discovery.markets_synced": { at },
+      "discovery.walk": { cursor: "bS4xMjM", pages: 3, items: 3000, startedAt: at },
       "historical.cutoff": { marketSettledTs: at, tradesCreatedTs: at, fetchedAt: at },
       "candles.high_water": { endPeriodTs: at },
       "trades.high_water": { createdTime: at },
+      "backfill.scheduled": { candles1: 1764000000, trades: 1764000000 },
       "ws.session": { sessionId: "s1", connectedAt: at },
       "coverage.audited_through": { through: at },
     };

@@ -1,0 +1,79 @@
+/** rest_service's command line: discovery and backfill scheduling. */
+import { z } from "zod";
+import { defineCommand, setting, switchValue } from "../config/mod.ts";
+import { kalshiSettings } from "../kalshi/settings.ts";
+import { scopeSettings } from "../scope/settings.ts";
+import {
+  amqpUrl,
+  databaseUrl,
+  logLevel,
+  metricsPort,
+  POSTGRES_LIBRARY_ENV,
+  shutdownMs,
+} from "./shared.ts";
+
+function seconds(min: number, max: number) {
+  const expected = `whole seconds from ${min} to ${max}`;
+  return {
+    schema: z.string().regex(/^\d+$/, { message: expected }).transform(Number).pipe(
+      z.number().int().min(min).max(max),
+    ),
+    expected,
+  };
+}
+
+/** `rest_service`: discovers series/events/markets and schedules their backfill. */
+export const restServiceCommand = defineCommand({
+  name: "rest_service",
+  summary: "Discovers every Kalshi series, event and market in scope (a full sync first, then " +
+    "incremental syncs using the API's timestamp filters), upserts them into PostgreSQL, " +
+    "schedules candle (1/60/1440 min) and trade backfill jobs for every market, audits " +
+    "coverage, and notifies workers over RabbitMQ when AMQP_URL is set. Runs until stopped; " +
+    "--once does one discovery + scheduling pass and exits.",
+  settings: {
+    databaseUrl,
+    ...kalshiSettings,
+    ...scopeSettings,
+    amqpUrl,
+    logLevel,
+    metricsPort,
+    shutdownMs,
+    once: setting({
+      env: "REST_ONCE",
+      flag: "once",
+      type: "boolean",
+      schema: switchValue(),
+      help: "one discovery + scheduling pass, then exit 0 (cron, SLURM steps)",
+    }),
+    syncIntervalSeconds: setting({
+      env: "REST_SYNC_INTERVAL_SECONDS",
+      flag: "sync-interval",
+      ...seconds(5, 86_400),
+      default: "60",
+      help: "seconds between incremental syncs",
+    }),
+    fullSyncIntervalSeconds: setting({
+      env: "REST_FULL_SYNC_INTERVAL_SECONDS",
+      flag: "full-sync-interval",
+      ...seconds(3600, 30 * 86_400),
+      default: "86400",
+      help: "seconds between full re-walks (a safety net; also refreshes every price)",
+    }),
+    openRefreshSeconds: setting({
+      env: "REST_OPEN_REFRESH_SECONDS",
+      flag: "open-refresh-interval",
+      ...seconds(60, 86_400),
+      default: "900",
+      help: "seconds between re-reads of every open market (prices) during incremental syncs",
+    }),
+    auditIntervalSeconds: setting({
+      env: "REST_AUDIT_INTERVAL_SECONDS",
+      flag: "audit-interval",
+      ...seconds(60, 7 * 86_400),
+      default: "3600",
+      help: "seconds between coverage audits",
+    }),
+  },
+  extraEnv: POSTGRES_LIBRARY_ENV,
+  database: true,
+});

@@ -1,0 +1,46 @@
+/** `deno task rest`: discovery + backfill scheduling (wiring only; logic in ./service.ts). */
+import { restServiceCommand } from "../../lib/commands/rest_service.ts";
+import { configFromCommandLine } from "../../lib/config/mod.ts";
+import { createPool } from "../../lib/db/mod.ts";
+import { createRestClient, credentialsFromSettings } from "../../lib/kalshi/mod.ts";
+import { createLogger } from "../../lib/log/mod.ts";
+import { createJobsPublisher } from "../../lib/queue/publisher.ts";
+import { runService } from "../../lib/runtime/mod.ts";
+import { scopeFromConfig } from "../../lib/scope/mod.ts";
+import { runRestService } from "./service.ts";
+
+const { config } = configFromCommandLine(restServiceCommand);
+const logger = createLogger("rest_service", { level: config.logLevel });
+const credentials = await credentialsFromSettings(config);
+const sql = createPool(config.databaseUrl.href, { max: 4, applicationName: "rest_service" });
+const client = createRestClient({
+  baseUrl: config.kalshiRestUrl,
+  credentials,
+  readsPerSecond: config.kalshiReadsPerSecond,
+  onRetry: (info) => logger.warn("kalshi request retried", { ...info }),
+});
+const publisher = createJobsPublisher(config.amqpUrl, { logger });
+const scope = scopeFromConfig(config);
+logger.info("starting", { scope, once: config.once, rest_url: config.kalshiRestUrl.href });
+
+const outcome = await runService(
+  { name: "rest_service", logger, port: config.metricsPort, shutdownMs: config.shutdownMs },
+  async ({ signal, metrics }) => {
+    try {
+      await runRestService(
+        { sql, client, scope, logger, now: Date.now, signal, publisher, metrics },
+        {
+          once: config.once,
+          syncIntervalMs: config.syncIntervalSeconds * 1000,
+          fullSyncIntervalMs: config.fullSyncIntervalSeconds * 1000,
+          openRefreshMs: config.openRefreshSeconds * 1000,
+          auditIntervalMs: config.auditIntervalSeconds * 1000,
+        },
+      );
+    } finally {
+      await publisher.close();
+      await sql.end({ timeout: 5 });
+    }
+  },
+);
+Deno.exit(outcome.code);

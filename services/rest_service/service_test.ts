@@ -1,0 +1,327 @@
+import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
+import { createTestDatabase, type TestDatabase } from "../../lib/db/testing.ts";
+import { createRateLimiter, createRestClient } from "../../lib/kalshi/mod.ts";
+import { type ServedSimulator, serveSimulator } from "../../lib/kalshi/sim/mod.ts";
+import { marketExists, marketStatus } from "../../lib/kalshi/sim/world.ts";
+import type { RestRecord } from "../../lib/kalshi/sim/ground_truth.ts";
+import { createLogger } from "../../lib/log/mod.ts";
+import { EVERYTHING, type Scope } from "../../lib/scope/mod.ts";
+import { TRACKS } from "../../lib/backfill/schedule.ts";
+import { type LoopOptions, type RestServiceDeps, runPass } from "./service.ts";
+import { syncCatalog } from "./discovery.ts";
+
+const LOOP: LoopOptions = {
+  once: true,
+  syncIntervalMs: 60_000,
+  fullSyncIntervalMs: 86_400_000,
+  openRefreshMs: 900_000,
+  auditIntervalMs: 3_600_000,
+};
+
+interface Harness {
+  db: TestDatabase;
+  served: ServedSimulator;
+  deps: RestServiceDeps;
+  logs: string[];
+  restRequests(): RestRecord[];
+  close(): Promise<void>;
+}
+
+async function harness(
+  options: { markets?: number; scope?: Scope; seed?: number; maxRetries?: number } = {},
+): Promise<Harness> {
+  const db = await createTestDatabase();
+  const served = serveSimulator({
+    markets: options.markets ?? 300,
+    seed: options.seed ?? 5,
+    paused: true,
+    pumpIntervalMs: 0,
+    pingSeconds: 0,
+    groundTruth: { memory: true, restBodies: false },
+  });
+  const logs: string[] = [];
+  const client = createRestClient({
+    baseUrl: served.restUrl,
+    limiter: createRateLimiter({ ratePerSecond: 2000 }),
+    backoff: { baseMs: 1, maxMs: 4 },
+    maxRetries: options.maxRetries ?? 30,
+    timeoutMs: 2000,
+    random: () => 0.5,
+  });
+  const deps: RestServiceDeps = {
+    sql: db.sql,
+    client,
+    scope: options.scope ?? EVERYTHING,
+    logger: createLogger("rest_service_test", { sink: (l) => logs.push(l), level: "debug" }),
+    now: () => served.sim.clock.now(),
+    // Small pages: a few hundred markets still make long walks.
+    pageSize: { events: 20, markets: 50 },
+  };
+  return {
+    db,
+    served,
+    deps,
+    logs,
+    restRequests: () => served.sim.groundTruth.records("rest") as RestRecord[],
+    async close() {
+      await served.close();
+      await db.drop();
+    },
+  };
+}
+
+/** What the simulator serves at its current time: series, events and markets that exist. */
+function truth(served: ServedSimulator) {
+  const w = served.sim.world;
+  const now = served.sim.clock.now();
+  const markets = new Map<string, string>();
+  for (let m = 0; m < w.marketCount; m++) {
+    if (marketExists(w, m, now)) markets.set(w.marketTickers[m], marketStatus(w, m, now));
+  }
+  const events = w.eventTickers.filter((_, e) => w.eventCreatedMs[e] <= now).sort();
+  return { series: w.series.map((s) => s.ticker).sort(), events, markets };
+}
+
+async function tableState(h: Harness) {
+  const sql = h.db.sql;
+  const series = (await sql<{ ticker: string }[]>`SELECT ticker FROM series ORDER BY ticker`)
+    .map((r) => r.ticker);
+  const events = (await sql<{ event_ticker: string }[]>`SELECT event_ticker FROM events ORDER BY 1`)
+    .map((r) => r.event_ticker);
+  const markets = new Map(
+    (await sql<{ ticker: string; status: string }[]>`SELECT ticker, status FROM markets`)
+      .map((r) => [r.ticker, r.status]),
+  );
+  return { series, events, markets };
+}
+
+async function xmins(h: Harness): Promise<string> {
+  const [row] = await h.db.sql<{ x: string }[]>`
+    SELECT md5(string_agg(t || ':' || k || ':' || x, ',' ORDER BY t, k)) AS x FROM (
+      SELECT 's' AS t, ticker AS k, xmin::text AS x FROM series
+      UNION ALL SELECT 'e', event_ticker, xmin::text FROM events
+      UNION ALL SELECT 'm', ticker, xmin::text FROM markets
+      UNION ALL SELECT 'w', scope, xmin::text FROM ingest_state WHERE key = 'backfill.scheduled'
+    ) rows`;
+  return row.x;
+}
+
+function assertSameCatalog(
+  actual: Awaited<ReturnType<typeof tableState>>,
+  expected: ReturnType<typeof truth>,
+) {
+  assertEquals(actual.series, expected.series);
+  assertEquals(actual.events, expected.events);
+  assertEquals(actual.markets.size, expected.markets.size);
+  for (const [ticker, status] of expected.markets) {
+    assertEquals(actual.markets.get(ticker), status, `status of ${ticker}`);
+  }
+}
+
+/** Every market × track that should be covered by now is covered by job ranges without gaps. */
+async function assertJobsCoverEveryMarket(h: Harness) {
+  const nowS = Math.floor(h.served.sim.clock.now() / 1000);
+  const markets = await h.db.sql<{ ticker: string; open_s: number; close_s: number }[]>`
+    SELECT ticker, extract(epoch FROM open_time)::int AS open_s,
+      extract(epoch FROM close_time)::int AS close_s FROM markets`;
+  const jobs = await h.db.sql<{ ticker: string; kind: string; payload: Record<string, number> }[]>`
+    SELECT payload ->> 'ticker' AS ticker, kind, payload FROM backfill_jobs`;
+  const byKey = new Map<string, [number, number][]>();
+  for (const j of jobs) {
+    const track = j.kind === "candles" ? `candles${j.payload.period_minutes}` : "trades";
+    const range: [number, number] = j.kind === "candles"
+      ? [j.payload.start_ts, j.payload.end_ts]
+      : [j.payload.min_ts, j.payload.max_ts];
+    const key = `${j.ticker}|${track}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), range]);
+  }
+  let needed = 0;
+  for (const m of markets) {
+    for (const t of TRACKS) {
+      const to = Math.min(m.close_s + t.pad, Math.floor((nowS - 120) / t.grid) * t.grid);
+      if (to < m.open_s) continue;
+      needed++;
+      const ranges = (byKey.get(`${m.ticker}|${t.name}`) ?? []).sort((a, b) => a[0] - b[0]);
+      assertOk(ranges.length > 0, `no ${t.name} job for ${m.ticker}`);
+      assertEquals(ranges[0][0], m.open_s, `${t.name} of ${m.ticker} starts at open`);
+      for (let i = 1; i < ranges.length; i++) {
+        assertEquals(ranges[i][0], ranges[i - 1][1] + 1, `${t.name} of ${m.ticker} is contiguous`);
+      }
+      assertEquals(ranges.at(-1)![1], to, `${t.name} of ${m.ticker} reaches ${to}`);
+      if (t.kind === "candles") {
+        for (const [a, b] of ranges) {
+          assertOk(Math.floor((b - a) / (t.period! * 60)) + 1 <= 5000, `${a}..${b} fits`);
+        }
+      }
+    }
+  }
+  assertOk(needed > 0);
+  return needed;
+}
+
+Deno.test("one pass stores exactly the simulator's series, events and markets (live and historical) and a job for every market and period", async () => {
+  const h = await harness();
+  try {
+    const report = await runPass(h.deps, LOOP);
+    assertEquals(report.sync.mode, "full");
+    const expected = truth(h.served);
+    const historical = [...expected.markets.keys()].filter((t) => {
+      const w = h.served.sim.world;
+      const m = w.marketByTicker.get(t)!;
+      const e = w.marketEvent[m];
+      return w.eventSettledMs[e] <
+        Math.floor((h.served.sim.clock.now() - w.cutoffLagMs) / 86_400_000) * 86_400_000;
+    });
+    assertOk(historical.length > 10, `historical-only markets: ${historical.length}`);
+    assertSameCatalog(await tableState(h), expected);
+    const needed = await assertJobsCoverEveryMarket(h);
+    assertOk(report.schedule.inserted >= needed, `${report.schedule.inserted} < ${needed}`);
+    const [{ n }] = await h.db.sql`
+      SELECT count(*)::int AS n FROM backfill_jobs WHERE (payload ->> 'historical')::boolean`;
+    assertOk(n > 0, "historical markets get historical jobs");
+    assertOk(report.sync.requests > 6, `a long walk: ${report.sync.requests} pages`);
+    const [{ s }] = await h.db
+      .sql`SELECT count(*)::int AS s FROM markets WHERE series_ticker IS NULL`;
+    assertEquals(s, 0);
+    assertOk(h.logs.some((l) => JSON.parse(l).message === "discovery progress"));
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("with the clock paused a second pass schedules nothing and rewrites no row", async () => {
+  const h = await harness();
+  try {
+    await runPass(h.deps, LOOP);
+    const before = await xmins(h);
+    const [{ jobs }] = await h.db.sql`SELECT count(*)::int AS jobs FROM backfill_jobs`;
+    const second = await runPass(h.deps, LOOP);
+    assertEquals(second.sync.mode, "incremental");
+    assertEquals(second.schedule.inserted, 0);
+    assertEquals(second.sync.written, { series: 0, events: 0, markets: 0 });
+    assertEquals(await xmins(h), before);
+    const [{ again }] = await h.db.sql`SELECT count(*)::int AS again FROM backfill_jobs`;
+    assertEquals(again, jobs);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("a market that closes or settles is updated by the next incremental sync without a full re-walk", async () => {
+  const h = await harness({ markets: 1200 });
+  try {
+    const first = await runPass(h.deps, LOOP);
+    const fullRequests = h.restRequests().length;
+    h.served.sim.clock.advance(3_600_000);
+    const expected = truth(h.served);
+    const before = await tableState(h);
+    const changed = [...expected.markets].filter(([t, s]) => before.markets.get(t) !== s).length;
+    assertOk(changed > 10, `markets that changed: ${changed}`);
+    const second = await runPass(h.deps, LOOP);
+    assertEquals(second.sync.mode, "incremental");
+    const incrementalRequests = h.restRequests().length - fullRequests;
+    assertSameCatalog(await tableState(h), expected);
+    const rewalks = h.restRequests().slice(fullRequests).filter((r) =>
+      r.query.includes("with_nested_markets=true") ||
+      (r.path.endsWith("/historical/markets") && !r.query.includes("tickers="))
+    );
+    assertEquals(rewalks.length, 0, "no event or historical walk");
+    assertOk(
+      incrementalRequests < first.sync.requests,
+      `incremental ${incrementalRequests} vs full ${first.sync.requests} requests`,
+    );
+    assertOk(
+      second.sync.seen.markets * 2 < first.sync.seen.markets,
+      `incremental read ${second.sync.seen.markets} markets, full ${first.sync.seen.markets}`,
+    );
+    assertOk(second.schedule.inserted > 0, "tails of open markets were scheduled");
+    await assertJobsCoverEveryMarket(h);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("429 storms and 5xx bursts slow discovery down but lose nothing", async () => {
+  const h = await harness();
+  try {
+    h.served.sim.setFaults({
+      serverErrors: { probability: 0.2, burst: 3 },
+      rateLimitStorm: { probability: 0.2, burst: 5 },
+    });
+    await runPass(h.deps, LOOP);
+    const faults = h.restRequests().filter((r) => r.fault !== undefined).length;
+    assertOk(faults > 5, `faults injected: ${faults}`);
+    assertSameCatalog(await tableState(h), truth(h.served));
+    await assertJobsCoverEveryMarket(h);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("a simulator that stops answering mid-walk leaves a consistent database and the next run resumes", async () => {
+  const h = await harness({ markets: 1200, maxRetries: 2 });
+  try {
+    // Every request fails once the walk is under way.
+    let served = 0;
+    const original = h.deps.client.listEvents;
+    h.deps.client.listEvents = (query, call) => {
+      served++;
+      if (served > 3) h.served.sim.setFaults({ serverErrors: { probability: 1, burst: 1000 } });
+      return original(query, call);
+    };
+    let failed = false;
+    try {
+      await syncCatalog(h.deps);
+    } catch {
+      failed = true;
+    }
+    assertOk(failed, "the first sync fails");
+    const walk = await h.db.sql`SELECT scope, value FROM ingest_state WHERE key = 'discovery.walk'`;
+    assertOk(walk.length > 0, "the walk's cursor was saved");
+    const partial = await tableState(h);
+    assertOk(partial.events.length > 0 && partial.events.length < truth(h.served).events.length);
+    // Every stored market's event is stored with it (pages commit whole).
+    const [{ orphans }] = await h.db.sql`
+      SELECT count(*)::int AS orphans FROM markets m
+      WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_ticker = m.event_ticker)`;
+    assertEquals(orphans, 0);
+
+    h.served.sim.setFaults({});
+    h.deps.client.listEvents = original;
+    const before = h.restRequests().length;
+    const resumed = await syncCatalog(h.deps);
+    assertEquals(resumed.mode, "full");
+    const resumedEventPages = h.restRequests().slice(before)
+      .filter((r) => r.path.endsWith("/events") && r.status === 200).length;
+    const eventPages = Math.ceil(truth(h.served).events.length / 20);
+    assertOk(resumedEventPages < eventPages, `resumed ${resumedEventPages} of ${eventPages} pages`);
+    assertSameCatalog(await tableState(h), truth(h.served));
+    const [{ left }] = await h.db.sql`
+      SELECT count(*)::int AS left FROM ingest_state WHERE key = 'discovery.walk'`;
+    assertEquals(left, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("a narrowed scope stores only its series' markets and schedules only them", async () => {
+  const probe = serveSimulator({ markets: 300, seed: 5, paused: true, pumpIntervalMs: 0 });
+  const chosen = probe.sim.world.series.slice(0, 2).map((s) => s.ticker);
+  await probe.close();
+  const h = await harness({ scope: { ...EVERYTHING, series: chosen } });
+  try {
+    await runPass(h.deps, LOOP);
+    const expected = truth(h.served);
+    const state = await tableState(h);
+    const want = [...expected.markets.keys()].filter((t) =>
+      chosen.some((s) => t.startsWith(s + "-"))
+    );
+    assertEquals([...state.markets.keys()].sort(), want.sort());
+    const [{ other }] = await h.db.sql`
+      SELECT count(*)::int AS other FROM backfill_jobs
+      WHERE NOT (payload ->> 'ticker' LIKE ANY(${chosen.map((s) => s + "-%")}::text[]))`;
+    assertEquals(other, 0);
+  } finally {
+    await h.close();
+  }
+});
