@@ -1,0 +1,2 @@
+/** Prediction scoring shared by the predictions service and the portal. @module */
+export * from "./scoring.ts";

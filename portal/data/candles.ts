@@ -1,0 +1,179 @@
+/**
+ * Candles and ticks of one market for the chart, the JSON API and CSV downloads. JSON answers are
+ * capped (the latest rows of the range win, and the answer says it was truncated); CSV downloads
+ * stream any range through a cursor, so memory stays flat however large the range.
+ * @module
+ */
+import type { Sql } from "../../lib/db/pool.ts";
+import type { Decimal } from "./types.ts";
+import type { Period } from "./market.ts";
+
+/** Most candles one JSON answer carries. */
+export const CANDLE_JSON_LIMIT = 5000;
+
+/** Candle columns, in CSV order. Prices dollars, volume/open interest contracts. */
+export const CANDLE_COLUMNS = [
+  "end_period_ts",
+  "price_open",
+  "price_high",
+  "price_low",
+  "price_close",
+  "price_mean",
+  "price_previous",
+  "yes_bid_open",
+  "yes_bid_high",
+  "yes_bid_low",
+  "yes_bid_close",
+  "yes_ask_open",
+  "yes_ask_high",
+  "yes_ask_low",
+  "yes_ask_close",
+  "volume",
+  "open_interest",
+  "source",
+] as const;
+
+/** Tick columns, in CSV order. */
+export const TICK_COLUMNS = [
+  "ts",
+  "price",
+  "yes_bid",
+  "yes_ask",
+  "yes_bid_size",
+  "yes_ask_size",
+  "volume",
+  "open_interest",
+  "last_trade_size",
+  "dollar_volume",
+  "dollar_open_interest",
+] as const;
+
+/** One candle as the JSON API returns it (ISO time, decimal strings or null). */
+export type CandleRow =
+  & { end_period_ts: string }
+  & {
+    [K in Exclude<(typeof CANDLE_COLUMNS)[number], "end_period_ts">]: Decimal;
+  };
+
+/** A range of one market's candles. */
+export interface CandleQuery {
+  period: Period;
+  from?: Date;
+  to?: Date;
+}
+
+/** `json_build_object` arguments of a candle: exact decimal text, ISO times (as Date#toISOString). */
+const CANDLE_JSON_FIELDS = CANDLE_COLUMNS.map((c) =>
+  c === "end_period_ts"
+    ? `'end_period_ts', to_char(end_period_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+    : c === "source"
+    ? `'source', source`
+    : `'${c}', ${c}::text`
+).join(", ");
+
+/**
+ * Candles in time order as a JSON array text built by PostgreSQL (numerics as exact decimal
+ * strings), so large answers cost no row parsing or re-serialising here; when more than `limit`
+ * match, the latest `limit` with `truncated`.
+ */
+export async function loadCandlesJson(
+  sql: Sql,
+  ticker: string,
+  query: CandleQuery & { limit?: number },
+): Promise<{ json: string; count: number; truncated: boolean }> {
+  const limit = query.limit ?? CANDLE_JSON_LIMIT;
+  const [row] = await sql<{ json: string; count: number; truncated: boolean }[]>`
+    SELECT coalesce(json_agg(json_build_object(${sql.unsafe(CANDLE_JSON_FIELDS)})
+             ORDER BY end_period_ts) FILTER (WHERE rn <= ${limit}), '[]')::text AS json,
+           count(*) FILTER (WHERE rn <= ${limit})::int AS count,
+           count(*) > ${limit} AS truncated
+    FROM (
+      SELECT *, row_number() OVER (ORDER BY end_period_ts DESC) AS rn FROM candles
+      WHERE market_ticker = ${ticker} AND period_minutes = ${query.period}
+        ${query.from ? sql`AND end_period_ts >= ${query.from}` : sql``}
+        ${query.to ? sql`AND end_period_ts < ${query.to}` : sql``}
+      ORDER BY end_period_ts DESC LIMIT ${limit + 1}
+    ) picked`;
+  return row;
+}
+
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  const text = value instanceof Date ? value.toISOString() : String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function csvStream(
+  header: readonly string[],
+  rows: AsyncIterable<Record<string, unknown>[]>,
+): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  const iterator = rows[Symbol.asyncIterator]();
+  let headerSent = false;
+  return new ReadableStream({
+    async pull(controller) {
+      if (!headerSent) {
+        headerSent = true;
+        controller.enqueue(encoder.encode(header.join(",") + "\n"));
+        return;
+      }
+      const { done, value } = await iterator.next();
+      if (done) {
+        controller.close();
+        return;
+      }
+      const text = value.map((row) => header.map((c) => csvCell(row[c])).join(",")).join("\n");
+      controller.enqueue(encoder.encode(text + "\n"));
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  });
+}
+
+/** Streams a range of candles as CSV (header line first), oldest first. */
+export function candlesCsv(
+  sql: Sql,
+  ticker: string,
+  query: CandleQuery,
+): ReadableStream<Uint8Array> {
+  const rows = sql`
+    SELECT ${sql(CANDLE_COLUMNS as unknown as string[])} FROM candles
+    WHERE market_ticker = ${ticker} AND period_minutes = ${query.period}
+      ${query.from ? sql`AND end_period_ts >= ${query.from}` : sql``}
+      ${query.to ? sql`AND end_period_ts < ${query.to}` : sql``}
+    ORDER BY end_period_ts`.cursor(2000);
+  return csvStream(CANDLE_COLUMNS, rows);
+}
+
+/** Streams the ticks of [from, to) as CSV, oldest first; the range bounds the partitions read. */
+export function ticksCsv(
+  sql: Sql,
+  ticker: string,
+  range: { from: Date; to: Date },
+): ReadableStream<Uint8Array> {
+  const rows = sql`
+    SELECT ${sql(TICK_COLUMNS as unknown as string[])} FROM ticks
+    WHERE market_ticker = ${ticker} AND ts >= ${range.from} AND ts < ${range.to}
+    ORDER BY ts`.cursor(2000);
+  return csvStream(TICK_COLUMNS, rows);
+}
+
+/** Whether a market exists (CSV routes answer 404 before streaming). */
+export async function marketExists(sql: Sql, ticker: string): Promise<boolean> {
+  const rows = await sql`SELECT 1 FROM markets WHERE ticker = ${ticker}`;
+  return rows.length > 0;
+}
+
+/** Ticks of [from, to), oldest first, at most `limit` (the latest win; `truncated` says so). */
+export async function loadTicks(
+  sql: Sql,
+  ticker: string,
+  range: { from: Date; to: Date; limit: number },
+): Promise<{ ticks: Record<string, unknown>[]; truncated: boolean }> {
+  const rows = await sql<Record<string, unknown>[]>`
+    SELECT ${sql(TICK_COLUMNS as unknown as string[])} FROM ticks
+    WHERE market_ticker = ${ticker} AND ts >= ${range.from} AND ts < ${range.to}
+    ORDER BY ts DESC LIMIT ${range.limit + 1}`;
+  return { ticks: rows.slice(0, range.limit).reverse(), truncated: rows.length > range.limit };
+}

@@ -1,0 +1,121 @@
+/** The portal's database access cannot write, whichever way it logs in. */
+import postgres from "postgres";
+import { assertEquals, assertOk, assertRejects } from "../lib/testing/assert.ts";
+import { createPool } from "../lib/db/pool.ts";
+import { createReaderPool, readerUrl } from "./db.ts";
+import { createPortalFixture } from "./testing/portal.ts";
+
+const WRITES = [
+  "INSERT INTO series (ticker, raw) VALUES ('HACK', '{}')",
+  "UPDATE markets SET status = 'hacked'",
+  "DELETE FROM candles",
+  "TRUNCATE ticks",
+  "CREATE TABLE hack (a int)",
+  "SELECT ensure_tick_partitions(now(), 1)",
+];
+
+async function assertCannotWrite(sql: postgres.Sql) {
+  for (const statement of WRITES) {
+    await assertRejects(() => sql.unsafe(statement), postgres.PostgresError);
+  }
+}
+
+Deno.test("readerUrl keeps existing startup options and adds the role switch", () => {
+  const url = new URL(
+    readerUrl("postgres://u:p@db:5432/k?sslmode=require&options=-c%20search_path%3Dpublic"),
+  );
+  assertEquals(url.searchParams.get("sslmode"), "require");
+  assertEquals(
+    url.searchParams.get("options"),
+    "-c search_path=public -c role=kalshi_reader -c default_transaction_read_only=on",
+  );
+});
+
+Deno.test("the portal role cannot write, whatever the connection or request", async (t) => {
+  const f = await createPortalFixture({ seedOptions: { bulkMarkets: 0 } });
+  const login = `kt_portal_${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await t.step(
+      "given only DATABASE_URL (a superuser), every connection is kalshi_reader",
+      async () => {
+        const [who] = await f
+          .reader`SELECT current_user AS role, current_setting('transaction_read_only') AS ro`;
+        assertEquals(who, { role: "kalshi_reader", ro: "on" });
+        await assertCannotWrite(f.reader);
+      },
+    );
+
+    await t.step("turning read-only transactions off still leaves no write privilege", async () => {
+      const sql = createReaderPool(f.db.url, { max: 1 });
+      try {
+        await sql`SET default_transaction_read_only = off`;
+        const error = await assertRejects(
+          () => sql.unsafe("INSERT INTO series (ticker, raw) VALUES ('HACK', '{}')"),
+          postgres.PostgresError,
+        );
+        assertOk(error.message.includes("permission denied"), error.message);
+      } finally {
+        await sql.end();
+      }
+    });
+
+    await t.step(
+      "a PORTAL_DATABASE_URL login that is a member of kalshi_reader cannot write",
+      async () => {
+        await f.db.sql.unsafe(`CREATE ROLE ${login} LOGIN IN ROLE kalshi_reader`);
+        const url = new URL(f.db.url);
+        url.username = login;
+        const sql = createReaderPool(url.toString(), { max: 1 });
+        try {
+          const [who] = await sql`SELECT session_user AS login, current_user AS role`;
+          assertEquals(who, { login, role: "kalshi_reader" });
+          assertEquals((await sql`SELECT count(*)::int AS n FROM markets`)[0].n, 8);
+          await assertCannotWrite(sql);
+        } finally {
+          await sql.end();
+        }
+        const plain = createPool(url.toString(), { max: 1 });
+        try {
+          await assertRejects(() => plain.unsafe(WRITES[0]), postgres.PostgresError);
+        } finally {
+          await plain.end();
+        }
+      },
+    );
+
+    await t.step("no request changes the data", async () => {
+      const before = await f.db.sql`
+        SELECT (SELECT count(*) FROM markets)::int AS markets, (SELECT count(*) FROM candles)::int AS candles,
+               (SELECT count(*) FROM pg_tables WHERE schemaname = 'public')::int AS tables`;
+      for (const method of ["GET", "POST", "PUT", "DELETE", "PATCH"]) {
+        for (
+          const path of [
+            "/",
+            "/api/browse?q=x%27;DELETE%20FROM%20markets;--",
+            "/markets/X",
+            "/api/markets/X/candles",
+          ]
+        ) {
+          const res = await f.app.request(path, {
+            method,
+            body: method === "GET" ? undefined : "DROP TABLE markets",
+          });
+          await res.body?.cancel();
+          if (method !== "GET") assertEquals(res.status, 404, `${method} ${path}`);
+        }
+      }
+      const after = await f.db.sql`
+        SELECT (SELECT count(*) FROM markets)::int AS markets, (SELECT count(*) FROM candles)::int AS candles,
+               (SELECT count(*) FROM pg_tables WHERE schemaname = 'public')::int AS tables`;
+      assertEquals(after, before);
+    });
+  } finally {
+    await f.close();
+    const admin = createPool(f.db.url.replace(/\/[^/?]+(\?|$)/, "/postgres$1"), { max: 1 });
+    try {
+      await admin.unsafe(`DROP ROLE IF EXISTS ${login}`);
+    } finally {
+      await admin.end();
+    }
+  }
+});

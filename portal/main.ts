@@ -1,0 +1,52 @@
+/** The portal process: read settings, open the read-only pool, load assets, serve until stopped. */
+import { configFromCommandLine } from "../lib/config/mod.ts";
+import { portalCommand, portalSettings } from "../lib/commands/portal.ts";
+import { maskDatabaseUrl } from "../lib/db/pool.ts";
+import { createLogger } from "../lib/log/mod.ts";
+import { runService } from "../lib/runtime/mod.ts";
+import { createPortalApp } from "./app.ts";
+import { loadAssets } from "./assets.ts";
+import { createReaderPool } from "./db.ts";
+
+const { config } = configFromCommandLine(portalCommand);
+let settings;
+try {
+  settings = portalSettings(config);
+} catch (error) {
+  console.error(`portal: ${(error as Error).message}`);
+  Deno.exit(2);
+}
+const logger = createLogger("portal", { level: config.logLevel });
+const assets = await loadAssets().catch((error: Error) => {
+  logger.error("assets missing", { error: error.message });
+  Deno.exit(1);
+});
+const sql = createReaderPool(settings.databaseUrl, { max: config.poolMax });
+const app = createPortalApp(sql, {
+  assets,
+  auth: settings.auth,
+  frontDoorId: config.frontDoorId,
+  trustProxy: config.trustProxy,
+  logger,
+});
+
+const outcome = await runService(
+  { name: "portal", logger, shutdownMs: config.shutdownMs },
+  async ({ signal }) => {
+    const server = Deno.serve({
+      port: settings.port,
+      hostname: config.hostname,
+      signal,
+      onListen: (addr) =>
+        logger.info("listening", {
+          url: `http://${addr.hostname}:${addr.port}/`,
+          database: maskDatabaseUrl(settings.databaseUrl),
+          auth: settings.auth.mode,
+          front_door_lock: config.frontDoorId !== undefined,
+        }),
+    }, (request, info) => app.fetch(request, { remoteAddr: info.remoteAddr }));
+    await server.finished;
+    await sql.end({ timeout: 5 });
+  },
+);
+Deno.exit(outcome.code);
