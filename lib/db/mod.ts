@@ -9,3 +9,4 @@ export * from "./pool.ts";
 export * from "./migrate.ts";
 export * from "./ingest_state.ts";
 export * from "./partitions.ts";
+export * from "./postgres_guard.ts";

@@ -12,6 +12,9 @@
  * @module
  */
 import postgres from "postgres";
+import { guardPostgresClosedSocketWrites } from "./postgres_guard.ts";
+
+let guarded = false;
 
 /** The pool (also the tagged-template query function) every lib/db module takes. */
 export type Sql = postgres.Sql;
@@ -172,6 +175,11 @@ function backoffSeconds(retries: number): number {
  * `await sql.end()` on shutdown.
  */
 export function createPool(databaseUrl: string, options: PoolOptions = {}): Sql {
+  if (!guarded) {
+    // postgres@3.4.9 can throw from a timer after a connection drops; see postgres_guard.ts.
+    guardPostgresClosedSocketWrites();
+    guarded = true;
+  }
   const env = options.env ?? envFromProcess();
   const settings = parseDatabaseUrl(databaseUrl, env);
   const readCaFile = options.readCaFile ?? ((path: string) => Deno.readTextFileSync(path));

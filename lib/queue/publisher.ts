@@ -2,7 +2,7 @@
  * Publishes "jobs ready" notifications to RabbitMQ after a batch of new backfill jobs. Optional
  * and best effort: the `backfill_jobs` table is the truth, so a failed publish is logged and
  * forgotten (workers poll the table anyway). The connection is opened on first use and reopened
- * on the next publish after any failure.
+ * on the next publish after any failure; one publish never waits longer than its deadline.
  * @module
  */
 import { Buffer } from "node:buffer";
@@ -24,7 +24,7 @@ export interface JobsPublisher {
 export interface PublisherOptions {
   /** Where failures are logged. */
   logger: Logger;
-  /** Connection timeout in ms (default 5000). */
+  /** Deadline of one publish in ms, connecting and the broker's confirm included (default 5000). */
   timeoutMs?: number;
   /** Clock for the `at` field (tests). */
   now?: () => Date;
@@ -78,17 +78,31 @@ export function createJobsPublisher(
         at: ready.at ?? now().toISOString(),
       };
       const current = open();
+      const limit = options.timeoutMs ?? 5000;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
-        const { channel } = await current;
-        await new Promise<void>((resolve, reject) => {
-          channel.publish(
-            JOBS_EXCHANGE,
-            "",
-            Buffer.from(JSON.stringify(message)),
-            { contentType: "application/json" },
-            (error) => (error ? reject(error) : resolve()),
+        // A broker that stops answering on an open connection would otherwise hold the
+        // scheduler forever waiting for the confirm: the whole publish has one deadline.
+        const deadline = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no confirm from the broker within ${limit} ms`)),
+            limit,
           );
         });
+        await Promise.race([
+          deadline,
+          current.then(({ channel }) =>
+            new Promise<void>((resolve, reject) => {
+              channel.publish(
+                JOBS_EXCHANGE,
+                "",
+                Buffer.from(JSON.stringify(message)),
+                { contentType: "application/json" },
+                (error) => (error ? reject(error) : resolve()),
+              );
+            })
+          ),
+        ]);
         stats.sent++;
         return true;
       } catch (error) {
@@ -99,6 +113,8 @@ export function createJobsPublisher(
         });
         drop(current);
         return false;
+      } finally {
+        clearTimeout(timer);
       }
     },
     async close() {

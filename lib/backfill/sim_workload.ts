@@ -1,0 +1,282 @@
+/**
+ * Test and benchmark support: backfill jobs for every market of a simulator world (windows on a
+ * fixed grid per period, so markets share windows and batch), and the ground truth those jobs
+ * must produce — every candle of every period and every trade, read from the simulator's model
+ * directly, never through its HTTP surface. Also compares that truth with the database.
+ * @module
+ */
+import type postgres from "postgres";
+import type { Sql } from "../db/mod.ts";
+import { dollarsToPriceUnits, fixedPointToCountUnits } from "../kalshi/mod.ts";
+import { liveCandles } from "../kalshi/sim/candles.ts";
+import { stepsThrough, tradesAt } from "../kalshi/sim/market_path.ts";
+import { MarketView } from "../kalshi/sim/objects.ts";
+import { isHistorical, type World } from "../kalshi/sim/world.ts";
+import { CANDLE_PERIODS, type CandlePeriod, jobKey, type NewJob } from "./job.ts";
+
+/** Grid cell per period, seconds: windows of 1,440 / 240 / 100 periods. */
+export const WINDOW_SECONDS: Record<CandlePeriod, number> = {
+  1: 86_400,
+  60: 864_000,
+  1440: 8_640_000,
+};
+
+/** What the simulator's model says the database must hold. */
+export interface Truth {
+  /** Canonical candle lines (see {@linkcode candleLine}). */
+  candles: string[];
+  /** Canonical trade lines (see {@linkcode tradeLine}). */
+  trades: string[];
+}
+
+/** A workload: jobs to run and the rows they must produce. */
+export interface Workload {
+  jobs: NewJob[];
+  truth: Truth;
+  /** Markets covered. */
+  markets: number;
+}
+
+type Json = Record<string, unknown>;
+
+function units(value: unknown, scale: "price" | "count"): string {
+  if (value === null || value === undefined) return "-";
+  const text = String(value);
+  return String(scale === "price" ? dollarsToPriceUnits(text) : fixedPointToCountUnits(text));
+}
+
+/** One candle as a comparable line: prices in 1/10000 dollar, counts in 1/100 contract. */
+export function candleLine(c: {
+  ticker: string;
+  period: number;
+  endTs: number;
+  source: string;
+  yesBid: unknown[];
+  yesAsk: unknown[];
+  price: unknown[];
+  volume: unknown;
+  openInterest: unknown;
+}): string {
+  return [
+    c.ticker,
+    c.period,
+    c.endTs,
+    c.source,
+    c.yesBid.map((v) => units(v, "price")).join(","),
+    c.yesAsk.map((v) => units(v, "price")).join(","),
+    c.price.map((v) => units(v, "price")).join(","),
+    units(c.volume, "count"),
+    units(c.openInterest, "count"),
+  ].join("|");
+}
+
+/** One trade as a comparable line. */
+export function tradeLine(t: {
+  tradeId: string;
+  ticker: string;
+  createdMs: number;
+  yesPrice: unknown;
+  noPrice: unknown;
+  count: unknown;
+  outcomeSide: unknown;
+  bookSide: unknown;
+}): string {
+  return [
+    t.tradeId,
+    t.ticker,
+    t.createdMs,
+    units(t.yesPrice, "price"),
+    units(t.noPrice, "price"),
+    units(t.count, "count"),
+    t.outcomeSide,
+    t.bookSide,
+  ].join("|");
+}
+
+function cells(fromS: number, toS: number, size: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let c = Math.floor(fromS / size); c * size <= toS; c++) {
+    out.push([c * size, (c + 1) * size - 1]);
+  }
+  return out;
+}
+
+/**
+ * Jobs for every market that has opened by `nowMs` (candles of every period, and trades unless
+ * `trades` is false), and the truth they must yield. The simulator clock must stay at `nowMs`.
+ */
+export function simWorkload(
+  world: World,
+  nowMs: number,
+  options: { trades?: boolean; maxMarkets?: number } = {},
+): Workload {
+  const view = new MarketView(world);
+  const jobs: NewJob[] = [];
+  const candles: string[] = [];
+  const trades: string[] = [];
+  let markets = 0;
+  for (let m = 0; m < world.marketCount; m++) {
+    if (options.maxMarkets !== undefined && markets >= options.maxMarkets) break;
+    const e = world.marketEvent[m];
+    if (world.eventOpenMs[e] > nowMs) continue;
+    markets++;
+    const ticker = world.marketTickers[m];
+    const seriesTicker = world.series[world.eventSeries[e]].ticker;
+    const historical = isHistorical(world, m, nowMs);
+    const openS = Math.floor(world.eventOpenMs[e] / 1000);
+    const closeS = Math.ceil(Math.min(world.eventCloseMs[e], nowMs) / 1000);
+    for (const period of CANDLE_PERIODS) {
+      const windows = cells(openS, closeS + period * 60, WINDOW_SECONDS[period]);
+      for (const [start, end] of windows) {
+        jobs.push({
+          kind: "candles",
+          payload: {
+            ticker,
+            series_ticker: seriesTicker,
+            period_minutes: period,
+            start_ts: start,
+            end_ts: end,
+            historical,
+          },
+        });
+      }
+      const first = windows[0][0];
+      const last = windows[windows.length - 1][1];
+      for (const c of liveCandles(view, m, nowMs, first, last, period)) {
+        const q = (o: unknown) => {
+          const x = o as Json;
+          return [x.open_dollars, x.low_dollars, x.high_dollars, x.close_dollars];
+        };
+        const p = c.price as Json;
+        candles.push(candleLine({
+          ticker,
+          period,
+          endTs: c.end_period_ts as number,
+          source: historical ? "historical" : "live",
+          yesBid: q(c.yes_bid),
+          yesAsk: q(c.yes_ask),
+          price: [
+            p.open_dollars,
+            p.low_dollars,
+            p.high_dollars,
+            p.close_dollars,
+            p.mean_dollars,
+            p.previous_dollars,
+          ],
+          volume: c.volume_fp,
+          openInterest: c.open_interest_fp,
+        }));
+      }
+    }
+    if (options.trades === false) continue;
+    jobs.push({
+      kind: "trades",
+      payload: { ticker, min_ts: openS, max_ts: closeS, historical },
+    });
+    for (let k = 0; k < stepsThrough(world, m, nowMs); k++) {
+      for (const t of tradesAt(world, m, k)) {
+        if (t.tsMs > nowMs) continue;
+        const wire = view.trade(t);
+        trades.push(tradeLine({
+          tradeId: String(wire.trade_id),
+          ticker,
+          createdMs: t.tsMs,
+          yesPrice: wire.yes_price_dollars,
+          noPrice: wire.no_price_dollars,
+          count: wire.count_fp,
+          outcomeSide: wire.taker_outcome_side,
+          bookSide: wire.taker_book_side,
+        }));
+      }
+    }
+  }
+  return { jobs, truth: { candles: candles.sort(), trades: trades.sort() }, markets };
+}
+
+/** Inserts jobs the way the scheduler does (idempotent by job key); returns how many were new. */
+export async function insertJobs(
+  sql: Sql,
+  jobs: readonly NewJob[],
+  options: { maxAttempts?: number } = {},
+): Promise<number> {
+  let inserted = 0;
+  for (let i = 0; i < jobs.length; i += 1000) {
+    const rows = jobs.slice(i, i + 1000).map((j) => ({
+      kind: j.kind,
+      job_key: jobKey(j),
+      payload: j.payload as unknown as postgres.JSONValue,
+      priority: j.priority ?? 0,
+      max_attempts: options.maxAttempts ?? 8,
+    }));
+    const result = await sql`
+      INSERT INTO backfill_jobs ${sql(rows)} ON CONFLICT (job_key) DO NOTHING`;
+    inserted += result.count;
+  }
+  return inserted;
+}
+
+/** Reads what the database holds, in the same canonical lines as the truth. */
+export async function readStored(sql: Sql): Promise<Truth & { duplicateTrades: number }> {
+  const candleRows = await sql<Json[]>`
+    SELECT market_ticker, period_minutes, extract(epoch FROM end_period_ts)::bigint AS end_ts,
+      source, yes_bid_open, yes_bid_low, yes_bid_high, yes_bid_close, yes_ask_open, yes_ask_low,
+      yes_ask_high, yes_ask_close, price_open, price_low, price_high, price_close, price_mean,
+      price_previous, volume, open_interest
+    FROM candles`;
+  const candles = candleRows.map((r) =>
+    candleLine({
+      ticker: String(r.market_ticker),
+      period: Number(r.period_minutes),
+      endTs: Number(r.end_ts),
+      source: String(r.source),
+      yesBid: [r.yes_bid_open, r.yes_bid_low, r.yes_bid_high, r.yes_bid_close],
+      yesAsk: [r.yes_ask_open, r.yes_ask_low, r.yes_ask_high, r.yes_ask_close],
+      price: [
+        r.price_open,
+        r.price_low,
+        r.price_high,
+        r.price_close,
+        r.price_mean,
+        r.price_previous,
+      ],
+      volume: r.volume,
+      openInterest: r.open_interest,
+    })
+  ).sort();
+  const tradeRows = await sql<Json[]>`
+    SELECT trade_id, market_ticker, created_time, yes_price, no_price, count,
+      taker_outcome_side, taker_book_side FROM trades`;
+  const trades = tradeRows.map((r) =>
+    tradeLine({
+      tradeId: String(r.trade_id),
+      ticker: String(r.market_ticker),
+      createdMs: (r.created_time as Date).getTime(),
+      yesPrice: r.yes_price,
+      noPrice: r.no_price,
+      count: r.count,
+      outcomeSide: r.taker_outcome_side,
+      bookSide: r.taker_book_side,
+    })
+  ).sort();
+  const [dup] = await sql<{ n: string }[]>`
+    SELECT count(*) - count(DISTINCT trade_id) AS n FROM trades`;
+  return { candles, trades, duplicateTrades: Number(dup.n) };
+}
+
+/** Lines only in `expected` (missing) and only in `actual` (extra), at most `limit` each. */
+export function diffLines(
+  expected: readonly string[],
+  actual: readonly string[],
+  limit = 5,
+): { missing: string[]; extra: string[]; missingCount: number; extraCount: number } {
+  const have = new Set(actual);
+  const want = new Set(expected);
+  const missing = expected.filter((l) => !have.has(l));
+  const extra = actual.filter((l) => !want.has(l));
+  return {
+    missing: missing.slice(0, limit),
+    extra: extra.slice(0, limit),
+    missingCount: missing.length,
+    extraCount: extra.length,
+  };
+}
