@@ -307,9 +307,17 @@ export async function auditCoverage(sql: Sql, options: AuditOptions): Promise<Au
   return report;
 }
 
+async function unknownTickers(sql: Sql, tickers: readonly string[]): Promise<string[]> {
+  const known = await sql<{ ticker: string }[]>`
+    SELECT ticker FROM markets WHERE ticker = ANY(${tickers as string[]}::text[])`;
+  const found = new Set(known.map((r) => r.ticker));
+  return [...new Set(tickers)].filter((t) => !found.has(t));
+}
+
 /**
  * A capture gap is filled once, for every market it concerns, its span is covered by finished
- * 1-minute candle and trade jobs. Gaps without a market list concern every market open then.
+ * 1-minute candle and trade jobs. Gaps without a market list concern every market open then; a
+ * gap listing a market that is not stored yet stays open until discovery stores it.
  */
 async function auditCaptureGaps(sql: Sql, now: Date, report: AuditReport): Promise<void> {
   const gaps = await sql<
@@ -326,8 +334,10 @@ async function auditCaptureGaps(sql: Sql, now: Date, report: AuditReport): Promi
       WHERE open_time < ${gap.gap_end} AND close_time > ${gap.gap_start}
         AND (${gap.market_tickers}::text[] IS NULL OR ticker = ANY(${gap.market_tickers}::text[]))`;
     const jobs = await jobRanges(sql, markets.map((m) => m.ticker));
-    let covered = true;
-    for (const m of markets) {
+    // A listed market discovery has not stored yet has no jobs to judge: the gap stays open.
+    let covered = gap.market_tickers === null ||
+      (await unknownTickers(sql, gap.market_tickers)).length === 0;
+    for (const m of covered ? markets : []) {
       const open = secondsOf(m.open_time);
       const close = secondsOf(m.close_time);
       const done = (jobs.get(m.ticker) ?? []).filter((j) => j.state === "succeeded");

@@ -2,7 +2,8 @@ import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
 import { createTestDatabase, type TestDatabase } from "../../lib/db/testing.ts";
 import { createRateLimiter, createRestClient } from "../../lib/kalshi/mod.ts";
 import { type ServedSimulator, serveSimulator } from "../../lib/kalshi/sim/mod.ts";
-import { marketExists, marketStatus } from "../../lib/kalshi/sim/world.ts";
+import { isHistorical, marketExists, marketStatus } from "../../lib/kalshi/sim/world.ts";
+import { createMetrics } from "../../lib/runtime/mod.ts";
 import type { RestRecord } from "../../lib/kalshi/sim/ground_truth.ts";
 import { createLogger } from "../../lib/log/mod.ts";
 import { EVERYTHING, type Scope } from "../../lib/scope/mod.ts";
@@ -241,6 +242,37 @@ Deno.test("a market that closes or settles is updated by the next incremental sy
   }
 });
 
+Deno.test("an incremental pass a few minutes later costs at most a quarter of the full pass's requests and re-walks nothing", async () => {
+  const h = await harness({ markets: 6000, seed: 11 });
+  try {
+    const full = await runPass(h.deps, LOOP);
+    const fullRecords = h.restRequests();
+    h.served.sim.clock.advance(5 * 60_000);
+    const expected = truth(h.served);
+    const second = await runPass(h.deps, LOOP);
+    assertEquals([full.sync.mode, second.sync.mode], ["full", "incremental"]);
+    assertOk(second.sync.seen.markets > 0, "the five minutes changed something");
+    // The simulator's ground truth counts every request it answered, retries included.
+    const incremental = h.restRequests().slice(fullRecords.length);
+    assertOk(
+      incremental.length * 4 <= fullRecords.length,
+      `incremental ${incremental.length} vs full ${fullRecords.length} requests`,
+    );
+    const rewalks = incremental.filter((r) =>
+      r.query.includes("with_nested_markets=true") ||
+      (r.path.endsWith("/historical/markets") && !r.query.includes("tickers=")) ||
+      (r.path.endsWith("/markets") && !/(min_|max_|tickers=|status=)/.test(r.query)) ||
+      (r.path.endsWith("/events") && !/(min_updated_ts=|tickers=)/.test(r.query))
+    );
+    assertEquals(rewalks.map((r) => `${r.path}?${r.query}`), [], "no unfiltered walk");
+    // Cheap because it asked only for what changed, not because it missed anything.
+    assertSameCatalog(await tableState(h), expected);
+    await assertJobsCoverEveryMarket(h);
+  } finally {
+    await h.close();
+  }
+});
+
 Deno.test("429 storms and 5xx bursts slow discovery down but lose nothing", async () => {
   const h = await harness();
   try {
@@ -321,6 +353,68 @@ Deno.test("a narrowed scope stores only its series' markets and schedules only t
       SELECT count(*)::int AS other FROM backfill_jobs
       WHERE NOT (payload ->> 'ticker' LIKE ANY(${chosen.map((s) => s + "-%")}::text[]))`;
     assertEquals(other, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("closed markets the audit finds without settlement are re-read by ticker in the same pass", async () => {
+  const h = await harness();
+  try {
+    await runPass(h.deps, LOOP);
+    const w = h.served.sim.world;
+    const now = h.served.sim.clock.now();
+    const settled = await h.db.sql<{ ticker: string; status: string; result: string }[]>`
+      SELECT ticker, status, result FROM markets
+      WHERE status = 'finalized' AND close_time < ${new Date(now - 7_200_000)}
+      ORDER BY ticker`;
+    const archived = settled.find((m) => isHistorical(w, w.marketByTicker.get(m.ticker)!, now));
+    const live = settled.find((m) => !isHistorical(w, w.marketByTicker.get(m.ticker)!, now));
+    assertOk(archived && live, "a settled market in each place");
+    const lost = [archived.ticker, live.ticker].sort();
+    // As if the settlement had been missed: the row still says closed, without a result.
+    await h.db.sql`
+      UPDATE markets SET status = 'closed', result = '', settlement_ts = NULL,
+        raw = raw || '{"status": "closed", "result": ""}'::jsonb
+      WHERE ticker = ANY(${lost}::text[])`;
+    const before = h.restRequests().length;
+    const pass = await runPass(h.deps, LOOP, {});
+    assertEquals(pass.sync.mode, "incremental");
+    assertEquals([...pass.audit!.unsettledTickers].sort(), lost);
+    const rows = await h.db.sql<{ ticker: string; status: string; result: string }[]>`
+      SELECT ticker, status, result FROM markets WHERE ticker = ANY(${lost}::text[])
+      ORDER BY ticker`;
+    assertEquals(
+      rows.map((r) => ({ ...r })),
+      settled.filter((m) => lost.includes(m.ticker)).map((r) => ({ ...r })),
+    );
+    const byTicker = h.restRequests().slice(before).filter((r) => r.query.includes("tickers="));
+    assertOk(byTicker.some((r) => r.path.endsWith("/historical/markets")), "archived re-read");
+    assertOk(byTicker.length <= 2, `${byTicker.length} re-read requests`);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("the pass exposes the uncovered market-periods of its audit on /metrics", async () => {
+  const h = await harness();
+  try {
+    const metrics = createMetrics();
+    h.deps.metrics = metrics;
+    const gauge = async () => {
+      const line = (await metrics.render()).split("\n")
+        .find((l) => l.startsWith("coverage_uncovered_market_periods"));
+      assertOk(line, "the gauge is rendered");
+      return Number(line.split(" ").at(-1));
+    };
+    const first = await runPass(h.deps, LOOP);
+    const uncovered = first.audit!.uncoveredMarketPeriods;
+    assertOk(uncovered > 0, "nothing has been fetched yet");
+    assertEquals(await gauge(), uncovered);
+    await h.db.sql`UPDATE backfill_jobs SET state = 'succeeded', finished_at = now()`;
+    const second = await runPass(h.deps, LOOP, {});
+    assertEquals(second.audit!.uncoveredMarketPeriods, 0);
+    assertEquals(await gauge(), 0);
   } finally {
     await h.close();
   }
