@@ -10,8 +10,10 @@ import { type Benchmark, type BenchRow, ratio, renderTable } from "./harness.ts"
 const dir = fileURLToPath(new URL(".", import.meta.url));
 const args = Deno.args.filter((a) => a !== "--quick");
 if (Deno.args.includes("--help")) {
-  console.log("Usage: deno task bench [--quick] [benchmark name ...]\n\n" +
-    "Runs bench/*_bench.ts (or the named ones), prints a table and writes bench/results/latest.json.");
+  console.log(
+    "Usage: deno task bench [--quick] [benchmark name ...]\n\n" +
+      "Runs bench/*_bench.ts (or the named ones), prints a table and writes bench/results/latest.json.",
+  );
   Deno.exit(0);
 }
 const quick = Deno.args.includes("--quick");
