@@ -114,5 +114,8 @@ Deno.test("expectedCalibrationError weights each bin's gap by its share of forec
   const ece = expectedCalibrationError(forecasts)!;
   assertOk(Math.abs(ece - 0.2) < 1e-12, `ece ${ece}`);
   assertEquals(expectedCalibrationError([]), null);
-  assertEquals(calibrationErrorOfBins(calibrationBins([{ probability: "0.5", outcome: "0.5" }])), 0);
+  assertEquals(
+    calibrationErrorOfBins(calibrationBins([{ probability: "0.5", outcome: "0.5" }])),
+    0,
+  );
 });

@@ -1,0 +1,60 @@
+/** `deno task rag [--once | --eval [--json]]`: retrieval-augmented forecasts (wiring only). */
+import { ragServiceCommand } from "../../lib/commands/rag_service.ts";
+import { ConfigError, configFromCommandLine } from "../../lib/config/mod.ts";
+import { createPool } from "../../lib/db/mod.ts";
+import { createLogger } from "../../lib/log/mod.ts";
+import { runService } from "../../lib/runtime/mod.ts";
+import { evaluate, formatReport } from "./evaluate.ts";
+import { runOnce } from "./run.ts";
+import { embedderFromConfig, intervalAsOf, predictorsFromConfig } from "./setup.ts";
+import { postgresRunner } from "./sql_runner.ts";
+
+const { config } = configFromCommandLine(ragServiceCommand);
+const logger = createLogger("rag_service", { level: config.logLevel });
+// The pool connects lazily: a configuration error below exits before any connection.
+const sql = createPool(config.databaseUrl.href, { max: 4, applicationName: "rag_service" });
+const db = postgresRunner(sql);
+let deps;
+try {
+  const embedder = embedderFromConfig(config);
+  deps = { sql, db, embedder, predictors: predictorsFromConfig(config, db, embedder), logger };
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`rag_service: ${error.message}`);
+  Deno.exit(2);
+}
+const common = { k: config.neighbors, backend: config.vectorBackend, efSearch: config.efSearch };
+
+const outcome = await runService({
+  name: "rag_service",
+  logger,
+  port: config.once || config.eval ? undefined : config.metricsPort,
+  shutdownMs: config.shutdownMs,
+}, async ({ signal, metrics }) => {
+  if (config.eval) {
+    const report = await evaluate(deps, {
+      ...common,
+      horizonHours: config.evalHorizonHours,
+      fitBefore: config.evalFrom,
+      limit: config.evalLimit,
+      signal,
+    });
+    console.log(config.json ? JSON.stringify(report, null, 2) : formatReport(report));
+    return;
+  }
+  const written = metrics.counter("rag_predictions_written_total", "predictions written");
+  while (!signal.aborted) {
+    const asOf = config.asOf ?? intervalAsOf(new Date(), config.intervalSeconds);
+    const summary = await runOnce(deps, { ...common, asOf, maxMarkets: config.maxMarkets, signal });
+    written.inc({}, summary.written);
+    if (config.once || config.asOf) return;
+    const next = intervalAsOf(new Date(), config.intervalSeconds).getTime() +
+      config.intervalSeconds * 1000;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.max(1000, next - Date.now()));
+      signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+    });
+  }
+});
+await sql.end({ timeout: 5 });
+Deno.exit(outcome.code);

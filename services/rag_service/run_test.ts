@@ -1,0 +1,123 @@
+import { withTestDatabase } from "../../lib/db/testing.ts";
+import { planLaunch } from "../../lib/launch/launch.ts";
+import { RUNNABLES } from "../../lib/launch/registry.ts";
+import { createLogger } from "../../lib/log/mod.ts";
+import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
+import { type EvalReport, evaluate, formatReport } from "./evaluate.ts";
+import { createHashingEmbedder } from "./hashing_embedder.ts";
+import { createOfflinePredictor } from "./offline_predictor.ts";
+import { runOnce } from "./run.ts";
+import { postgresRunner } from "./sql_runner.ts";
+import { seedWorld } from "./testing_seed.ts";
+
+const START = new Date("2026-01-01T00:00:00Z");
+const HOUR = 3_600_000;
+
+Deno.test("offline path end to end: embeddings stored, predictions written with provenance, eval scored, re-runs idempotent", async () => {
+  await withTestDatabase(async ({ sql, url }) => {
+    const db = postgresRunner(sql);
+    const markets = await seedWorld(db, { markets: 240, start: START, open: 4 });
+    const embedder = createHashingEmbedder();
+    const lines: string[] = [];
+    const deps = {
+      sql,
+      db,
+      embedder,
+      predictors: (search: Parameters<typeof createOfflinePredictor>[0]["search"]) => [
+        createOfflinePredictor({ db, search, embedder }, { k: 20 }),
+      ],
+      logger: createLogger("rag_test", { sink: (l) => lines.push(l), level: "warn" }),
+    };
+    const asOf = new Date(START.getTime() + 470 * HOUR);
+    const options = { asOf, k: 20, maxMarkets: 100, backend: "auto" as const, efSearch: 100 };
+    const first = await runOnce(deps, options);
+    assertEquals(first.backend, "exact"); // the machine's PostgreSQL has no pgvector
+    assertEquals([first.documents, first.embedded], [240, 240]);
+    assertOk(first.targets > 10, `targets ${first.targets}`);
+    assertEquals([first.written, first.existing, first.failed], [first.targets, 0, 0]);
+    const [{ count }] = await sql<{ count: number }[]>`SELECT count(*)::int AS count FROM embeddings
+      WHERE model = 'hash-tf-256-v1' AND octet_length(vector) = 1024`;
+    assertEquals(count, 240);
+
+    const rows = await sql<{
+      market_ticker: string;
+      provider: string;
+      probability: string;
+      market_price: string | null;
+      prompt_sha256: string;
+      retrieved_documents: string[];
+      inputs: { as_of: string; market_price_at: string | null };
+    }[]>`SELECT market_ticker, provider, probability::text, market_price::text, prompt_sha256,
+           retrieved_documents, inputs FROM predictions WHERE predicted_at = ${asOf}`;
+    assertEquals(rows.length, first.targets);
+    const settledBefore = new Set(
+      markets.filter((m) => m.settledAt && m.settledAt < asOf).map((m) => m.ticker),
+    );
+    for (const r of rows) {
+      assertEquals(r.provider, "offline");
+      assertOk(/^[0-9a-f]{64}$/.test(r.prompt_sha256));
+      assertEquals(r.retrieved_documents.length, 20);
+      assertOk(r.retrieved_documents.every((t) => settledBefore.has(t)), r.market_ticker);
+      assertOk(Number(r.probability) > 0 && Number(r.probability) < 1);
+      assertEquals(r.inputs.as_of, asOf.toISOString());
+      if (r.market_price !== null) assertOk(new Date(r.inputs.market_price_at!) <= asOf);
+    }
+
+    assertOk(rows.filter((r) => r.market_price !== null).length > rows.length / 2);
+    const again = await runOnce(deps, options);
+    assertEquals([again.embedded, again.written, again.existing], [0, 0, first.targets]);
+    const [{ total }] = await sql<
+      { total: number }[]
+    >`SELECT count(*)::int AS total FROM predictions`;
+    assertEquals(total, first.targets);
+
+    const report = await evaluate(deps, {
+      horizonHours: 24,
+      k: 20,
+      backend: "auto",
+      efSearch: 100,
+    });
+    const offline = report.predictors[0];
+    assertEquals(offline.predictor, "rag-offline-v1");
+    assertOk(offline.scores.n >= 100, `n ${offline.scores.n}`);
+    assertEquals(offline.constant.n, offline.scores.n);
+    assertEquals(offline.constant.brier, 0.25);
+    assertEquals(offline.scores.calibration.length, 10);
+    assertOk(offline.scores.ece !== null && offline.marketPrice.n > 0);
+    const text = formatReport(report);
+    console.log(text);
+    assertOk(text.includes("market price (baseline)") && text.includes("always 0.5 (baseline)"));
+    // Retrieval and price together beat the coin flip on this world.
+    assertOk(offline.scores.brier! < 0.25, `brier ${offline.scores.brier}`);
+    const stored = await sql`SELECT 1 FROM predictions WHERE model = 'rag-offline-v1'`;
+    const again2 = await evaluate(deps, {
+      horizonHours: 24,
+      k: 20,
+      backend: "auto",
+      efSearch: 100,
+    });
+    assertEquals(again2.predictors[0].scores, offline.scores);
+    const stored2 = await sql`SELECT 1 FROM predictions WHERE model = 'rag-offline-v1'`;
+    assertEquals(stored2.length, stored.length); // the re-run reused its predictions
+
+    // The real entry point with the launch step's least-privilege flags: --eval --json.
+    const plan = planLaunch(RUNNABLES.rag_service, {
+      args: ["--eval", "--json"],
+      env: { DATABASE_URL: url, LOG_LEVEL: "warn" },
+    });
+    if ("help" in plan) throw new Error("unexpected help");
+    const child = await new Deno.Command(plan.program, {
+      args: plan.args,
+      cwd: plan.cwd,
+      env: plan.env,
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(child.stderr);
+    assertEquals(child.code, 0, stderr);
+    const json = JSON.parse(new TextDecoder().decode(child.stdout)) as EvalReport;
+    assertEquals(json.predictors[0].scores.n, offline.scores.n);
+    assertEquals(json.predictors[0].scores.brier, offline.scores.brier);
+  });
+});
