@@ -2,6 +2,10 @@
 import type { Command } from "../config/mod.ts";
 import { kalshiCliCommand } from "../commands/kalshi_cli.ts";
 import { migratorCommand } from "../commands/migrator.ts";
+import { portalCommand } from "../commands/portal.ts";
+import { ragServiceCommand } from "../commands/rag_service.ts";
+import { restServiceCommand } from "../commands/rest_service.ts";
+import { workerServiceCommand } from "../commands/worker_service.ts";
 import { simCommand } from "../kalshi/sim/command.ts";
 
 /** A command the launch step can run. */
@@ -17,4 +21,8 @@ export const RUNNABLES: Record<string, Runnable> = {
   migrator: { command: migratorCommand, entry: "services/migrator/main.ts" },
   sim: { command: simCommand, entry: "lib/kalshi/sim/main.ts" },
   kalshi: { command: kalshiCliCommand, entry: "services/kalshi_cli/main.ts" },
+  rag_service: { command: ragServiceCommand, entry: "services/rag_service/main.ts" },
+  rest_service: { command: restServiceCommand, entry: "services/rest_service/main.ts" },
+  worker_service: { command: workerServiceCommand, entry: "services/worker_service/main.ts" },
+  portal: { command: portalCommand, entry: "portal/main.ts" },
 };
