@@ -5,6 +5,10 @@
  * the way a typical user script does it with Kalshi's own SDK (npm `kalshi-typescript`), one
  * market and one period per request, paced at R, retrying after a 429 (fetch only, no storage:
  * the baseline is spared the database work ours does).
+ *
+ * The simulator runs as its own process (`lib/kalshi/sim/main.ts`, started through the launch
+ * plan), so its CPU does not compete with the workers' and the rate limit R is the only bound.
+ * Requests are counted on the client side: calls that succeeded, and 429 answers retried.
  */
 import { Configuration, HistoricalApi, MarketApi } from "kalshi-typescript";
 import { insertJobs, simWorkload } from "../lib/backfill/sim_workload.ts";
@@ -12,37 +16,75 @@ import { runWorkerPool } from "../lib/backfill/worker_pool.ts";
 import { CANDLE_PERIODS } from "../lib/backfill/job.ts";
 import { withTestDatabase } from "../lib/db/testing.ts";
 import { createRateLimiter, createRestClient } from "../lib/kalshi/mod.ts";
-import { type ServedSimulator, serveSimulator } from "../lib/kalshi/sim/mod.ts";
-import { isHistorical } from "../lib/kalshi/sim/world.ts";
+import { createWorld, isHistorical, type World } from "../lib/kalshi/sim/world.ts";
+import { planLaunch, PROJECT_ROOT } from "../lib/launch/launch.ts";
+import { RUNNABLES } from "../lib/launch/registry.ts";
 import { createLogger } from "../lib/log/mod.ts";
 import type { BenchRow } from "./harness.ts";
 
 const SIM_NOW = Date.UTC(2026, 9, 14, 15, 30);
+const WORLD = { seed: 3, historyDays: 3, futureDays: 1, cutoffLagDays: 1 };
 
-function restCounts(served: ServedSimulator, path: RegExp) {
-  let ok = 0;
-  let limited = 0;
-  for (const r of served.sim.groundTruth.records("rest")) {
-    if (r.kind !== "rest" || !path.test(r.path)) continue;
-    if (r.status === 429) limited++;
-    else ok++;
-  }
-  return { ok, limited };
+/** A simulator in its own process, rate-limited to `rate` requests/s, clock paused at SIM_NOW. */
+interface SimProcess {
+  restUrl: string;
+  /** The same world, built in this process (deterministic from the seed) for the workload. */
+  world: World;
+  close(): Promise<void>;
 }
 
-function start(markets: number, rate: number): ServedSimulator {
-  return serveSimulator({
-    seed: 3,
-    markets,
-    startMs: SIM_NOW,
-    paused: true,
-    historyDays: 3,
-    futureDays: 1,
-    cutoffLagDays: 1,
-    pumpIntervalMs: 0,
-    rateLimit: { perSecond: rate, burstSeconds: 1 },
-    groundTruth: { restBodies: false },
+async function startSimProcess(markets: number, rate: number): Promise<SimProcess> {
+  const plan = planLaunch(RUNNABLES.sim, {
+    args: [
+      "--port=0",
+      `--markets=${markets}`,
+      `--seed=${WORLD.seed}`,
+      "--pause-clock",
+      `--start-time=${new Date(SIM_NOW).toISOString()}`,
+      `--history-days=${WORLD.historyDays}`,
+      `--future-days=${WORLD.futureDays}`,
+      `--cutoff-lag-days=${WORLD.cutoffLagDays}`,
+      `--rate-limit=${rate}`,
+      "--log-level=info",
+    ],
+    env: {},
   });
+  if ("help" in plan) throw new Error("unexpected help");
+  const child = new Deno.Command(plan.program, {
+    args: plan.args,
+    env: plan.env,
+    cwd: PROJECT_ROOT,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let restUrl: string | undefined;
+  while (restUrl === undefined) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error(`simulator exited before listening: ${buffer}`);
+    buffer += value;
+    for (const line of buffer.split("\n").slice(0, -1)) {
+      const entry = JSON.parse(line) as { message?: string; rest_url?: string };
+      if (entry.message === "listening") restUrl = entry.rest_url;
+    }
+    buffer = buffer.slice(buffer.lastIndexOf("\n") + 1);
+  }
+  // Keep draining its log so the pipe never fills.
+  const drained = (async () => {
+    while (!(await lines.read()).done) { /* discard */ }
+  })();
+  const world = createWorld({ ...WORLD, markets, epochMs: SIM_NOW });
+  return {
+    restUrl,
+    world,
+    async close() {
+      child.kill("SIGTERM");
+      await child.status;
+      await drained.catch(() => {});
+    },
+  };
 }
 
 interface Measured {
@@ -54,17 +96,23 @@ interface Measured {
 }
 
 async function measureWorkers(markets: number, rate: number): Promise<Measured> {
-  const served = start(markets, rate);
+  const sim = await startSimProcess(markets, rate);
+  let limited = 0;
   try {
     return await withTestDatabase(async ({ sql }) => {
-      const workload = simWorkload(served.sim.world, SIM_NOW);
+      const workload = simWorkload(sim.world, SIM_NOW);
       await insertJobs(sql, workload.jobs);
       const began = performance.now();
       const result = await runWorkerPool({
         sql,
         client: createRestClient({
-          baseUrl: served.restUrl,
-          limiter: createRateLimiter({ ratePerSecond: rate }),
+          baseUrl: sim.restUrl,
+          // A bucket of one second, like the exchange's: a moment when no worker is ready to
+          // send does not forfeit its share of the budget (a bucket of one token would).
+          limiter: createRateLimiter({ ratePerSecond: rate, burst: rate }),
+          onRetry: (r) => {
+            if (r.status === 429) limited++;
+          },
         }),
         logger: createLogger("worker_bench", { level: "warn" }),
         signal: new AbortController().signal,
@@ -75,29 +123,31 @@ async function measureWorkers(markets: number, rate: number): Promise<Measured> 
         progressMs: 0,
       });
       const seconds = (performance.now() - began) / 1000;
-      const all = restCounts(served, /./);
-      const candles = restCounts(served, /candlesticks$/);
+      const s = result.stats;
       return {
         seconds,
-        requests: all.ok,
-        limited: all.limited,
-        candleRequests: candles.ok,
-        candles: result.stats.candles,
+        requests: s.requests,
+        limited,
+        candleRequests: s.candleRequests,
+        candles: s.candles,
       };
     }, { max: 8 });
   } finally {
-    await served.close();
+    await sim.close();
   }
 }
 
 async function measureSdk(markets: number, rate: number): Promise<Measured> {
-  const served = start(markets, rate);
-  const config = new Configuration({ basePath: served.restUrl });
+  const sim = await startSimProcess(markets, rate);
+  const config = new Configuration({ basePath: sim.restUrl });
   const marketApi = new MarketApi(config);
   const historicalApi = new HistoricalApi(config);
-  const world = served.sim.world;
+  const world = sim.world;
   const gap = 1000 / rate;
   let next = performance.now();
+  let requests = 0;
+  let limited = 0;
+  let candleRequests = 0;
   // A typical script: pace at the documented rate, sleep and retry when told 429.
   const call = async <T>(fn: () => Promise<T>): Promise<T> => {
     for (;;) {
@@ -105,10 +155,13 @@ async function measureSdk(markets: number, rate: number): Promise<Measured> {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       next = Math.max(next, performance.now()) + gap;
       try {
-        return await fn();
+        const result = await fn();
+        requests++;
+        return result;
       } catch (error) {
         const status = (error as { response?: { status?: number } }).response?.status;
         if (status !== 429) throw error;
+        limited++;
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
@@ -133,6 +186,7 @@ async function measureSdk(markets: number, rate: number): Promise<Measured> {
           : await call(() =>
             marketApi.getMarketCandlesticks(series, ticker, startTs, to, period as 1)
           );
+        candleRequests++;
         candles += response.data.candlesticks?.length ?? 0;
       }
       for (const tier of ["historical", "live"] as const) {
@@ -148,17 +202,9 @@ async function measureSdk(markets: number, rate: number): Promise<Measured> {
       }
     }
     const seconds = (performance.now() - began) / 1000;
-    const all = restCounts(served, /./);
-    const candleRequests = restCounts(served, /candlesticks$/);
-    return {
-      seconds,
-      requests: all.ok,
-      limited: all.limited,
-      candleRequests: candleRequests.ok,
-      candles,
-    };
+    return { seconds, requests, limited, candleRequests, candles };
   } finally {
-    await served.close();
+    await sim.close();
   }
 }
 

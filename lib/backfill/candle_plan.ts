@@ -1,11 +1,11 @@
 /**
- * Plans candlestick requests for claimed candle jobs: jobs with the same period and window share
- * batch requests (`GET /markets/candlesticks`, ≤ 100 tickers, ≤ 10,000 candles), a lone market
- * uses the single-market endpoint (≤ 5,000 candles), a market behind the historical cutoff the
- * historical endpoint. Pure: no I/O.
+ * Plans candlestick requests for claimed candle jobs: jobs with the same period and the same cell
+ * of the scheduler's window grid (`job.ts`) share batch requests (`GET /markets/candlesticks`,
+ * ≤ 100 tickers, ≤ 10,000 candles), a lone market uses the single-market endpoint (≤ 5,000
+ * candles), a market behind the historical cutoff the historical endpoint. Pure: no I/O.
  * @module
  */
-import type { CandleJobPayload } from "./job.ts";
+import { type CandleJobPayload, candleWindowCell } from "./job.ts";
 
 /** Kalshi's limits on candle requests. */
 export const CANDLE_LIMITS = {
@@ -29,7 +29,11 @@ export interface Window {
   endTs: number;
 }
 
-/** One unit of work: jobs fetched together, window piece by window piece. */
+/**
+ * One unit of work: jobs fetched together, window piece by window piece. A `batch` unit holds one
+ * job per market and asks for the union of their windows; a `single` or `historical` unit holds
+ * adjacent windows of one market and period. Each job keeps only the candles of its own window.
+ */
 export interface CandleUnit<J = unknown> {
   /** `batch`: the batch endpoint; `single`: one market live; `historical`: one market archived. */
   endpoint: "batch" | "single" | "historical";
@@ -81,67 +85,113 @@ export function batchShape(
   return best;
 }
 
-/** Groups candle work into request units (see module doc). */
+function windowOf(w: CandleWork<unknown>): Window {
+  return { startTs: w.payload.start_ts, endTs: w.payload.end_ts };
+}
+
+/**
+ * Groups candle work into request units (see module doc). Live jobs of one period whose windows
+ * lie in the same cell of the shared grid ({@linkcode candleWindowCell}) share batch requests over
+ * the union of their windows; what is left (a lone market, a window off the grid, a market behind
+ * the cutoff) is fetched one market at a time, with the adjacent windows of one market and period
+ * merged into as few requests as the candle limit allows.
+ */
 export function planCandleUnits<J>(
   work: readonly CandleWork<J>[],
   limits: typeof CANDLE_LIMITS = CANDLE_LIMITS,
 ): CandleUnit<J>[] {
   const units: CandleUnit<J>[] = [];
+  const alone: CandleWork<J>[] = [];
   const groups = new Map<string, CandleWork<J>[]>();
   for (const w of work) {
     const p = w.payload;
     if (p.historical) {
-      units.push({
-        endpoint: "historical",
-        periodMinutes: p.period_minutes,
-        windows: splitWindow(
-          { startTs: p.start_ts, endTs: p.end_ts },
-          p.period_minutes,
-          limits.singleCandles,
-        ),
-        work: [w],
-      });
+      alone.push(w);
       continue;
     }
-    const key = `${p.period_minutes}:${p.start_ts}:${p.end_ts}`;
+    const cell = candleWindowCell(p.period_minutes, p.start_ts, p.end_ts);
+    const key = cell === null
+      ? `${p.period_minutes}:${p.start_ts}:${p.end_ts}`
+      : `${p.period_minutes}:cell:${cell}`;
     const group = groups.get(key);
     if (group) group.push(w);
     else groups.set(key, [w]);
   }
   for (const group of groups.values()) {
-    const { period_minutes: period, start_ts: startTs, end_ts: endTs } = group[0].payload;
-    // The same market twice in one request would be fetched twice: keep duplicates apart.
+    const period = group[0].payload.period_minutes;
+    // The same market twice in one request would be fetched twice: keep repeats apart.
     const seen = new Set<string>();
     const unique: CandleWork<J>[] = [];
-    const repeats: CandleWork<J>[] = [];
     for (const w of group) {
-      if (seen.has(w.payload.ticker)) repeats.push(w);
+      if (seen.has(w.payload.ticker)) alone.push(w);
       else {
         seen.add(w.payload.ticker);
         unique.push(w);
       }
     }
-    const shape = batchShape(unique.length, periodCount(startTs, endTs, period), limits);
-    const windows = splitWindow({ startTs, endTs }, period, shape.periodsPerRequest);
+    if (unique.length < 2) {
+      alone.push(...unique);
+      continue;
+    }
+    const union: Window = {
+      startTs: Math.min(...unique.map((w) => w.payload.start_ts)),
+      endTs: Math.max(...unique.map((w) => w.payload.end_ts)),
+    };
+    const shape = batchShape(
+      unique.length,
+      periodCount(union.startTs, union.endTs, period),
+      limits,
+    );
+    const windows = splitWindow(union, period, shape.periodsPerRequest);
     for (let i = 0; i < unique.length; i += shape.tickers) {
       const chunk = unique.slice(i, i + shape.tickers);
-      units.push({
-        endpoint: chunk.length === 1 ? "single" : "batch",
-        periodMinutes: period,
-        windows: chunk.length === 1
-          ? splitWindow({ startTs, endTs }, period, limits.singleCandles)
-          : windows,
-        work: chunk,
-      });
-    }
-    for (const w of repeats) {
-      units.push({
-        endpoint: "single",
-        periodMinutes: period,
-        windows: splitWindow({ startTs, endTs }, period, limits.singleCandles),
-        work: [w],
-      });
+      if (chunk.length === 1) alone.push(...chunk);
+      else units.push({ endpoint: "batch", periodMinutes: period, windows, work: chunk });
     }
   }
+  // One market at a time: adjacent windows of a market and period become one run of requests.
+  const runs = new Map<string, CandleWork<J>[]>();
+  for (const w of alone) {
+    const p = w.payload;
+    const key = `${p.historical ? "historical" : "single"}:${p.ticker}:${p.period_minutes}`;
+    const list = runs.get(key);
+    if (list) list.push(w);
+    else runs.set(key, [w]);
+  }
+  for (const list of runs.values()) {
+    const endpoint = list[0].payload.historical ? "historical" : "single";
+    const period = list[0].payload.period_minutes;
+    list.sort((a, b) => a.payload.start_ts - b.payload.start_ts);
+    let run: CandleWork<J>[] = [];
+    const flush = () => {
+      if (run.length === 0) return;
+      const window = { startTs: run[0].payload.start_ts, endTs: run.at(-1)!.payload.end_ts };
+      units.push({
+        endpoint,
+        periodMinutes: period,
+        windows: splitWindow(window, period, limits.singleCandles),
+        work: run,
+      });
+      run = [];
+    };
+    for (const w of list) {
+      const last = run.at(-1);
+      if (last && w.payload.start_ts !== last.payload.end_ts + 1) flush();
+      run.push(w);
+    }
+    flush();
+  }
   return units;
+}
+
+/** Whether a candle ending at `endTs` belongs to the work's window. */
+export function inWindow(work: CandleWork<unknown>, endTs: number): boolean {
+  const window = windowOf(work);
+  return endTs >= window.startTs && endTs <= window.endTs;
+}
+
+/** Whether the work's window overlaps `window`. */
+export function overlaps(work: CandleWork<unknown>, window: Window): boolean {
+  const own = windowOf(work);
+  return own.startTs <= window.endTs && window.startTs <= own.endTs;
 }

@@ -14,7 +14,13 @@ import {
   type Trade,
 } from "../kalshi/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { type CandleUnit, type CandleWork, planCandleUnits } from "./candle_plan.ts";
+import {
+  type CandleUnit,
+  type CandleWork,
+  inWindow,
+  overlaps,
+  planCandleUnits,
+} from "./candle_plan.ts";
 import { type ClaimedJob, completeJob, failJob, LeaseLostError, retryDelayMs } from "./claim.ts";
 import { CandleJobPayload, TradeJobPayload } from "./job.ts";
 import { advanceWatermark, type CandleSource, storeCandles, storeTrades } from "./store.ts";
@@ -33,11 +39,21 @@ export interface BackfillStats {
   trades: number;
   /** Kalshi calls made (retries inside the client not counted). */
   requests: number;
+  /** Of those, candlestick calls (batch, single-market and historical). */
+  candleRequests: number;
 }
 
 /** Fresh zeroed counters. */
 export function createBackfillStats(): BackfillStats {
-  return { jobsDone: 0, attemptsFailed: 0, jobsDead: 0, candles: 0, trades: 0, requests: 0 };
+  return {
+    jobsDone: 0,
+    attemptsFailed: 0,
+    jobsDead: 0,
+    candles: 0,
+    trades: 0,
+    requests: 0,
+    candleRequests: 0,
+  };
 }
 
 /** The historical cutoff, Unix seconds. */
@@ -114,15 +130,32 @@ export async function executeJobs(
       candleWork.push({ job, payload: parsed.data as CandleJobPayload });
     } else tradeWork.push({ job, payload: parsed.data as TradeJobPayload });
   }
-  for (const unit of planCandleUnits(candleWork)) {
-    if (deps.signal.aborted) return;
-    await runCandleUnit(deps, unit, onFinished);
-  }
-  for (const w of tradeWork) {
-    if (deps.signal.aborted) return;
-    await runTradeJob(deps, w.job, w.payload, onFinished);
+  // Fetching the next unit overlaps committing the previous one: the Kalshi rate limit, not the
+  // database round trips, should bound a worker (at most one commit in flight per worker).
+  const steps: (() => Promise<Commit | null>)[] = [
+    ...planCandleUnits(candleWork).map((unit) => () => fetchCandleUnit(deps, unit, onFinished)),
+    ...tradeWork.map((w) => () => fetchTradeJob(deps, w.job, w.payload, onFinished)),
+  ];
+  let committing: Promise<void> = Promise.resolve();
+  try {
+    for (const step of steps) {
+      if (deps.signal.aborted) return;
+      const next = await step();
+      await committing;
+      if (next === null || deps.signal.aborted) continue;
+      committing = next().catch((error) => {
+        deps.logger.error("committing jobs failed unexpectedly; their leases will expire", {
+          error: describe(error),
+        });
+      });
+    }
+  } finally {
+    await committing;
   }
 }
+
+/** Stores fetched rows (a step's second half); never throws for a job's failure. */
+type Commit = () => Promise<void>;
 
 async function fail(
   deps: ExecuteDeps,
@@ -212,6 +245,7 @@ async function fetchOneMarket(
   const call = { signal: deps.signal };
   const live = async () => {
     deps.stats.requests++;
+    deps.stats.candleRequests++;
     const r = await deps.client.getMarketCandlesticks(
       { seriesTicker: payload.series_ticker, ticker: payload.ticker },
       query,
@@ -221,6 +255,7 @@ async function fetchOneMarket(
   };
   const historical = async () => {
     deps.stats.requests++;
+    deps.stats.candleRequests++;
     const r = await deps.client.getHistoricalCandlesticks(payload.ticker, query, call);
     return { candles: r.candlesticks, source: "historical" as const };
   };
@@ -234,81 +269,109 @@ async function fetchOneMarket(
   }
 }
 
-async function runCandleUnit(
+/** Fetches one unit's candles; returns the commit of its jobs (null when aborted). */
+async function fetchCandleUnit(
   deps: ExecuteDeps,
   unit: CandleUnit<ClaimedJob>,
   onFinished: (job: ClaimedJob, outcome: JobOutcome) => void,
-): Promise<void> {
+): Promise<Commit | null> {
   const found = new Map<ClaimedJob, { candles: Candlestick[]; source: CandleSource }>();
   const failed = new Map<ClaimedJob, string>();
   for (const w of unit.work) found.set(w.job, { candles: [], source: "live" });
+  const keep = (
+    w: CandleWork<ClaimedJob>,
+    candles: readonly Candlestick[],
+    source?: CandleSource,
+  ) => {
+    const entry = found.get(w.job)!;
+    // A request may cover more than the job's window (a batch asks for the union of windows).
+    for (const c of candles) if (inWindow(w, c.endPeriodTs)) entry.candles.push(c);
+    if (source) entry.source = source;
+  };
   for (const window of unit.windows) {
     const query: CandleQuery = {
       startTs: window.startTs,
       endTs: window.endTs,
       periodInterval: unit.periodMinutes,
     };
-    const pending = unit.work.filter((w) => !failed.has(w.job));
-    if (pending.length === 0) break;
-    let alone = pending;
-    if (unit.endpoint === "batch" && pending.length > 1) {
-      try {
-        deps.stats.requests++;
-        const markets = await deps.client.getBatchCandlesticks(
-          pending.map((w) => w.payload.ticker),
-          query,
-          { signal: deps.signal },
-        );
-        const byTicker = new Map(markets.map((m) => [m.ticker, m.candlesticks]));
-        alone = [];
-        for (const w of pending) {
-          const candles = byTicker.get(w.payload.ticker);
-          // Absent from the batch answer: archived since scheduling, or unknown; ask alone.
-          if (candles === undefined) alone.push(w);
-          else found.get(w.job)!.candles.push(...candles);
+    const pending = unit.work.filter((w) => !failed.has(w.job) && overlaps(w, window));
+    if (pending.length === 0) continue;
+    if (unit.endpoint === "batch") {
+      let alone = pending;
+      if (pending.length > 1) {
+        try {
+          deps.stats.requests++;
+          deps.stats.candleRequests++;
+          const markets = await deps.client.getBatchCandlesticks(
+            pending.map((w) => w.payload.ticker),
+            query,
+            { signal: deps.signal },
+          );
+          const byTicker = new Map(markets.map((m) => [m.ticker, m.candlesticks]));
+          alone = [];
+          for (const w of pending) {
+            const candles = byTicker.get(w.payload.ticker);
+            // Absent from the batch answer: archived since scheduling, or unknown; ask alone.
+            if (candles === undefined) alone.push(w);
+            else keep(w, candles);
+          }
+        } catch (error) {
+          if (deps.signal.aborted) return null;
+          for (const w of pending) failed.set(w.job, describe(error));
+          continue;
         }
-      } catch (error) {
-        if (deps.signal.aborted) return;
-        for (const w of pending) failed.set(w.job, describe(error));
-        continue;
       }
-    }
-    for (const w of alone) {
-      try {
-        const r = await fetchOneMarket(deps, w.payload, query, unit.endpoint === "historical");
-        const entry = found.get(w.job)!;
-        entry.candles.push(...r.candles);
-        entry.source = r.source;
-      } catch (error) {
-        if (deps.signal.aborted) return;
-        failed.set(w.job, describe(error));
+      for (const w of alone) {
+        try {
+          const r = await fetchOneMarket(deps, w.payload, query, false);
+          keep(w, r.candles, r.source);
+        } catch (error) {
+          if (deps.signal.aborted) return null;
+          failed.set(w.job, describe(error));
+        }
       }
-    }
-  }
-  if (deps.signal.aborted) return;
-  for (const w of unit.work) {
-    const error = failed.get(w.job);
-    if (error !== undefined) {
-      await fail(deps, w.job, error, false, onFinished);
       continue;
     }
-    const { candles, source } = found.get(w.job)!;
-    await commit(deps, w.job, async (tx) => {
-      const candleCount = await storeCandles(tx, {
-        ticker: w.payload.ticker,
-        periodMinutes: w.payload.period_minutes,
-        source,
-        candles,
-      });
-      await advanceWatermark(tx, {
-        kind: "candles",
-        jobId: w.job.id,
-        ticker: w.payload.ticker,
-        periodMinutes: w.payload.period_minutes,
-      }, { nowTs: nowTs(deps) });
-      return { candles: candleCount };
-    }, onFinished);
+    // One market, adjacent windows: one request serves every job it overlaps.
+    try {
+      const r = await fetchOneMarket(
+        deps,
+        pending[0].payload,
+        query,
+        unit.endpoint === "historical",
+      );
+      for (const w of pending) keep(w, r.candles, r.source);
+    } catch (error) {
+      if (deps.signal.aborted) return null;
+      for (const w of pending) failed.set(w.job, describe(error));
+    }
   }
+  if (deps.signal.aborted) return null;
+  return async () => {
+    for (const w of unit.work) {
+      const error = failed.get(w.job);
+      if (error !== undefined) {
+        await fail(deps, w.job, error, false, onFinished);
+        continue;
+      }
+      const { candles, source } = found.get(w.job)!;
+      await commit(deps, w.job, async (tx) => {
+        const candleCount = await storeCandles(tx, {
+          ticker: w.payload.ticker,
+          periodMinutes: w.payload.period_minutes,
+          source,
+          candles,
+        });
+        await advanceWatermark(tx, {
+          kind: "candles",
+          jobId: w.job.id,
+          ticker: w.payload.ticker,
+          periodMinutes: w.payload.period_minutes,
+        }, { nowTs: nowTs(deps) });
+        return { candles: candleCount };
+      }, onFinished);
+    }
+  };
 }
 
 async function walkTrades(
@@ -340,12 +403,13 @@ async function walkTrades(
   }
 }
 
-async function runTradeJob(
+/** Walks one trade job's trades; returns its commit (null when aborted or failed). */
+async function fetchTradeJob(
   deps: ExecuteDeps,
   job: ClaimedJob,
   payload: TradeJobPayload,
   onFinished: (job: ClaimedJob, outcome: JobOutcome) => void,
-): Promise<void> {
+): Promise<Commit | null> {
   let live: Trade[] = [];
   let historical: Trade[] = [];
   try {
@@ -357,17 +421,17 @@ async function runTradeJob(
     }
     if (payload.max_ts >= cutoff) live = await walkTrades(deps, payload, "live");
   } catch (error) {
-    if (deps.signal.aborted) return;
-    await fail(deps, job, describe(error), false, onFinished);
-    return;
+    if (deps.signal.aborted) return null;
+    return () => fail(deps, job, describe(error), false, onFinished);
   }
-  if (deps.signal.aborted) return;
-  await commit(deps, job, async (tx) => {
-    let trades = await storeTrades(tx, { source: "historical", trades: historical });
-    trades += await storeTrades(tx, { source: "rest", trades: live });
-    await advanceWatermark(tx, { kind: "trades", jobId: job.id, ticker: payload.ticker }, {
-      nowTs: nowTs(deps),
-    });
-    return { trades };
-  }, onFinished);
+  if (deps.signal.aborted) return null;
+  return () =>
+    commit(deps, job, async (tx) => {
+      let trades = await storeTrades(tx, { source: "historical", trades: historical });
+      trades += await storeTrades(tx, { source: "rest", trades: live });
+      await advanceWatermark(tx, { kind: "trades", jobId: job.id, ticker: payload.ticker }, {
+        nowTs: nowTs(deps),
+      });
+      return { trades };
+    }, onFinished);
 }

@@ -11,6 +11,33 @@ export const CANDLE_PERIODS = [1, 60, 1440] as const;
 /** A candle period in minutes. */
 export type CandlePeriod = (typeof CANDLE_PERIODS)[number];
 
+/**
+ * The window grid of candle jobs, seconds per cell and period: 1,440 one-minute, 240 one-hour and
+ * 100 one-day periods. The scheduler cuts every candle job at these cell boundaries; workers fetch
+ * the jobs of one period and one cell together through the batch endpoint (≤ 10,000 candles a
+ * response, so 6, 41 and 100 markets a request). A cell is far below the 5,000-candle limit of one
+ * single-market request, so a job never needs more than one.
+ */
+export const CANDLE_WINDOW_SECONDS: Readonly<Record<CandlePeriod, number>> = {
+  1: 86_400,
+  60: 864_000,
+  1440: 8_640_000,
+};
+
+/**
+ * The grid cell (index) of a candle window `[startTs, endTs]` (Unix s), or null when the window
+ * crosses a cell boundary (such a job is fetched on its own).
+ */
+export function candleWindowCell(
+  periodMinutes: CandlePeriod,
+  startTs: number,
+  endTs: number,
+): number | null {
+  const size = CANDLE_WINDOW_SECONDS[periodMinutes];
+  const cell = Math.floor(startTs / size);
+  return Math.floor(endTs / size) === cell ? cell : null;
+}
+
 /** Candlesticks of one market, one period, over `[start_ts, end_ts]` (Unix seconds, inclusive). */
 export const CandleJobPayload = z.object({
   ticker: z.string().min(1),

@@ -1,7 +1,8 @@
 /**
  * Backfill scheduling: for every market, `candles` jobs at 1, 60 and 1440 minutes and `trades`
- * jobs covering open_time → min(close, now), in chunks that fit one request (≤ 5000 candles),
- * extended by tail jobs while the market is open. Shared by rest_service (every market it
+ * jobs covering open_time → min(close, now), extended by tail jobs while the market is open.
+ * Candle jobs are cut on the shared window grid of `job.ts` ({@linkcode CANDLE_WINDOW_SECONDS}),
+ * so the jobs of many markets fall into the same cell and workers fetch them together. Shared by rest_service (every market it
  * discovers) and ws_service (a market it meets first through a lifecycle message).
  *
  * Nothing is scheduled twice: per market and track a watermark (`backfill.scheduled` in
@@ -15,7 +16,7 @@
 import type postgres from "postgres";
 import { getIngestState, type IngestStateValue, type Sql } from "../db/mod.ts";
 import { marketInScope, type Scope, seriesTickerOfEvent } from "../scope/mod.ts";
-import { type CandlePeriod, jobKey, type NewJob } from "./job.ts";
+import { CANDLE_WINDOW_SECONDS, type CandlePeriod, jobKey, type NewJob } from "./job.ts";
 import { alignedChunks } from "./_ranges.ts";
 
 /** Advisory lock serialising scheduling transactions (any process, any service). */
@@ -33,7 +34,7 @@ export interface Track {
   period?: CandlePeriod;
   /** Seconds past close_time still covered (a candle ends at the end of its period). */
   pad: number;
-  /** Chunk grid in seconds (≤ 5000 periods for candles). */
+  /** Chunk grid in seconds (candles: the shared window grid, far below 5000 periods). */
   chunk: number;
   /** Tails end on multiples of this many seconds. */
   grid: number;
@@ -41,13 +42,20 @@ export interface Track {
 
 /** The four tracks every market gets. */
 export const TRACKS: readonly Track[] = [
-  { name: "candles1", kind: "candles", period: 1, pad: 60, chunk: 5000 * 60, grid: 600 },
+  {
+    name: "candles1",
+    kind: "candles",
+    period: 1,
+    pad: 60,
+    chunk: CANDLE_WINDOW_SECONDS[1],
+    grid: 600,
+  },
   {
     name: "candles60",
     kind: "candles",
     period: 60,
     pad: 3600,
-    chunk: 5000 * 3600,
+    chunk: CANDLE_WINDOW_SECONDS[60],
     grid: 3600,
   },
   {
@@ -56,7 +64,7 @@ export const TRACKS: readonly Track[] = [
     period: 1440,
     // Daily candles end at midnight US Eastern: at most a day after the close.
     pad: 86_400,
-    chunk: 5000 * 86_400,
+    chunk: CANDLE_WINDOW_SECONDS[1440],
     grid: 86_400,
   },
   { name: "trades", kind: "trades", pad: 0, chunk: 7 * 86_400, grid: 600 },

@@ -11,15 +11,18 @@ import { dollarsToPriceUnits, fixedPointToCountUnits } from "../kalshi/mod.ts";
 import { liveCandles } from "../kalshi/sim/candles.ts";
 import { stepsThrough, tradesAt } from "../kalshi/sim/market_path.ts";
 import { MarketView } from "../kalshi/sim/objects.ts";
-import { isHistorical, type World } from "../kalshi/sim/world.ts";
-import { CANDLE_PERIODS, type CandlePeriod, jobKey, type NewJob } from "./job.ts";
+import { isHistorical, marketExists, visibleCloseMs, type World } from "../kalshi/sim/world.ts";
+import {
+  CANDLE_PERIODS,
+  CANDLE_WINDOW_SECONDS,
+  type CandlePeriod,
+  jobKey,
+  type NewJob,
+} from "./job.ts";
+import { requiredRange, TRACKS } from "./schedule.ts";
 
-/** Grid cell per period, seconds: windows of 1,440 / 240 / 100 periods. */
-export const WINDOW_SECONDS: Record<CandlePeriod, number> = {
-  1: 86_400,
-  60: 864_000,
-  1440: 8_640_000,
-};
+/** The scheduler's window grid (one definition, in `job.ts`): windows of 1,440 / 240 / 100 periods. */
+export const WINDOW_SECONDS: Readonly<Record<CandlePeriod, number>> = CANDLE_WINDOW_SECONDS;
 
 /** What the simulator's model says the database must hold. */
 export interface Truth {
@@ -142,55 +145,142 @@ export function simWorkload(
       }
       const first = windows[0][0];
       const last = windows[windows.length - 1][1];
-      for (const c of liveCandles(view, m, nowMs, first, last, period)) {
-        const q = (o: unknown) => {
-          const x = o as Json;
-          return [x.open_dollars, x.low_dollars, x.high_dollars, x.close_dollars];
-        };
-        const p = c.price as Json;
-        candles.push(candleLine({
-          ticker,
-          period,
-          endTs: c.end_period_ts as number,
-          source: historical ? "historical" : "live",
-          yesBid: q(c.yes_bid),
-          yesAsk: q(c.yes_ask),
-          price: [
-            p.open_dollars,
-            p.low_dollars,
-            p.high_dollars,
-            p.close_dollars,
-            p.mean_dollars,
-            p.previous_dollars,
-          ],
-          volume: c.volume_fp,
-          openInterest: c.open_interest_fp,
-        }));
-      }
+      candles.push(...modelCandleLines(view, m, nowMs, [first, last], period));
     }
     if (options.trades === false) continue;
     jobs.push({
       kind: "trades",
       payload: { ticker, min_ts: openS, max_ts: closeS, historical },
     });
-    for (let k = 0; k < stepsThrough(world, m, nowMs); k++) {
-      for (const t of tradesAt(world, m, k)) {
-        if (t.tsMs > nowMs) continue;
-        const wire = view.trade(t);
-        trades.push(tradeLine({
-          tradeId: String(wire.trade_id),
-          ticker,
-          createdMs: t.tsMs,
-          yesPrice: wire.yes_price_dollars,
-          noPrice: wire.no_price_dollars,
-          count: wire.count_fp,
-          outcomeSide: wire.taker_outcome_side,
-          bookSide: wire.taker_book_side,
-        }));
-      }
-    }
+    trades.push(...modelTradeLines(view, m, nowMs, [openS, closeS]));
   }
   return { jobs, truth: { candles: candles.sort(), trades: trades.sort() }, markets };
+}
+
+/** The model's candles of market `m` ending in `[from, to]` (Unix s), as canonical lines. */
+function modelCandleLines(
+  view: MarketView,
+  m: number,
+  nowMs: number,
+  [from, to]: readonly [number, number],
+  period: CandlePeriod,
+): string[] {
+  const world = view.world;
+  const ticker = world.marketTickers[m];
+  const source = isHistorical(world, m, nowMs) ? "historical" : "live";
+  return liveCandles(view, m, nowMs, from, to, period).map((c) => {
+    const q = (o: unknown) => {
+      const x = o as Json;
+      return [x.open_dollars, x.low_dollars, x.high_dollars, x.close_dollars];
+    };
+    const p = c.price as Json;
+    return candleLine({
+      ticker,
+      period,
+      endTs: c.end_period_ts as number,
+      source,
+      yesBid: q(c.yes_bid),
+      yesAsk: q(c.yes_ask),
+      price: [
+        p.open_dollars,
+        p.low_dollars,
+        p.high_dollars,
+        p.close_dollars,
+        p.mean_dollars,
+        p.previous_dollars,
+      ],
+      volume: c.volume_fp,
+      openInterest: c.open_interest_fp,
+    });
+  });
+}
+
+/** The model's trades of market `m` created in `[from, to]` (Unix s, inclusive) by `nowMs`. */
+function modelTradeLines(
+  view: MarketView,
+  m: number,
+  nowMs: number,
+  [from, to]: readonly [number, number],
+): string[] {
+  const world = view.world;
+  const out: string[] = [];
+  for (let k = 0; k < stepsThrough(world, m, nowMs); k++) {
+    for (const t of tradesAt(world, m, k)) {
+      if (t.tsMs > nowMs || t.tsMs < from * 1000 || t.tsMs > to * 1000 + 999) continue;
+      const wire = view.trade(t);
+      out.push(tradeLine({
+        tradeId: String(wire.trade_id),
+        ticker: world.marketTickers[m],
+        createdMs: t.tsMs,
+        yesPrice: wire.yes_price_dollars,
+        noPrice: wire.no_price_dollars,
+        count: wire.count_fp,
+        outcomeSide: wire.taker_outcome_side,
+        bookSide: wire.taker_book_side,
+      }));
+    }
+  }
+  return out;
+}
+
+/** What {@linkcode scheduledTruth} returns: the rows, and how many scopes must hold a watermark. */
+export interface ScheduledTruth extends Truth {
+  /** Markets with at least one track to backfill. */
+  markets: number;
+  /** `market:period` scopes with candles to backfill (each gets a `candles.high_water`). */
+  candleScopes: number;
+  /** Markets with trades to backfill (each gets a `trades.high_water`). */
+  tradeScopes: number;
+}
+
+/**
+ * The rows a full pipeline run (discovery, scheduling, workers) must store with the simulator's
+ * clock paused at `nowMs`: for every market that exists, every track's required range as the
+ * scheduler defines it (`requiredRange`: open → min(close + pad, reachable at `scheduleNowMs`,
+ * default `nowMs`)), with what the model holds at `nowMs`. Independent of how the ranges are cut
+ * into jobs. Services run on the wall clock: pass it as `scheduleNowMs`.
+ */
+export function scheduledTruth(
+  world: World,
+  nowMs: number,
+  options: { lagSeconds?: number; trades?: boolean; scheduleNowMs?: number } = {},
+): ScheduledTruth {
+  const view = new MarketView(world);
+  const nowS = Math.floor((options.scheduleNowMs ?? nowMs) / 1000);
+  const lag = options.lagSeconds ?? 120;
+  const out: ScheduledTruth = {
+    candles: [],
+    trades: [],
+    markets: 0,
+    candleScopes: 0,
+    tradeScopes: 0,
+  };
+  for (let m = 0; m < world.marketCount; m++) {
+    if (!marketExists(world, m, nowMs)) continue;
+    const e = world.marketEvent[m];
+    const life = {
+      openTime: new Date(world.eventOpenMs[e]),
+      closeTime: new Date(visibleCloseMs(world, e, nowMs)),
+    };
+    let any = false;
+    for (const track of TRACKS) {
+      if (track.kind === "trades" && options.trades === false) continue;
+      const range = requiredRange(track, life, nowS, lag);
+      if (range === null) continue;
+      any = true;
+      if (track.kind === "candles") {
+        out.candleScopes++;
+        out.candles.push(...modelCandleLines(view, m, nowMs, range, track.period!));
+      } else {
+        out.tradeScopes++;
+        out.trades.push(...modelTradeLines(view, m, nowMs, range));
+      }
+    }
+    if (any) out.markets++;
+  }
+  out.candles.sort();
+  out.trades.sort();
+  return out;
 }
 
 /** Inserts jobs the way the scheduler does (idempotent by job key); returns how many were new. */

@@ -151,10 +151,6 @@ export async function storeTrades(
   return inserted;
 }
 
-function likePrefix(prefix: string): string {
-  return prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + "%";
-}
-
 /** A completed job's window, for {@linkcode advanceWatermark}. */
 export interface WatermarkWindow {
   /** `candles` or `trades`. */
@@ -164,6 +160,29 @@ export interface WatermarkWindow {
   ticker: string;
   /** Candle period (candles only). */
   periodMinutes?: number;
+}
+
+/**
+ * The windows of every job of the scope of `window` (its market, and period for candles): `id`,
+ * `state`, `start_ts`, `end_ts`. Selected by the `(payload ->> 'ticker', kind)` index of
+ * migration 0004 — an equality, so no collation can turn it into a scan, as a `LIKE` on
+ * `job_key` would under any collation but "C". A query fragment (await it, or nest it).
+ */
+export function scopeWindows(
+  sql: Sql,
+  window: WatermarkWindow,
+): postgres.PendingQuery<postgres.Row[]> {
+  const isCandles = window.kind === "candles";
+  const startField = isCandles ? "start_ts" : "min_ts";
+  const endField = isCandles ? "end_ts" : "max_ts";
+  const period = isCandles
+    ? sql`AND payload ->> 'period_minutes' = ${String(window.periodMinutes)}`
+    : sql``;
+  return sql`
+    SELECT id, state, (payload ->> ${startField})::bigint AS start_ts,
+      (payload ->> ${endField})::bigint AS end_ts
+    FROM backfill_jobs
+    WHERE payload ->> 'ticker' = ${window.ticker} AND kind = ${window.kind} ${period}`;
 }
 
 /**
@@ -181,20 +200,9 @@ export async function advanceWatermark(
   const isCandles = window.kind === "candles";
   const key = isCandles ? "candles.high_water" : "trades.high_water";
   const scope = isCandles ? `${window.ticker}:${window.periodMinutes}` : window.ticker;
-  const prefix = isCandles
-    ? `candles:${window.ticker}:${window.periodMinutes}:`
-    : `trades:${window.ticker}:`;
-  const startField = isCandles ? "start_ts" : "min_ts";
-  const endField = isCandles ? "end_ts" : "max_ts";
   await tx`SELECT pg_advisory_xact_lock(hashtext(${key + "|" + scope}))`;
   const [row] = await tx<{ mark: string | null }[]>`
-    WITH windows AS (
-      SELECT id, state, (payload->>${startField})::bigint AS start_ts,
-        (payload->>${endField})::bigint AS end_ts
-      FROM backfill_jobs
-      WHERE kind = ${window.kind} AND job_key LIKE ${likePrefix(prefix)}
-        AND payload->>'ticker' = ${window.ticker}
-    ), hole AS (
+    WITH windows AS (${scopeWindows(tx, window)}), hole AS (
       SELECT min(start_ts) AS start_ts FROM windows
       WHERE state <> 'succeeded' AND id <> ${window.jobId}
     )
