@@ -110,6 +110,7 @@ export const portalCommand = defineCommand({
   extraEnv: POSTGRES_LIBRARY_ENV,
   extraFlags: ["--allow-read=portal/static"],
   database: true,
+  databaseAlternatives: ["PORTAL_DATABASE_URL"],
 });
 
 /** The portal's parsed settings. */

@@ -43,6 +43,8 @@ export interface Command<S extends Record<string, Setting> = Record<string, Sett
   extraFlags?: readonly string[];
   /** Whether the command needs `DATABASE_URL` (the launch step provides the embedded default). */
   database?: boolean;
+  /** Other variables that, when set, name the database instead (no embedded default then). */
+  databaseAlternatives?: readonly string[];
   /**
    * The command parses its own arguments (subcommands, positionals): the launch step derives
    * permissions from the environment only, passes every argument through, and runs the command

@@ -266,7 +266,9 @@ export function createWsClient(options: WsClientOptions = {}): KalshiWsClient {
     const sid = result.status === "valid" ? result.message.sid : numberOrNull(result.raw.sid);
     const seq = result.status === "valid" ? result.message.seq : numberOrNull(result.raw.seq);
     const type = result.status === "valid" ? result.message.type : result.type;
-    if (!CONTROL.has(type) && sid !== null && seq !== null) {
+    // Control replies on a sid (`ok` to update_subscription, `unsubscribed`) take a number of
+    // that sid's sequence too: they count, or every update would look like a lost message.
+    if (type !== "error" && sid !== null && seq !== null) {
       const previous = lastSeq.get(sid);
       if (previous !== undefined && seq !== previous + 1) {
         push({

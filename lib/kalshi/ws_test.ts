@@ -166,6 +166,48 @@ Deno.test("a sequence jump on a sid is reported as a gap before the message", as
   }
 });
 
+Deno.test("control replies on a sid count in its sequence: an update_subscription is no gap", async () => {
+  const server = startFixtureServer();
+  const client = createWsClient({
+    url: server.wsUrl,
+    clock: steppingClock(),
+    livenessTimeoutMs: 0,
+  });
+  const trade = (seq: number) =>
+    JSON.stringify({
+      type: "trade",
+      sid: 7,
+      seq,
+      msg: {
+        trade_id: `t${seq}`,
+        market_ticker: "A-1",
+        yes_price_dollars: "0.6000",
+        no_price_dollars: "0.4000",
+        count_fp: "1.00",
+        taker_outcome_side: "yes",
+        ts_ms: 1,
+      },
+    });
+  const ok = (seq: number) =>
+    JSON.stringify({ type: "ok", sid: 7, seq, msg: { market_tickers: ["A-1", "B-1"] } });
+  try {
+    await client.subscribe("trade");
+    for (const frame of [trade(1), ok(2), trade(3), ok(4), trade(6)]) server.broadcast(frame);
+    const items = await collect(
+      client,
+      (item) => item.kind === "message" && item.message.type === "trade" && item.message.seq === 6,
+    );
+    const gaps = items.filter((i) => i.kind === "gap");
+    assertEquals(gaps.length, 1, "only the real jump is a gap");
+    const gap = gaps[0];
+    assertOk(gap.kind === "gap");
+    assertEquals([gap.sid, gap.expectedSeq, gap.receivedSeq], [7, 5, 6]);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
 Deno.test("the handshake carries a signature the server can verify", async () => {
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
   let verified = false;

@@ -76,7 +76,9 @@ export async function runPlan(
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
+  let signalled = false;
   const forward = (sig: Deno.Signal) => () => {
+    signalled = true;
     try {
       child.kill(sig);
     } catch { /* already gone */ }
@@ -85,7 +87,12 @@ export async function runPlan(
   for (const [sig, handler] of handlers) Deno.addSignalListener(sig, handler);
   options.signal?.addEventListener("abort", forward("SIGTERM"), { once: true });
   const status = await child.status;
-  for (const [sig, handler] of handlers) Deno.removeSignalListener(sig, handler);
+  // After a stop signal, repeats (SLURM signals the whole step) are absorbed until exit.
+  if (!signalled) {
+    for (const [sig, handler] of handlers) {
+      Deno.removeSignalListener(sig, handler);
+    }
+  }
   return status.code;
 }
 

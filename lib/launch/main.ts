@@ -27,10 +27,9 @@ const env = Deno.env.toObject();
 const logger = createLogger("launch", { level: env.LOG_LEVEL === "debug" ? "debug" : "info" });
 let embedded: { url: string; stop(): Promise<void> } | undefined;
 const wantsHelp = args.includes("--help");
-if (
-  runnable.command.database && !env.DATABASE_URL &&
-  !args.some((a) => a.startsWith("--database-url")) && !wantsHelp
-) {
+const namesDatabase = ["DATABASE_URL", ...(runnable.command.databaseAlternatives ?? [])]
+  .some((name) => env[name]) || args.some((a) => /^--(portal-)?database-url/.test(a));
+if (runnable.command.database && !namesDatabase && !wantsHelp) {
   if (dryRun) {
     env.DATABASE_URL = "postgres://postgres@127.0.0.1:0/kalshi";
   } else {

@@ -3,6 +3,7 @@ import type { Command } from "../config/mod.ts";
 import { kalshiCliCommand } from "../commands/kalshi_cli.ts";
 import { migratorCommand } from "../commands/migrator.ts";
 import { portalCommand } from "../commands/portal.ts";
+import { wsServiceCommand } from "../commands/ws_service.ts";
 import { ragServiceCommand } from "../commands/rag_service.ts";
 import { restServiceCommand } from "../commands/rest_service.ts";
 import { workerServiceCommand } from "../commands/worker_service.ts";
@@ -24,5 +25,6 @@ export const RUNNABLES: Record<string, Runnable> = {
   rag_service: { command: ragServiceCommand, entry: "services/rag_service/main.ts" },
   rest_service: { command: restServiceCommand, entry: "services/rest_service/main.ts" },
   worker_service: { command: workerServiceCommand, entry: "services/worker_service/main.ts" },
+  ws_service: { command: wsServiceCommand, entry: "services/ws_service/main.ts" },
   portal: { command: portalCommand, entry: "portal/main.ts" },
 };

@@ -57,6 +57,7 @@ export async function runService(
   let healthy = true;
   let healthDetail = "ok";
   let stopReason = "finished";
+  let signalled = false;
   const stop = (reason: string) => {
     if (controller.signal.aborted) return;
     stopReason = reason;
@@ -65,7 +66,10 @@ export async function runService(
   };
   const signals: Deno.Signal[] = options.handleSignals === false ? [] : ["SIGTERM", "SIGINT"];
   const handlers = signals.map((sig) => {
-    const handler = () => stop(sig);
+    const handler = () => {
+      signalled = true;
+      stop(sig);
+    };
     Deno.addSignalListener(sig, handler);
     return [sig, handler] as const;
   });
@@ -129,7 +133,13 @@ export async function runService(
     }, { once: true });
   });
   const outcome = await Promise.race([running, deadline]);
-  for (const [sig, handler] of handlers) Deno.removeSignalListener(sig, handler);
+  // Once a stop signal arrived, keep absorbing repeats until the process exits: SLURM's scancel
+  // signals every process of a step, and launchers forward the same signal again.
+  if (!signalled) {
+    for (const [sig, handler] of handlers) {
+      Deno.removeSignalListener(sig, handler);
+    }
+  }
   await server?.shutdown();
   if (outcome.code === 3) logger.error("shutdown deadline passed", { deadline_ms: shutdownMs });
   logger.info("stopped", { code: outcome.code, reason: outcome.reason });

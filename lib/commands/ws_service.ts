@@ -1,0 +1,93 @@
+/** ws_service's command line: Kalshi WebSocket, database, scope, spool folder, capture tuning. */
+import { z } from "zod";
+import { defineCommand, intValue, setting, switchValue } from "../config/mod.ts";
+import { kalshiApiKeyId, kalshiPrivateKeyPath, kalshiWsUrl } from "../kalshi/settings.ts";
+import { scopeSettings } from "../scope/mod.ts";
+import { databaseUrl, logLevel, metricsPort, POSTGRES_LIBRARY_ENV, shutdownMs } from "./shared.ts";
+
+/** `ws_service`: live capture of ticker, trade and lifecycle messages into PostgreSQL. */
+export const wsServiceCommand = defineCommand({
+  name: "ws_service",
+  summary: "Subscribes Kalshi's WebSocket for the open and about-to-open markets in scope " +
+    "(ticker, trade) and every lifecycle message, and writes them to PostgreSQL in batches, " +
+    "exactly once, spooling to disk while the database is unreachable and recording every " +
+    "span in which messages may have been missed in capture_gaps.",
+  settings: {
+    databaseUrl,
+    kalshiWsUrl,
+    kalshiApiKeyId,
+    kalshiPrivateKeyPath,
+    ...scopeSettings,
+    logLevel,
+    metricsPort,
+    shutdownMs,
+    spoolDir: setting({
+      env: "WS_SPOOL_DIR",
+      flag: "spool-dir",
+      schema: z.string().min(1),
+      default: ".spool/ws",
+      help: "folder of the on-disk spool (batches waiting for the database)",
+      expected: "a writable folder path",
+      access: "write",
+    }),
+    instance: setting({
+      env: "WS_INSTANCE",
+      flag: "instance",
+      schema: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+      default: "default",
+      help: "name of this capture instance (its resume point in ingest_state ws.session)",
+      expected: "letters, digits, '_', '.', '-' (at most 64)",
+    }),
+    allowUnsigned: setting({
+      env: "KALSHI_WS_ALLOW_UNSIGNED",
+      flag: "allow-unsigned",
+      type: "boolean",
+      schema: switchValue(),
+      help: "connect without credentials to a non-loopback host (a simulator elsewhere); " +
+        "real Kalshi always refuses unsigned handshakes",
+    }),
+    refreshMs: setting({
+      env: "WS_REFRESH_MS",
+      flag: "refresh-ms",
+      schema: intValue(100, 3_600_000),
+      default: "30000",
+      help: "how often the watched market set is re-read from the database",
+      expected: "milliseconds from 100 to 3600000",
+    }),
+    tickerStaleMs: setting({
+      env: "WS_TICKER_STALE_MS",
+      flag: "ticker-stale-ms",
+      schema: intValue(0, 3_600_000),
+      default: "120000",
+      help: "reconnect when the ticker channel is silent this long while markets are watched " +
+        "(0 disables)",
+      expected: "milliseconds from 0 to 3600000",
+    }),
+    maxBatchRows: setting({
+      env: "WS_BATCH_ROWS",
+      flag: "batch-rows",
+      schema: intValue(1, 100_000),
+      default: "5000",
+      help: "rows per database batch",
+      expected: "an integer from 1 to 100000",
+    }),
+    flushIntervalMs: setting({
+      env: "WS_FLUSH_MS",
+      flag: "flush-ms",
+      schema: intValue(10, 60_000),
+      default: "250",
+      help: "a batch is written after at most this many ms",
+      expected: "milliseconds from 10 to 60000",
+    }),
+    maxBufferRows: setting({
+      env: "WS_BUFFER_ROWS",
+      flag: "buffer-rows",
+      schema: intValue(1000, 10_000_000),
+      default: "200000",
+      help: "rows kept in memory while the database lags; beyond, batches go to the spool",
+      expected: "an integer from 1000 to 10000000",
+    }),
+  },
+  extraEnv: POSTGRES_LIBRARY_ENV,
+  database: true,
+});

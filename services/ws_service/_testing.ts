@@ -1,0 +1,79 @@
+/** Shared set-up of the ws_service tests: a paused simulator, a seeded markets table, truth queries. */
+import type { Sql } from "../../lib/db/mod.ts";
+import { type Clock, systemClock } from "../../lib/kalshi/mod.ts";
+import {
+  type EmitRecord,
+  type ServedSimulator,
+  serveSimulator,
+  type WsRecord,
+} from "../../lib/kalshi/sim/mod.ts";
+import { marketExists, marketStatus, visibleCloseMs } from "../../lib/kalshi/sim/world.ts";
+
+/** Simulated start (fixed, so runs are reproducible). */
+export const START = Date.UTC(2026, 10, 25, 12, 0, 0);
+
+/** A paused simulator of `markets` markets; time moves only through `sim.clock.advance`. */
+export function startSim(markets: number, seed = 7): ServedSimulator {
+  return serveSimulator({
+    seed,
+    markets,
+    startMs: START,
+    paused: true,
+    pumpIntervalMs: 0,
+    pingSeconds: 0,
+    historyDays: 1,
+    futureDays: 1,
+  });
+}
+
+/** The client clock: the simulator's time, real sleeps. */
+export function simClock(served: ServedSimulator): Clock {
+  return { now: () => served.sim.clock.now(), sleep: systemClock.sleep };
+}
+
+/** Inserts every market that exists now, as discovery would have. */
+export async function seedMarkets(sql: Sql, served: ServedSimulator): Promise<number> {
+  const w = served.sim.world;
+  const now = served.sim.clock.now();
+  const rows = [];
+  for (let m = 0; m < w.marketCount; m++) {
+    if (!marketExists(w, m, now)) continue;
+    const e = w.marketEvent[m];
+    rows.push({
+      ticker: w.marketTickers[m],
+      event_ticker: w.eventTickers[e],
+      status: marketStatus(w, m, now),
+      open_time: new Date(w.eventOpenMs[e]),
+      close_time: new Date(visibleCloseMs(w, e, now)),
+      raw: {},
+    });
+  }
+  if (rows.length > 0) await sql`INSERT INTO markets ${sql(rows)}`;
+  return rows.length;
+}
+
+/** Data frames the simulator sent (type, emission), in order. */
+export function sentFrames(
+  served: ServedSimulator,
+): { type: string; emit: EmitRecord; rec: WsRecord }[] {
+  const emits = new Map<number, EmitRecord>();
+  for (const r of served.sim.groundTruth.records("emit")) {
+    emits.set((r as EmitRecord).n, r as EmitRecord);
+  }
+  const out = [];
+  for (const r of served.sim.groundTruth.records("ws") as WsRecord[]) {
+    if (r.kind !== "ws_send" || r.n === undefined) continue;
+    const emit = emits.get(r.n)!;
+    out.push({ type: emit.type, emit, rec: r });
+  }
+  return out;
+}
+
+/** Waits (yielding) until `cond` holds; the bound only stops a hung test. */
+export async function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 6000; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

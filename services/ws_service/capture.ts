@@ -1,0 +1,519 @@
+/**
+ * The ws_service run loop: subscribes the watched markets' ticker and trade channels and the
+ * lifecycle channels, turns every stream item into rows for the capture pipeline (messages,
+ * dead letters, gaps), keeps the market set current with update_subscription, watches each
+ * channel for silence, and stops by flushing (or spooling) within a deadline.
+ */
+import {
+  createCapturePipeline,
+  type GapRow,
+  GapTracker,
+  lifecycleRow,
+  type NewMarketsHook,
+  openSpool,
+  tickRow,
+  tradeRow,
+} from "../../lib/capture/mod.ts";
+import {
+  ensureTickPartitions,
+  getIngestState,
+  setIngestState,
+  type Sql,
+} from "../../lib/db/mod.ts";
+import {
+  type Clock,
+  createWsClient,
+  type KalshiCredentials,
+  type KalshiWsClient,
+  systemClock,
+  type WsStreamItem,
+} from "../../lib/kalshi/mod.ts";
+import type { Logger } from "../../lib/log/mod.ts";
+import type { Metrics } from "../../lib/runtime/mod.ts";
+import type { Scope } from "../../lib/scope/mod.ts";
+import { loadWatchSet } from "./watch.ts";
+
+/** The handshake was refused (401/403) repeatedly: a credentials problem, not a network one. */
+export class WsAuthError extends Error {
+  /** HTTP status of the last refused handshake. */
+  readonly status: number;
+  /** Refused handshakes in a row. */
+  readonly attempts: number;
+  constructor(status: number, attempts: number, url: string) {
+    super(
+      `Kalshi refused the WebSocket handshake to ${url} with HTTP ${status} ${attempts} times in ` +
+        "a row: an authentication problem. Likely causes: KALSHI_API_KEY_ID is wrong or revoked, " +
+        "KALSHI_PRIVATE_KEY_PATH is not the key of that id (or a demo key used against " +
+        "production, or the reverse), or this machine's clock is skewed (the signed timestamp " +
+        "must be within seconds of Kalshi's).",
+    );
+    this.name = "WsAuthError";
+    this.status = status;
+    this.attempts = attempts;
+  }
+}
+
+/** Options of {@linkcode runWsCapture}. */
+export interface WsCaptureOptions {
+  sql: Sql;
+  logger: Logger;
+  metrics: Metrics;
+  /** Stops the capture. */
+  signal: AbortSignal;
+  wsUrl: string | URL;
+  credentials: KalshiCredentials | null;
+  scope: Scope;
+  spoolDir: string;
+  /** Instance name: the `ws.session` scope (one per concurrently running ws_service). */
+  instance?: string;
+  /** The exchange's clock (receive times, gap bounds, the watch window); default system time. */
+  clock?: Clock;
+  /** Re-read the watched markets every this many ms (default 30 000). */
+  refreshMs?: number;
+  /** Watch markets opening within this many ms (default 1 hour). */
+  leadMs?: number;
+  /** The ticker channel is dead after this many ms without a message (default 120 000; 0 off). */
+  tickerStaleMs?: number;
+  /** No frame at all for this long reconnects (client liveness, default 30 000). */
+  livenessTimeoutMs?: number;
+  /** Tickers per subscribe / update_subscription command (default 500). */
+  maxTickersPerCommand?: number;
+  /** Rows per batch (default 5000), batch age limit (default 250 ms), memory bound (200 000 rows). */
+  maxBatchRows?: number;
+  flushIntervalMs?: number;
+  maxBufferRows?: number;
+  /** Widen gap starts by this many ms (default 1000). */
+  gapSlackMs?: number;
+  /** How long the stop may try to write before spooling (default 5000 ms). */
+  flushBudgetMs?: number;
+  /** Replaces the flush budget timer (tests end it by hand). */
+  flushDeadline?: AbortSignal;
+  /** Reconnect backoff (default base 500 ms, max 30 s). */
+  reconnect?: { baseMs?: number; maxMs?: number };
+  /** Consecutive 401/403 handshakes before giving up with {@linkcode WsAuthError} (default 3). */
+  authFailureLimit?: number;
+  /** Handles markets first met through a lifecycle `created` message (inside the batch). */
+  onNewMarkets?: NewMarketsHook;
+  /** Called once the subscriptions are requested (tests). */
+  onReady?: (state: CaptureState) => void;
+}
+
+/** Live state, for tests and health. */
+export interface CaptureState {
+  sessionId: string;
+  client: KalshiWsClient;
+  /** Tickers currently subscribed on ticker and trade. */
+  readonly watched: ReadonlySet<string>;
+  /** Re-reads the watch set now and adjusts subscriptions. */
+  refresh(): Promise<void>;
+  readonly pipeline: ReturnType<typeof createCapturePipeline>;
+}
+
+/** What a run did. */
+export interface CaptureSummary {
+  sessionId: string;
+  flushed: boolean;
+  spooledBatches: number;
+  messages: number;
+  gaps: number;
+  deadLetters: number;
+}
+
+const MARKET_CHANNELS = ["ticker", "trade"] as const;
+const LIFECYCLE_TYPES = new Set([
+  "market_lifecycle_v2",
+  "multivariate_market_lifecycle",
+  "event_lifecycle",
+  "event_fee_update",
+]);
+
+/** Deno's WebSocket takes handshake headers; the DOM typings do not say so. */
+const HeaderWebSocket = WebSocket as unknown as new (
+  url: URL,
+  options: { headers: Record<string, string> },
+) => WebSocket;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+async function retry<T>(
+  what: string,
+  fn: () => Promise<T>,
+  options: { logger: Logger; signal: AbortSignal },
+): Promise<T> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (options.signal.aborted) throw error;
+      options.logger.warn(`${what} failed; retrying`, { attempt, error: (error as Error).message });
+      await new Promise((r) => setTimeout(r, Math.min(10_000, 250 * 2 ** Math.min(attempt, 6))));
+    }
+  }
+}
+
+/** Runs live capture until `signal` aborts; throws {@linkcode WsAuthError} on refused handshakes. */
+export async function runWsCapture(options: WsCaptureOptions): Promise<CaptureSummary> {
+  const { sql, logger, metrics, scope } = options;
+  const clock = options.clock ?? systemClock;
+  const instance = options.instance ?? "default";
+  const tickersPerCommand = options.maxTickersPerCommand ?? 500;
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(options.signal.reason);
+  if (options.signal.aborted) onAbort();
+  options.signal.addEventListener("abort", onAbort, { once: true });
+  let fatal: Error | null = null;
+
+  const messages = metrics.counter("ws_messages_total", "WebSocket messages received by type");
+  const reconnects = metrics.counter("ws_reconnects_total", "WebSocket reconnections");
+  const gapCount = metrics.counter("ws_capture_gaps_total", "capture gaps recorded by reason");
+  const deadLetters = metrics.counter("ws_dead_letters_total", "malformed or unknown frames");
+  const authFailures = metrics.counter("ws_auth_failures_total", "refused handshakes (401/403)");
+
+  const spool = await openSpool(options.spoolDir, {
+    onCorruptLine: (segment, line, error) =>
+      logger.error("unreadable spool line skipped", { segment, line, error }),
+  });
+  const sessionId = crypto.randomUUID();
+  const pipeline = createCapturePipeline({
+    sql,
+    spool,
+    logger,
+    instance,
+    sessionId,
+    maxBatchRows: options.maxBatchRows,
+    flushIntervalMs: options.flushIntervalMs,
+    maxBufferRows: options.maxBufferRows,
+    now: () => clock.now(),
+    onNewMarkets: options.onNewMarkets,
+  });
+  metrics.collect("ws_buffer_rows", "rows in memory not yet committed", () => [[
+    {},
+    pipeline.stats.bufferedRows,
+  ]]);
+  metrics.collect("ws_spool_bytes", "bytes waiting in the on-disk spool", () => [[
+    {},
+    pipeline.stats.spoolBytes,
+  ]]);
+  metrics.collect("ws_batch_latency_ms", "receive to commit latency of rows", () => [
+    [{ quantile: "0.5" }, pipeline.latency.quantile(0.5)],
+    [{ quantile: "0.99" }, pipeline.latency.quantile(0.99)],
+  ]);
+  metrics.collect("ws_batches_written_total", "batches committed", () => [[
+    {},
+    pipeline.stats.batchesWritten,
+  ]]);
+  const rates = new Map<string, number>();
+  metrics.collect(
+    "ws_messages_per_second",
+    "messages per second by type (last 10 s)",
+    () => [...rates].map(([type, rate]) => [{ type }, rate]),
+  );
+
+  let summaryGaps = 0;
+  let summaryDead = 0;
+  let summaryMessages = 0;
+  const recordGap = (gap: GapRow | null) => {
+    if (gap === null) return;
+    pipeline.gap(gap);
+    gapCount.inc({ reason: gap.reason });
+    summaryGaps++;
+    logger.warn("capture gap", {
+      channel: gap.channel,
+      reason: gap.reason,
+      start: iso(gap.startMs),
+      end: iso(gap.endMs),
+      markets: gap.marketTickers?.length ?? "all",
+    });
+  };
+
+  // Replay what an earlier run spooled before reading its watermark.
+  try {
+    await pipeline.drained(stop.signal);
+  } catch {
+    const report = await pipeline.stop({
+      deadline: AbortSignal.timeout(options.flushBudgetMs ?? 5000),
+    });
+    return { sessionId, ...report, messages: 0, gaps: 0, deadLetters: 0 };
+  }
+  const previous = await retry(
+    "reading ws.session",
+    () => getIngestState(sql, "ws.session", { scope: instance }),
+    { logger, signal: stop.signal },
+  );
+  const resumeAt = previous?.lastMessageAt ?? previous?.connectedAt;
+  await retry("writing ws.session", () =>
+    setIngestState(sql, {
+      key: "ws.session",
+      scope: instance,
+      value: {
+        sessionId,
+        connectedAt: iso(clock.now()),
+        ...(resumeAt === undefined ? {} : { lastMessageAt: resumeAt }),
+      },
+    }), { logger, signal: stop.signal });
+
+  const topUpPartitions = () =>
+    ensureTickPartitions(sql, { from: new Date(Date.now() - 86_400_000), days: 9 }).then(
+      (created) => created > 0 && logger.info("tick partitions created", { created }),
+      (error) => logger.warn("ensureTickPartitions failed", { error: (error as Error).message }),
+    );
+  await topUpPartitions();
+
+  const gaps = new GapTracker({ slackMs: options.gapSlackMs, tickersPerCommand });
+  const lifecycleChannels = scope.includeCombos
+    ? ["market_lifecycle_v2", "multivariate_market_lifecycle"]
+    : ["market_lifecycle_v2"];
+  const watched = new Set<string>();
+  const syncGapMarkets = () => {
+    const map = new Map<string, readonly string[] | null>();
+    for (const ch of lifecycleChannels) map.set(ch, null);
+    if (watched.size > 0) { for (const ch of MARKET_CHANNELS) map.set(ch, [...watched]); }
+    gaps.setMarkets(map);
+  };
+
+  // Authentication failures show on the socket the client opens: watch them there.
+  let socket: WebSocket | null = null;
+  let refusedInARow = 0;
+  const url = new URL(String(options.wsUrl));
+  const client = createWsClient({
+    url,
+    credentials: options.credentials,
+    clock,
+    livenessTimeoutMs: options.livenessTimeoutMs,
+    maxTickersPerCommand: tickersPerCommand,
+    reconnect: options.reconnect,
+    connect(target, headers) {
+      const ws = new HeaderWebSocket(target, { headers });
+      socket = ws;
+      ws.addEventListener("open", () => (refusedInARow = 0));
+      ws.addEventListener("error", (event) => {
+        const status = /status code:? (40[13])/.exec((event as ErrorEvent).message ?? "");
+        if (status === null) return;
+        refusedInARow++;
+        authFailures.inc();
+        const error = new WsAuthError(Number(status[1]), refusedInARow, url.href);
+        logger.error("WebSocket handshake refused: authentication problem", {
+          status: Number(status[1]),
+          attempt: refusedInARow,
+          detail: error.message,
+        });
+        if (refusedInARow >= (options.authFailureLimit ?? 3)) {
+          fatal = error;
+          stop.abort(error);
+        }
+      });
+      return ws;
+    },
+  });
+  stop.signal.addEventListener("abort", () => void client.close(), { once: true });
+
+  // Subscriptions: lifecycle channel-wide; ticker + trade for the watched markets.
+  let applying: Promise<void> = Promise.resolve();
+  const apply = (next: string[]) => {
+    const wanted = new Set(next);
+    const added = next.filter((t) => !watched.has(t));
+    const removed = [...watched].filter((t) => !wanted.has(t));
+    if (added.length === 0 && removed.length === 0) return Promise.resolve();
+    const hadAny = watched.size > 0;
+    for (const t of added) watched.add(t);
+    for (const t of removed) watched.delete(t);
+    syncGapMarkets();
+    logger.info("watch set changed", {
+      added: added.length,
+      removed: removed.length,
+      watched: watched.size,
+    });
+    const work: Promise<void>[] = [];
+    for (const ch of MARKET_CHANNELS) {
+      if (watched.size === 0) {
+        // An empty market list would mean "all markets" to Kalshi: unsubscribe instead.
+        work.push(client.unsubscribe(ch));
+      } else if (!hadAny) {
+        work.push(client.subscribe(ch, { marketTickers: [...watched] }));
+      } else {
+        if (added.length > 0) work.push(client.addMarkets(ch, added));
+        if (removed.length > 0) work.push(client.removeMarkets(ch, removed));
+      }
+    }
+    return Promise.all(work).then(() => {}, (error) => {
+      // The client keeps the desired set and re-subscribes it after a reconnect.
+      logger.warn("subscription update failed", { error: (error as Error).message });
+    });
+  };
+  const refresh = () => {
+    applying = applying.then(async () => {
+      if (stop.signal.aborted) return;
+      try {
+        const next = await loadWatchSet(sql, scope, { nowMs: clock.now(), leadMs: options.leadMs });
+        await apply(next);
+      } catch (error) {
+        logger.warn("reading the watch set failed", { error: (error as Error).message });
+      }
+    });
+    return applying;
+  };
+
+  // First watch set before subscribing, so a restart gap knows its market set.
+  const initial = await retry(
+    "reading the watch set",
+    () => loadWatchSet(sql, scope, { nowMs: clock.now(), leadMs: options.leadMs }),
+    { logger, signal: stop.signal },
+  ).catch(() => [] as string[]);
+  for (const t of initial) watched.add(t);
+  syncGapMarkets();
+  if (resumeAt !== undefined) {
+    gaps.resume(Date.parse(resumeAt));
+    gaps.open("restart", clock.now(), { detail: { previousSessionId: previous?.sessionId } });
+  }
+  for (const ch of lifecycleChannels) {
+    client.subscribe(ch).catch((e) =>
+      logger.warn("subscribe failed", { channel: ch, error: e.message })
+    );
+  }
+  if (watched.size > 0) {
+    for (const ch of MARKET_CHANNELS) {
+      client.subscribe(ch, { marketTickers: [...watched] }).catch((e) =>
+        logger.warn("subscribe failed", { channel: ch, error: e.message })
+      );
+    }
+  }
+  logger.info("capturing", { sessionId, watched: watched.size, channels: lifecycleChannels });
+
+  const timers: ReturnType<typeof setInterval>[] = [];
+  timers.push(setInterval(refresh, options.refreshMs ?? 30_000));
+  timers.push(setInterval(topUpPartitions, 86_400_000));
+  // Per-channel staleness: an open socket whose ticker channel went silent is treated as dead.
+  const lastSeen = new Map<string, number>();
+  const tickerStaleMs = options.tickerStaleMs ?? 120_000;
+  if (tickerStaleMs > 0) {
+    timers.push(setInterval(() => {
+      const seen = lastSeen.get("ticker");
+      if (!client.connected || watched.size === 0 || seen === undefined) return;
+      if (Date.now() - seen <= tickerStaleMs) return;
+      logger.warn("ticker channel silent; reconnecting", { silentMs: Date.now() - seen });
+      lastSeen.delete("ticker");
+      gaps.open("stale", clock.now(), {
+        channels: ["ticker"],
+        detail: { silentMs: tickerStaleMs },
+      });
+      socket?.close(4001, "channel stale");
+    }, Math.max(50, Math.min(5000, tickerStaleMs / 4))));
+  }
+  const counted = new Map<string, number>();
+  timers.push(setInterval(() => {
+    for (const [type, n] of counted) rates.set(type, n / 10);
+    counted.clear();
+  }, 10_000));
+
+  options.onReady?.({
+    sessionId,
+    client,
+    watched,
+    refresh,
+    pipeline,
+  });
+
+  const sidChannel = new Map<number, string>();
+  const handle = (item: WsStreamItem) => {
+    switch (item.kind) {
+      case "message": {
+        const m = item.message;
+        summaryMessages++;
+        messages.inc({ type: m.type });
+        counted.set(m.type, (counted.get(m.type) ?? 0) + 1);
+        if (m.type === "ticker") {
+          lastSeen.set("ticker", Date.now());
+          gaps.seen(m.tsMs);
+          pipeline.tick(tickRow(m, item.receivedAtMs));
+        } else if (m.type === "trade") {
+          gaps.seen(m.tsMs);
+          pipeline.trade(tradeRow(m, item.receivedAtMs));
+        } else if (LIFECYCLE_TYPES.has(m.type)) {
+          pipeline.lifecycle(
+            lifecycleRow(m as Parameters<typeof lifecycleRow>[0], item.receivedAtMs),
+          );
+        } else if (m.type === "subscribed") {
+          sidChannel.set(m.sid, m.channel);
+          lastSeen.set(m.channel, Date.now());
+          recordGap(gaps.subscribed(m.channel, item.receivedAtMs));
+        } else if (m.type === "ok" || m.type === "unsubscribed") {
+          const channel = m.sid === null ? undefined : sidChannel.get(m.sid);
+          if (m.type === "ok" && channel !== undefined) {
+            recordGap(gaps.acknowledged(channel, item.receivedAtMs));
+          }
+        } else if (m.type === "error") {
+          logger.warn("Kalshi WebSocket error reply", {
+            code: m.code,
+            message: m.message,
+            sid: m.sid,
+          });
+        }
+        return;
+      }
+      case "unsupported":
+        summaryDead++;
+        deadLetters.inc({ reason: "unknown_type" });
+        pipeline.deadLetter({
+          source: `ws:${item.type}`,
+          error: `unknown message type "${item.type}"`,
+          payload: JSON.stringify(item.raw),
+          context: { sessionId },
+          receivedAtMs: item.receivedAtMs,
+        });
+        return;
+      case "invalid":
+        summaryDead++;
+        deadLetters.inc({ reason: "invalid" });
+        pipeline.deadLetter({
+          source: "ws",
+          error: item.error,
+          payload: item.rawText,
+          context: { sessionId },
+          receivedAtMs: item.receivedAtMs,
+        });
+        return;
+      case "gap": {
+        const channel = item.channel ?? sidChannel.get(item.sid) ?? "unknown";
+        recordGap(gaps.instant(channel, "seq_gap", item.receivedAtMs, {
+          sid: item.sid,
+          expectedSeq: item.expectedSeq,
+          receivedSeq: item.receivedSeq,
+        }));
+        return;
+      }
+      case "disconnect":
+        reconnects.inc();
+        sidChannel.clear();
+        logger.warn("WebSocket reconnected after an outage", {
+          reason: item.reason,
+          failedAttempts: item.failedAttempts,
+          from: iso(item.startedAtMs),
+        });
+        gaps.open("disconnect", item.startedAtMs, {
+          detail: { reason: item.reason, failedAttempts: item.failedAttempts },
+        });
+        return;
+    }
+  };
+
+  try {
+    for await (const item of client) handle(item);
+  } finally {
+    for (const t of timers) clearInterval(t);
+    options.signal.removeEventListener("abort", onAbort);
+    await client.close();
+    await applying.catch(() => {});
+    for (const gap of gaps.closeAll(clock.now())) recordGap(gap);
+  }
+  const deadline = options.flushDeadline ?? AbortSignal.timeout(options.flushBudgetMs ?? 5000);
+  const report = await pipeline.stop({ deadline });
+  logger.info("capture stopped", { ...report, messages: summaryMessages, gaps: summaryGaps });
+  if (fatal !== null) throw fatal;
+  return {
+    sessionId,
+    ...report,
+    messages: summaryMessages,
+    gaps: summaryGaps,
+    deadLetters: summaryDead,
+  };
+}

@@ -1,0 +1,59 @@
+/** `deno task ws`: live capture of Kalshi's WebSocket into PostgreSQL (wiring only). */
+import { wsServiceCommand } from "../../lib/commands/ws_service.ts";
+import { ConfigError, configFromCommandLine } from "../../lib/config/mod.ts";
+import { createPool } from "../../lib/db/mod.ts";
+import { credentialsFromSettings } from "../../lib/kalshi/mod.ts";
+import { createLogger } from "../../lib/log/mod.ts";
+import { runService } from "../../lib/runtime/mod.ts";
+import { scopeFromConfig } from "../../lib/scope/mod.ts";
+import { runWsCapture } from "./capture.ts";
+import { unsignedAllowed } from "./credentials.ts";
+
+const { config } = configFromCommandLine(wsServiceCommand);
+const logger = createLogger("ws_service", { level: config.logLevel });
+
+let credentials;
+try {
+  credentials = await credentialsFromSettings(config);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`ws_service: ${error.message}`);
+  Deno.exit(2);
+}
+if (credentials === null && !unsignedAllowed(config.kalshiWsUrl, config.allowUnsigned)) {
+  console.error(
+    "ws_service: Kalshi's WebSocket requires a signed handshake: set KALSHI_API_KEY_ID and " +
+      `KALSHI_PRIVATE_KEY_PATH (KALSHI_WS_URL is ${config.kalshiWsUrl.href}, not a simulator on ` +
+      "this machine; for a simulator elsewhere set KALSHI_WS_ALLOW_UNSIGNED=true).",
+  );
+  Deno.exit(2);
+}
+
+const sql = createPool(config.databaseUrl.href, { max: 4, applicationName: "ws_service" });
+const outcome = await runService({
+  name: "ws_service",
+  logger,
+  port: config.metricsPort,
+  shutdownMs: config.shutdownMs,
+}, async ({ signal, metrics }) => {
+  await runWsCapture({
+    sql,
+    logger,
+    metrics,
+    signal,
+    wsUrl: config.kalshiWsUrl,
+    credentials,
+    scope: scopeFromConfig(config),
+    spoolDir: config.spoolDir,
+    instance: config.instance,
+    refreshMs: config.refreshMs,
+    tickerStaleMs: config.tickerStaleMs,
+    maxBatchRows: config.maxBatchRows,
+    flushIntervalMs: config.flushIntervalMs,
+    maxBufferRows: config.maxBufferRows,
+    // Leave part of the shutdown deadline for spooling what could not be written.
+    flushBudgetMs: Math.max(50, Math.floor(config.shutdownMs * 0.6)),
+  });
+});
+await sql.end({ timeout: 2 }).catch(() => {});
+Deno.exit(outcome.code);
