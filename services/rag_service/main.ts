@@ -31,6 +31,10 @@ const outcome = await runService({
   port: config.once || config.eval ? undefined : config.metricsPort,
   shutdownMs: config.shutdownMs,
 }, async ({ signal, metrics }) => {
+  // Work cut short by the stop signal is not a failure: the next start redoes it idempotently.
+  const unlessStopping = (error: unknown) => {
+    if (!signal.aborted) throw error;
+  };
   if (config.eval) {
     const report = await evaluate(deps, {
       ...common,
@@ -38,18 +42,36 @@ const outcome = await runService({
       fitBefore: config.evalFrom,
       limit: config.evalLimit,
       signal,
-    });
-    console.log(config.json ? JSON.stringify(report, null, 2) : formatReport(report));
+    }).catch(unlessStopping);
+    if (report) console.log(config.json ? JSON.stringify(report, null, 2) : formatReport(report));
     return;
   }
+  const single = config.once || config.asOf !== undefined;
   const written = metrics.counter("rag_predictions_written_total", "predictions written");
+  const failed = metrics.counter("rag_passes_failed_total", "passes that ended in an error");
   while (!signal.aborted) {
     const asOf = config.asOf ?? intervalAsOf(new Date(), config.intervalSeconds);
-    const summary = await runOnce(deps, { ...common, asOf, maxMarkets: config.maxMarkets, signal });
-    written.inc({}, summary.written);
-    if (config.once || config.asOf) return;
+    try {
+      const summary = await runOnce(deps, {
+        ...common,
+        asOf,
+        maxMarkets: config.maxMarkets,
+        signal,
+      });
+      written.inc({}, summary.written);
+    } catch (error) {
+      // One-shot runs report a failure; the interval loop logs it and tries again next time.
+      if (single) unlessStopping(error);
+      else if (!signal.aborted) {
+        failed.inc();
+        logger.error("pass failed", { as_of: asOf.toISOString(), error: (error as Error).message });
+      }
+    }
+    // (An abort listener added after the abort would never fire: the wait would last an interval.)
+    if (single || signal.aborted) return;
     const next = intervalAsOf(new Date(), config.intervalSeconds).getTime() +
       config.intervalSeconds * 1000;
+    logger.info("waiting for the next pass", { next_as_of: new Date(next).toISOString() });
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, Math.max(1000, next - Date.now()));
       signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });

@@ -5,6 +5,11 @@
  * logistic regression on markets whose outcome was known before the fit time, each example built
  * with the same retrieval as of a time before its own resolution — so fitting never looks ahead.
  * Without enough history it falls back to a = 1, b = 0, c = 0 (the market price; 0.5 without one).
+ *
+ * A fit retrieves context for up to 400 markets, so the service keeps it in an
+ * {@linkcode OfflineFitCache} keyed by the fit time (the start of as_of's UTC day, see run.ts) and
+ * the corpus version: the training rows themselves, the embeddings of the model and the training
+ * markets' candles. Passes within one day on an unchanged corpus reuse the fit.
  * @module
  */
 import { sha256Hex } from "./documents.ts";
@@ -101,6 +106,30 @@ function solve3(m: number[][], v: number[]): number[] {
   return [a[0][3] / a[0][0], a[1][3] / a[1][1], a[2][3] / a[2][2]];
 }
 
+/**
+ * The last fit and the key it was made under (fit time, settings, corpus version). One entry:
+ * the service fits one configuration, and a new day or corpus makes the old fit useless.
+ */
+export class OfflineFitCache {
+  #key: string | undefined;
+  #parameters: BlendParameters | undefined;
+  /** Prepares that reused the cached fit. */
+  hits = 0;
+  /** Prepares that fitted. */
+  misses = 0;
+
+  /** The parameters fitted under `key`, if it is the cached one. */
+  get(key: string): BlendParameters | undefined {
+    return key === this.#key ? this.#parameters : undefined;
+  }
+
+  /** Keeps `parameters` as the fit under `key`. */
+  set(key: string, parameters: BlendParameters): void {
+    this.#key = key;
+    this.#parameters = parameters;
+  }
+}
+
 /** Options of {@linkcode createOfflinePredictor}. */
 export interface OfflinePredictorOptions {
   /** Neighbours per retrieval; default 20. */
@@ -109,6 +138,29 @@ export interface OfflinePredictorOptions {
   fitMarkets?: number;
   /** Hours before close (or resolution) a training example is taken; default 24. */
   horizonHours?: number;
+  /** Reuses a fit across predictors (passes) when nothing it depends on changed. */
+  fitCache?: OfflineFitCache;
+}
+
+/**
+ * The corpus version a fit depends on beyond its training rows: the model's embeddings (count,
+ * latest write: a changed document is re-embedded) and the training markets' candles (count,
+ * latest fetch: a backfill changes their prices at as_of).
+ */
+async function corpusVersion(
+  deps: RetrievalDeps,
+  tickers: readonly string[],
+): Promise<string> {
+  const [row] = await deps.db.query<Record<string, unknown>>(
+    `SELECT (SELECT count(*) FROM embeddings
+              WHERE subject_kind = 'market' AND model = $1 AND dimensions = $2::int) AS documents,
+            (SELECT max(created_at) FROM embeddings
+              WHERE subject_kind = 'market' AND model = $1 AND dimensions = $2::int) AS embedded,
+            (SELECT count(*) FROM candles WHERE market_ticker = ANY($3::text[])) AS candles,
+            (SELECT max(fetched_at) FROM candles WHERE market_ticker = ANY($3::text[])) AS fetched`,
+    [deps.embedder.model, deps.embedder.dimensions, tickers],
+  );
+  return canonicalJson(row);
 }
 
 /** The offline predictor (model `rag-offline-v1`). */
@@ -124,6 +176,7 @@ export function createOfflinePredictor(
     provider: "offline",
     parameters: () => params,
     async prepare(fitBefore, prepareOptions = {}) {
+      const fitMarkets = options.fitMarkets ?? 400;
       const rows = await deps.db.query<
         {
           ticker: string;
@@ -139,8 +192,22 @@ export function createOfflinePredictor(
          FROM markets m
          WHERE ${HAS_OUTCOME_SQL} AND ${RESOLVED_AT_SQL} < $1::timestamptz
          ORDER BY ${RESOLVED_AT_SQL} DESC, m.ticker LIMIT $2`,
-        [fitBefore.toISOString(), options.fitMarkets ?? 400],
+        [fitBefore.toISOString(), fitMarkets],
       );
+      const cache = options.fitCache;
+      let key = "";
+      if (cache) {
+        const settings = { fitBefore, k, horizonMs, fitMarkets, embedder: deps.embedder.model };
+        const corpus = await corpusVersion(deps, rows.map((r) => r.ticker));
+        key = await sha256Hex(canonicalJson({ settings, rows, corpus }));
+        const cached = cache.get(key);
+        if (cached) {
+          cache.hits++;
+          params = cached;
+          return;
+        }
+        cache.misses++;
+      }
       const examples: { x: [number, number]; y: number }[] = [];
       for (const r of rows) {
         prepareOptions.signal?.throwIfAborted();
@@ -159,6 +226,7 @@ export function createOfflinePredictor(
         examples.push({ x: features(context), y });
       }
       params = { ...fitBlend(examples), fitBefore: fitBefore.toISOString() };
+      cache?.set(key, params);
     },
     async predict(context) {
       const [x1, x2] = features(context);

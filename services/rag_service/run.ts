@@ -84,12 +84,23 @@ export async function openMarkets(sql: Sql, asOf: Date, limit: number): Promise<
   return rows.map((r) => r.ticker);
 }
 
+/**
+ * The fit time of a pass at `asOf`: the start of its UTC day. Outcomes known before it are at
+ * least as old as as_of (no look-ahead), and passes within one day share it, so a fitted model can
+ * be reused until the day or the corpus changes (see OfflineFitCache).
+ */
+export function fitTimeOf(asOf: Date): Date {
+  const day = 86_400_000;
+  return new Date(Math.floor(asOf.getTime() / day) * day);
+}
+
 /** One pass; see the module doc. */
 export async function runOnce(deps: RunDeps, options: RunOptions): Promise<RunSummary> {
   const { logger, sql } = deps;
   const prepared = await prepareSearch(deps.db, deps.embedder, options);
   const predictors = deps.predictors(prepared.search);
-  for (const p of predictors) await p.prepare?.(options.asOf, { signal: options.signal });
+  const fitBefore = fitTimeOf(options.asOf);
+  for (const p of predictors) await p.prepare?.(fitBefore, { signal: options.signal });
   const targets = await openMarkets(sql, options.asOf, options.maxMarkets);
   const summary: RunSummary = {
     asOf: options.asOf.toISOString(),

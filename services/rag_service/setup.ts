@@ -5,7 +5,7 @@ import { ConfigError } from "../../lib/config/mod.ts";
 import { createHashingEmbedder } from "./hashing_embedder.ts";
 import { createLlmBudget, createLlmPredictor } from "./llm_predictor.ts";
 import type { NeighborSearch } from "./neighbor_search.ts";
-import { createOfflinePredictor } from "./offline_predictor.ts";
+import { createOfflinePredictor, OfflineFitCache } from "./offline_predictor.ts";
 import { createOpenAiEmbedder } from "./openai_embedder.ts";
 import type { Predictor } from "./predictor.ts";
 import type { SqlRunner } from "./sql_runner.ts";
@@ -42,8 +42,9 @@ export function embedderFromConfig(config: RagConfig): EmbeddingProvider {
 }
 
 /**
- * A factory of the configured predictors for one pass (a fresh LLM budget per pass); throws
- * ConfigError when `llm` is asked for without URL and model.
+ * A factory of the configured predictors for one pass (a fresh LLM budget per pass; the offline
+ * model's fit cached across passes); throws ConfigError when `llm` is asked for without URL and
+ * model.
  */
 export function predictorsFromConfig(
   config: RagConfig,
@@ -58,12 +59,14 @@ export function predictorsFromConfig(
       throw new ConfigError("RAG_LLM_MODEL", undefined, "a model when RAG_PREDICTORS has llm");
     }
   }
+  const fitCache = new OfflineFitCache();
   return (search) =>
     config.predictors.map((name) =>
       name === "offline"
         ? createOfflinePredictor({ db, search, embedder }, {
           k: config.neighbors,
           horizonHours: config.evalHorizonHours || 24,
+          fitCache,
         })
         : createLlmPredictor({
           url: config.llmUrl!,
