@@ -11,7 +11,8 @@ import { buildAssets } from "./build.ts";
 import { createPortalFixture } from "./testing/portal.ts";
 import { SEED } from "./testing/seed.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
+/** Debian's Chromium by default; `CHROMIUM_PATH` points elsewhere (e.g. Chrome on GitHub runners). */
+const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 
 /**
  * Imports playwright-core. Its bundled `is-wsl` probes /proc/sys/fs/binfmt_misc at import time
