@@ -42,6 +42,19 @@ function candlePixels(page: Page): Promise<number> {
   });
 }
 
+/**
+ * Waits until the chart has painted candles (the library draws on an animation frame, later on a
+ * loaded machine) and returns the count; gives up, returning the last count, after `tries` polls.
+ */
+async function paintedCandlePixels(page: Page, tries = 100): Promise<number> {
+  let pixels = 0;
+  for (let i = 0; i < tries && pixels <= 200; i++) {
+    pixels = await candlePixels(page);
+    if (pixels <= 200) await page.evaluate(() => new Promise((r) => requestAnimationFrame(r)));
+  }
+  return pixels;
+}
+
 async function chartState(page: Page) {
   return await page.$eval(".chart-frame", (el) => ({
     period: (el as HTMLElement).dataset.period,
@@ -112,8 +125,7 @@ Deno.test(testRequiring(
           await page.waitForFunction(() =>
             document.querySelectorAll(".chart-frame canvas").length > 0
           );
-          await page.waitForTimeout(300); // one animation frame for the library to paint
-          const pixels = await candlePixels(page);
+          const pixels = await paintedCandlePixels(page);
           assertOk(pixels > 200, `only ${pixels} candle-coloured pixels`);
           await page.locator(".candle-chart").screenshot({
             path: join(OUTPUT, "market-chart-1h.png"),
@@ -133,8 +145,7 @@ Deno.test(testRequiring(
           await page.getAttribute('.chart-controls button[data-period="1"]', "aria-pressed"),
           "true",
         );
-        await page.waitForTimeout(300);
-        assertOk((await candlePixels(page)) > 200);
+        assertOk((await paintedCandlePixels(page)) > 200);
         await page.locator(".candle-chart").screenshot({
           path: join(OUTPUT, "market-chart-1m.png"),
         });
