@@ -1,5 +1,15 @@
 /** Inclusive integer ranges (Unix seconds): aligned chunking and subtraction. */
 
+/** Whole Unix seconds (floored) of a Date, Unix ms or RFC 3339 string. */
+export function unixSeconds(value: string | Date | number): number {
+  const ms = value instanceof Date
+    ? value.getTime()
+    : typeof value === "number"
+    ? value
+    : Date.parse(value);
+  return Math.floor(ms / 1000);
+}
+
 /** `[start, end]`, both inclusive. */
 export type Range = readonly [start: number, end: number];
 

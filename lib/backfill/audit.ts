@@ -9,17 +9,19 @@
  * counting candle rows.
  * @module
  */
-import type postgres from "postgres";
 import { setIngestState, type Sql } from "../db/mod.ts";
-import { marketInScope, type Scope } from "../scope/mod.ts";
-import { jobKey, type NewJob } from "./job.ts";
-import { type Range, subtractRanges } from "./_ranges.ts";
+import type { Scope } from "../scope/mod.ts";
+import type { NewJob } from "./job.ts";
+import { type Range, subtractRanges, unixSeconds } from "./_ranges.ts";
 import {
   type Cutoff,
+  jobRows,
   planMarketJobs,
   requiredRange,
   SCHEDULE_LOCK,
   storedCutoff,
+  storedMarketInScope,
+  type StoredMarketRow,
   type Track,
   TRACKS,
   type Watermarks,
@@ -75,24 +77,8 @@ interface JobRange {
   end: number;
 }
 
-interface MarketRow {
-  ticker: string;
-  event_ticker: string;
-  series_ticker: string | null;
-  status: string;
-  open_time: Date;
-  close_time: Date;
-  settlement_ts: Date | null;
-  mve_collection_ticker: string | null;
-  category: string | null;
-  categories: string[] | null;
-  frequency: string | null;
-  strike_period: string | null;
+interface MarketRow extends StoredMarketRow {
   watermarks: Watermarks | null;
-}
-
-function secondsOf(value: number | Date): number {
-  return Math.floor((value instanceof Date ? value.getTime() : value) / 1000);
 }
 
 async function jobRanges(
@@ -140,16 +126,10 @@ async function insertOrRevive(
   reviveBefore: Date,
 ): Promise<{ inserted: number; revived: number }> {
   if (jobs.length === 0) return { inserted: 0, revived: 0 };
-  const rows = jobs.map((job) => ({
-    kind: job.kind,
-    job_key: jobKey(job),
-    payload: job.payload as unknown as postgres.JSONValue,
-    priority: job.priority ?? 0,
-  }));
   const result = await sql<{ inserted: boolean }[]>`
     INSERT INTO backfill_jobs AS b (kind, job_key, payload, priority, run_after)
     SELECT r.kind, r.job_key, r.payload, r.priority, ${now}
-    FROM jsonb_to_recordset(${sql.json(rows as unknown as postgres.JSONValue)}::jsonb)
+    FROM jsonb_to_recordset(${sql.json(jobRows(jobs))}::jsonb)
       AS r(kind text, job_key text, payload jsonb, priority integer)
     ON CONFLICT (job_key) DO UPDATE SET
       state = 'pending', attempts = 0, run_after = ${now}, lease_owner = NULL,
@@ -183,7 +163,7 @@ function holeJobs(
     {},
     { now: (hole[1] + 86_400 * 2) * 1000, cutoff, lagSeconds: 0 },
   );
-  const priority = secondsOf(market.close_time) > nowS ? 10 : 0;
+  const priority = unixSeconds(market.close_time) > nowS ? 10 : 0;
   return plan.jobs.filter((j) =>
     track.kind === "candles"
       ? j.kind === "candles" && j.payload.period_minutes === track.period
@@ -194,7 +174,7 @@ function holeJobs(
 /** Audits coverage of every stored market (in batches) and of open capture gaps. */
 export async function auditCoverage(sql: Sql, options: AuditOptions): Promise<AuditReport> {
   const now = options.now instanceof Date ? options.now : new Date(options.now);
-  const nowS = secondsOf(now);
+  const nowS = unixSeconds(now);
   const lag = options.lagSeconds ?? 120;
   const batch = options.batchSize ?? 500;
   const reviveBefore = new Date(now.getTime() - (options.reviveDeadAfterMs ?? 6 * 3_600_000));
@@ -225,30 +205,7 @@ export async function auditCoverage(sql: Sql, options: AuditOptions): Promise<Au
       LIMIT ${batch}`;
     if (rows.length === 0) break;
     after = rows[rows.length - 1].ticker;
-    const markets = rows.filter((r) =>
-      !options.scope || marketInScope(
-        options.scope,
-        {
-          ticker: r.ticker,
-          eventTicker: r.event_ticker,
-          status: r.status,
-          mveCollectionTicker: r.mve_collection_ticker,
-          seriesTicker: r.series_ticker,
-        },
-        r.strike_period === null ? undefined : {
-          eventTicker: r.event_ticker,
-          seriesTicker: r.series_ticker ?? "",
-          strikePeriod: r.strike_period,
-        },
-        r.category === null && r.frequency === null ? undefined : {
-          ticker: r.series_ticker ?? "",
-          category: r.category,
-          categories: r.categories,
-          frequency: r.frequency,
-        },
-        { ignoreStatus: true },
-      )
-    );
+    const markets = rows.filter((r) => storedMarketInScope(options.scope, r));
     report.markets += markets.length;
     const jobsByTicker = await jobRanges(sql, markets.map((m) => m.ticker));
     const holes: NewJob[] = [];
@@ -274,7 +231,7 @@ export async function auditCoverage(sql: Sql, options: AuditOptions): Promise<Au
         }
         const through = marks[track.name];
         if (through === undefined) continue;
-        const scheduled: Range = [secondsOf(market.open_time), through];
+        const scheduled: Range = [unixSeconds(market.open_time), through];
         for (const hole of subtractRanges(scheduled, live)) {
           report.holes++;
           holes.push(...holeJobs(market, track, hole, cutoff, nowS));
@@ -327,7 +284,7 @@ async function auditCaptureGaps(sql: Sql, now: Date, report: AuditReport): Promi
     WHERE filled_at IS NULL AND gap_start <= ${now}
     ORDER BY gap_start`;
   for (const gap of gaps) {
-    const gs = secondsOf(gap.gap_start);
+    const gs = unixSeconds(gap.gap_start);
     const ge = Math.ceil(gap.gap_end.getTime() / 1000);
     const markets = await sql<{ ticker: string; open_time: Date; close_time: Date }[]>`
       SELECT ticker, open_time, close_time FROM markets
@@ -338,8 +295,8 @@ async function auditCaptureGaps(sql: Sql, now: Date, report: AuditReport): Promi
     let covered = gap.market_tickers === null ||
       (await unknownTickers(sql, gap.market_tickers)).length === 0;
     for (const m of covered ? markets : []) {
-      const open = secondsOf(m.open_time);
-      const close = secondsOf(m.close_time);
+      const open = unixSeconds(m.open_time);
+      const close = unixSeconds(m.close_time);
       const done = (jobs.get(m.ticker) ?? []).filter((j) => j.state === "succeeded");
       const need: [Track["name"], Range][] = [
         ["candles1", [Math.max(gs, open), Math.min(ge + 60, close + 60)]],

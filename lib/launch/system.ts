@@ -1,5 +1,6 @@
 /** The whole system as one supervised tree: database, migrator, simulator, services. */
 import type { Logger } from "../log/mod.ts";
+import { freePort } from "../runtime/mod.ts";
 import { planLaunch } from "./launch.ts";
 import { RUNNABLES } from "./registry.ts";
 import { type ChildSpec, runChild, supervise } from "./supervise.ts";
@@ -31,14 +32,6 @@ export interface SystemOptions {
   sink?: (line: string) => void;
   /** Called once everything is started, with what runs where. */
   onStarted?: (summary: Record<string, unknown>) => void;
-}
-
-/** A port the OS reports free on 127.0.0.1 (the simulator's URL must be known before it starts). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 function redact(url: string): string {

@@ -7,6 +7,9 @@
 import type { Sql } from "../../lib/db/pool.ts";
 import type { EventSummary, MarketSummary, SeriesSummary } from "./types.ts";
 
+/** Kalshi's market statuses (the status filter's choices); defined once in `lib/scope`. */
+export { MARKET_STATUSES } from "../../lib/scope/scope.ts";
+
 /** What to list. */
 export type BrowseKind = "markets" | "events" | "series";
 
@@ -131,18 +134,6 @@ export async function exactTicker(sql: Sql, text: string): Promise<ExactMatch | 
     LIMIT 1`;
   return rows[0];
 }
-
-/** Kalshi's market statuses (fixed by the exchange; see API notes). */
-export const MARKET_STATUSES = [
-  "initialized",
-  "active",
-  "inactive",
-  "closed",
-  "determined",
-  "disputed",
-  "amended",
-  "finalized",
-] as const;
 
 /** Distinct series categories for the filter menu (series is a small table). */
 export async function browseCategories(sql: Sql): Promise<string[]> {

@@ -1,6 +1,6 @@
-/** Kalshi public trade (REST `/markets/trades`, `/historical/trades`). */
+/** Kalshi public trade (REST `/markets/trades`, `/historical/trades`) and the fill fields the WebSocket `trade` message shares. */
 import { z } from "zod";
-import type { CountUnits, PriceUnits } from "../units.ts";
+import { type CountUnits, PRICE_UNITS_PER_DOLLAR, type PriceUnits } from "../units.ts";
 import {
   countShape,
   priceShape,
@@ -15,10 +15,8 @@ import {
   type Wire,
 } from "./primitives.ts";
 
-/** Normalised REST trade. */
-export interface Trade {
-  tradeId: string;
-  ticker: string;
+/** What a trade says about the fill, the same in REST trades and WebSocket `trade` messages. */
+export interface TradeFill {
   /** Prices in 1/10000 dollar. */
   yesPrice: PriceUnits;
   noPrice: PriceUnits;
@@ -29,15 +27,22 @@ export interface Trade {
   /** bid | ask. */
   takerBookSide: string | null;
   isBlockTrade: boolean | null;
+}
+
+/** Normalised REST trade. */
+export interface Trade extends TradeFill {
+  tradeId: string;
+  ticker: string;
   /** RFC 3339 creation time. */
   createdTime: string;
   raw: Wire;
 }
 
-/** Wire schema of a REST trade. */
-export const TradeWire = z.looseObject({
-  trade_id: z.string().min(1, { error: "expected a trade id" }),
-  ticker: Ticker,
+/** Wire schema of a trade id. */
+export const TradeId = z.string().min(1, { error: "expected a trade id" });
+
+/** Wire fields of {@linkcode TradeFill} (current dollar/fixed-point and legacy cent/integer). */
+export const TRADE_FILL_SHAPE = {
   ...priceShape("yes_price"),
   ...priceShape("no_price"),
   ...countShape("count"),
@@ -45,24 +50,41 @@ export const TradeWire = z.looseObject({
   taker_outcome_side: z.string().nullish(),
   taker_book_side: z.string().nullish(),
   is_block_trade: z.boolean().nullish(),
-  created_time: Rfc3339,
-}).superRefine((wire, ctx) => {
+};
+
+/** Refinement of {@linkcode TRADE_FILL_SHAPE}: a yes price and a count in one of their forms. */
+export function requireTradeFill(wire: Wire, ctx: z.RefinementCtx): void {
   requirePrices(wire, ctx, ["yes_price"]);
   requireCounts(wire, ctx, ["count"]);
-});
+}
 
-/** Converts a validated wire trade to the normalised form (no price derived from yes when absent). */
-export function toTrade(wire: Wire): Trade {
+/** Reads a validated fill; a missing no price is derived from the yes price. */
+export function readTradeFill(wire: Wire): TradeFill {
   const yesPrice = readPrice(wire, "yes_price") as PriceUnits;
   return {
-    tradeId: wire.trade_id as string,
-    ticker: wire.ticker as string,
     yesPrice,
-    noPrice: readPrice(wire, "no_price") ?? 10_000 - yesPrice,
+    noPrice: readPrice(wire, "no_price") ?? PRICE_UNITS_PER_DOLLAR - yesPrice,
     count: readCount(wire, "count") as CountUnits,
     takerOutcomeSide: readString(wire.taker_outcome_side) ?? readString(wire.taker_side),
     takerBookSide: readString(wire.taker_book_side),
     isBlockTrade: readBoolean(wire.is_block_trade),
+  };
+}
+
+/** Wire schema of a REST trade. */
+export const TradeWire = z.looseObject({
+  trade_id: TradeId,
+  ticker: Ticker,
+  ...TRADE_FILL_SHAPE,
+  created_time: Rfc3339,
+}).superRefine(requireTradeFill);
+
+/** Converts a validated wire trade to the normalised form (no price derived from yes when absent). */
+export function toTrade(wire: Wire): Trade {
+  return {
+    tradeId: wire.trade_id as string,
+    ticker: wire.ticker as string,
+    ...readTradeFill(wire),
     createdTime: wire.created_time as string,
     raw: wire,
   };

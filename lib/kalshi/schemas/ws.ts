@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { CountUnits, PriceUnits } from "../units.ts";
-import { centsToPriceUnits, dollarsToPriceUnits, PRICE_UNITS_PER_DOLLAR } from "../units.ts";
+import { centsToPriceUnits, dollarsToPriceUnits } from "../units.ts";
 import {
   Cents,
   countShape,
@@ -30,6 +30,13 @@ import {
   UnixSeconds,
   type Wire,
 } from "./primitives.ts";
+import {
+  readTradeFill,
+  requireTradeFill,
+  TRADE_FILL_SHAPE,
+  type TradeFill,
+  TradeId,
+} from "./trade.ts";
 
 /** Channels this client subscribes to. */
 export const CONSUMED_CHANNELS = [
@@ -77,16 +84,10 @@ export interface TickerMessage extends WsEnvelope {
 }
 
 /** `trade` message. */
-export interface TradeMessage extends WsEnvelope {
+export interface TradeMessage extends WsEnvelope, TradeFill {
   type: "trade";
   tradeId: string;
   marketTicker: string;
-  yesPrice: PriceUnits;
-  noPrice: PriceUnits;
-  count: CountUnits;
-  takerOutcomeSide: string | null;
-  takerBookSide: string | null;
-  isBlockTrade: boolean | null;
   tsMs: number;
 }
 
@@ -253,20 +254,13 @@ export const TickerMessageSchema = z.looseObject({
 
 /** Wire `trade` message body. */
 export const TradeBodyWire = z.looseObject({
-  trade_id: z.string().min(1, { error: "expected a trade id" }),
+  trade_id: TradeId,
   market_ticker: Ticker,
-  ...priceShape("yes_price"),
-  ...priceShape("no_price"),
-  ...countShape("count"),
-  taker_side: z.string().nullish(),
-  taker_outcome_side: z.string().nullish(),
-  taker_book_side: z.string().nullish(),
-  is_block_trade: z.boolean().nullish(),
+  ...TRADE_FILL_SHAPE,
   ts: UnixSeconds.nullish(),
   ts_ms: UnixMillis.nullish(),
 }).superRefine((msg, ctx) => {
-  requirePrices(msg, ctx, ["yes_price"]);
-  requireCounts(msg, ctx, ["count"]);
+  requireTradeFill(msg, ctx);
   requireTime(msg, ctx);
 });
 
@@ -277,18 +271,12 @@ export const TradeMessageSchema = z.looseObject({
   msg: TradeBodyWire,
 }).transform((wire): TradeMessage => {
   const m = wire.msg as Wire;
-  const yesPrice = readPrice(m, "yes_price") as PriceUnits;
   return {
     type: "trade",
     ...base(wire),
     tradeId: m.trade_id as string,
     marketTicker: m.market_ticker as string,
-    yesPrice,
-    noPrice: readPrice(m, "no_price") ?? PRICE_UNITS_PER_DOLLAR - yesPrice,
-    count: readCount(m, "count") as CountUnits,
-    takerOutcomeSide: readString(m.taker_outcome_side) ?? readString(m.taker_side),
-    takerBookSide: readString(m.taker_book_side),
-    isBlockTrade: readBoolean(m.is_block_trade),
+    ...readTradeFill(m),
     tsMs: readTsMs(m),
   };
 });

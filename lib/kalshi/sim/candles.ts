@@ -76,6 +76,32 @@ function push(o: Ohlc, v: number): void {
   o.close = v;
 }
 
+function ohlcDollars(o: Ohlc): Record<keyof Ohlc, string> {
+  return {
+    open: dollars(o.open),
+    high: dollars(o.high),
+    low: dollars(o.low),
+    close: dollars(o.close),
+  };
+}
+
+/** A candle's trade prices in dollars (`mean` volume-weighted), or null when nothing traded. */
+function tradeDollars(c: Acc): Record<keyof Ohlc | "mean", string> | null {
+  return c.trade
+    ? { ...ohlcDollars(c.trade), mean: dollars(Math.round(c.sumPv / c.volume)) }
+    : null;
+}
+
+/** Live keys: `open_dollars`, `high_dollars`, … in the order given. */
+function liveKeys(fields: Record<string, string>): Json {
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [`${k}_dollars`, v]));
+}
+
+/** Historical keys: bare names in alphabetical order, as Kalshi sends them. */
+function historicalKeys(fields: Record<string, string>): Json {
+  return Object.fromEntries(Object.entries(fields).sort(([a], [b]) => a < b ? -1 : 1));
+}
+
 function collect(
   view: MarketView,
   m: number,
@@ -146,28 +172,15 @@ export function liveCandles(
   periodMin: number,
 ): Json[] {
   return collect(view, m, nowMs, startS, endS, periodMin).map((c) => {
-    const price: Json = {};
-    if (c.trade) {
-      price.open_dollars = dollars(c.trade.open);
-      price.high_dollars = dollars(c.trade.high);
-      price.low_dollars = dollars(c.trade.low);
-      price.close_dollars = dollars(c.trade.close);
-      price.mean_dollars = dollars(Math.round(c.sumPv / c.volume));
-    }
+    const price = liveKeys(tradeDollars(c) ?? {});
     if (c.previous >= 0) price.previous_dollars = dollars(c.previous);
-    const q = (o: Ohlc) => ({
-      open_dollars: dollars(o.open),
-      high_dollars: dollars(o.high),
-      low_dollars: dollars(o.low),
-      close_dollars: dollars(o.close),
-    });
     return {
       end_period_ts: c.endMs / 1000,
       open_interest_fp: countFp(c.oi),
       price,
       volume_fp: countFp(c.volume),
-      yes_ask: q(c.ask),
-      yes_bid: q(c.bid),
+      yes_ask: liveKeys(ohlcDollars(c.ask)),
+      yes_bid: liveKeys(ohlcDollars(c.bid)),
     };
   });
 }
@@ -182,26 +195,21 @@ export function historicalCandles(
   periodMin: number,
 ): Json[] {
   return collect(view, m, nowMs, startS, endS, periodMin).map((c) => {
-    const q = (o: Ohlc) => ({
-      close: dollars(o.close),
-      high: dollars(o.high),
-      low: dollars(o.low),
-      open: dollars(o.open),
-    });
+    const trade = tradeDollars(c);
     return {
       end_period_ts: c.endMs / 1000,
       open_interest: countFp(c.oi),
       price: {
-        close: c.trade ? dollars(c.trade.close) : null,
-        high: c.trade ? dollars(c.trade.high) : null,
-        low: c.trade ? dollars(c.trade.low) : null,
-        mean: c.trade ? dollars(Math.round(c.sumPv / c.volume)) : null,
-        open: c.trade ? dollars(c.trade.open) : null,
+        close: trade?.close ?? null,
+        high: trade?.high ?? null,
+        low: trade?.low ?? null,
+        mean: trade?.mean ?? null,
+        open: trade?.open ?? null,
         previous: c.previous >= 0 ? dollars(c.previous) : null,
       },
       volume: countFp(c.volume),
-      yes_ask: q(c.ask),
-      yes_bid: q(c.bid),
+      yes_ask: historicalKeys(ohlcDollars(c.ask)),
+      yes_bid: historicalKeys(ohlcDollars(c.bid)),
     };
   });
 }

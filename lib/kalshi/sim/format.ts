@@ -41,11 +41,3 @@ export function dateCode(ms: number, withTime: boolean): string {
   return base + String(d.getUTCHours()).padStart(2, "0") +
     String(d.getUTCMinutes()).padStart(2, "0");
 }
-
-/** Parses a decimal string with at most `dp` fractional digits into an integer of that scale, or null. */
-export function parseScaled(s: string, dp: number): number | null {
-  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(s);
-  if (!m || (m[3]?.length ?? 0) > dp) return null;
-  const v = Number(m[2]) * 10 ** dp + Number((m[3] ?? "").padEnd(dp, "0") || "0");
-  return m[1] ? -v : v;
-}

@@ -211,13 +211,6 @@ export function tradeId(w: World, t: SimTrade): string {
   return uuidFrom(w.seed, 63, t.market, t.step, t.j);
 }
 
-/** Totals after applying step k's trades. */
-export function applyStep(w: World, m: number, k: number, s: Totals): Totals {
-  const r = { ...s, n: k + 1 };
-  applyStepInPlace(w, m, k, r);
-  return r;
-}
-
 /** Applies step k's trades to `r` (mutates; sets r.n = k + 1). */
 export function applyStepInPlace(w: World, m: number, k: number, r: Totals): void {
   r.n = k + 1;

@@ -53,16 +53,6 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-/** Hash of a string to a 32-bit integer (FNV-1a), for string keys such as tickers. */
-export function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
 /** A UUID-shaped string (8-4-4-4-12 hex) derived deterministically from integer keys. */
 export function uuidFrom(...keys: number[]): string {
   const a = hash32(...keys, 1).toString(16).padStart(8, "0");

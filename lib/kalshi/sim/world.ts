@@ -321,11 +321,6 @@ export function cutoffMs(w: World, nowMs: number): number {
   return Math.floor((nowMs - w.cutoffLagMs) / DAY) * DAY;
 }
 
-/** Frequency class of a market. */
-export function marketFrequency(w: World, m: number): FrequencyClass {
-  return FREQUENCIES[w.series[w.eventSeries[w.marketEvent[m]]].frequencyClass];
-}
-
 /** Whether the market exists at `nowMs` (created). */
 export function marketExists(w: World, m: number, nowMs: number): boolean {
   return w.eventCreatedMs[w.marketEvent[m]] <= nowMs;
