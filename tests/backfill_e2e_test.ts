@@ -17,79 +17,12 @@ import {
 import { createTestDatabase, type TestDatabase } from "../lib/db/testing.ts";
 import { type ServedSimulator, serveSimulator } from "../lib/kalshi/sim/mod.ts";
 import type { RestRecord } from "../lib/kalshi/sim/ground_truth.ts";
-import { planLaunch, PROJECT_ROOT } from "../lib/launch/launch.ts";
-import { RUNNABLES } from "../lib/launch/registry.ts";
 import { assertEquals, assertOk } from "../lib/testing/assert.ts";
+import { finish, pausedSimNow, spawnService, until } from "./_e2e.ts";
 
-const DAY = 86_400_000;
-/**
- * The simulator's paused "now": a month before the wall clock the services run on, at 15:30 UTC.
- * Their scheduler therefore finds every market's whole life reachable, and the simulator serves
- * what it held at its paused time — a truth that cannot move, whatever the second the test runs.
- */
-const SIM_NOW = Math.floor(Date.now() / DAY) * DAY - 30 * DAY + 15.5 * 3_600_000;
+/** The simulator's paused "now" (see {@linkcode pausedSimNow}). */
+const SIM_NOW = pausedSimNow();
 const MARKETS = 300;
-
-interface Child {
-  child: Deno.ChildProcess;
-  stdout: Promise<string>;
-  stderr: Promise<string>;
-}
-
-async function text(stream: ReadableStream<Uint8Array>): Promise<string> {
-  let out = "";
-  const decoder = new TextDecoder();
-  for await (const bytes of stream) out += decoder.decode(bytes, { stream: true });
-  return out;
-}
-
-function spawnService(
-  name: "rest_service" | "worker_service",
-  db: TestDatabase,
-  served: ServedSimulator,
-  args: string[],
-  env: Record<string, string> = {},
-): Child {
-  const plan = planLaunch(RUNNABLES[name], {
-    args,
-    env: {
-      DATABASE_URL: db.url,
-      KALSHI_REST_URL: served.restUrl,
-      KALSHI_READS_PER_SECOND: "2000",
-      WORKER_POLL_MS: "100",
-      WORKER_PROGRESS_MS: "1000",
-      WORKER_RETRY_BASE_MS: "50",
-      LOG_LEVEL: "info",
-      ...env,
-    },
-  });
-  if ("help" in plan) throw new Error("unexpected help");
-  assertOk(!plan.args.includes("-A") && !plan.args.includes("--allow-all"), "least privilege");
-  const child = new Deno.Command(plan.program, {
-    args: plan.args,
-    env: plan.env,
-    cwd: PROJECT_ROOT,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  return { child, stdout: text(child.stdout), stderr: text(child.stderr) };
-}
-
-async function finish(c: Child): Promise<{ code: number; stdout: string; stderr: string }> {
-  const [status, stdout, stderr] = await Promise.all([c.child.status, c.stdout, c.stderr]);
-  return { code: status.code, stdout, stderr };
-}
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  // A failure deadline only (never a performance threshold): a stuck run fails instead of hanging.
-  const deadline = Date.now() + 300_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 function restRecords(served: ServedSimulator): RestRecord[] {
   return served.sim.groundTruth.records("rest") as RestRecord[];
@@ -153,7 +86,7 @@ async function withWorld(
     });
     assertOk(truth.markets >= 200, `only ${truth.markets} markets need backfill`);
     assertOk(truth.candles.length > 10_000 && truth.trades.length > 1000, "a substantial world");
-    const rest = await finish(spawnService("rest_service", db, served, ["--once"]));
+    const rest = await finish(spawnService("rest_service", { db, served, args: ["--once"] }));
     assertEquals(rest.code, 0, rest.stderr.slice(-3000));
     await fn(db, served, truth);
   } finally {
@@ -168,7 +101,7 @@ Deno.test("rest_service --once then worker_service --until-empty store exactly t
     const jobs = await countJobs(db.sql);
     assertOk(jobs.pending > 0 && jobs.running + jobs.succeeded + jobs.dead === 0, "jobs wait");
     const worker = await finish(
-      spawnService("worker_service", db, served, ["--until-empty", "--fail-on-dead"]),
+      spawnService("worker_service", { db, served, args: ["--until-empty", "--fail-on-dead"] }),
     );
     assertEquals(worker.code, 0, worker.stderr.slice(-3000));
     assertOk(worker.stdout.includes("0 dead job(s)"), worker.stdout);
@@ -194,12 +127,12 @@ Deno.test("rest_service --once then worker_service --until-empty store exactly t
 Deno.test("a worker killed with SIGKILL mid-run is replaced and the run converges to the same state", async () => {
   await withWorld(async (db, served, truth) => {
     const { pending } = await countJobs(db.sql);
-    const first = spawnService("worker_service", db, served, [
-      "--concurrency",
-      "2",
-      "--batch-size",
-      "20",
-    ], { WORKER_LEASE_MS: "1500" });
+    const first = spawnService("worker_service", {
+      db,
+      served,
+      args: ["--concurrency", "2", "--batch-size", "20"],
+      env: { WORKER_LEASE_MS: "1500" },
+    });
     await until(
       async () => (await countJobs(db.sql)).succeeded >= Math.floor(pending / 4),
       "a quarter of the jobs done",
@@ -210,7 +143,7 @@ Deno.test("a worker killed with SIGKILL mid-run is replaced and the run converge
     const midway = await countJobs(db.sql);
     assertOk(midway.pending + midway.running > 0, "the kill left work behind");
     const second = await finish(
-      spawnService("worker_service", db, served, ["--until-empty", "--fail-on-dead"]),
+      spawnService("worker_service", { db, served, args: ["--until-empty", "--fail-on-dead"] }),
     );
     assertEquals(second.code, 0, second.stderr.slice(-3000));
     assertOk(second.stdout.includes("0 dead job(s)"), second.stdout);
