@@ -78,6 +78,7 @@ export async function runSystem(options: SystemOptions): Promise<void> {
   if (migrate !== 0) throw new Error(`the migrator failed (exit ${migrate}); nothing else started`);
 
   const children: ChildSpec[] = [];
+  let simulator: { spec: ChildSpec; port: number } | undefined;
   const summary: Record<string, unknown> = {
     database: redact(env.DATABASE_URL ?? ""),
   };
@@ -86,7 +87,7 @@ export async function runSystem(options: SystemOptions): Promise<void> {
     env.KALSHI_REST_URL = `http://127.0.0.1:${port}/trade-api/v2`;
     env.KALSHI_WS_URL = `ws://127.0.0.1:${port}/trade-api/ws/v2`;
     const simArgs = ["--port", String(port), "--markets", String(options.sim.markets)];
-    children.push({ name: "sim", plan: plan("sim", simArgs, env) });
+    simulator = { spec: { name: "sim", plan: plan("sim", simArgs, env) }, port };
     summary.simulator = env.KALSHI_REST_URL;
   }
   summary.kalshi_rest = env.KALSHI_REST_URL ?? "default (production)";
@@ -103,7 +104,28 @@ export async function runSystem(options: SystemOptions): Promise<void> {
   });
   summary.metrics = metrics;
   summary.services = chosen;
+  // The simulator comes up before the services and goes down after them, so no service meets a
+  // missing exchange (a WebSocket outage would be recorded as a capture gap).
+  const simStop = new AbortController();
+  const simRunning = simulator
+    ? supervise([simulator.spec], { logger, signal: simStop.signal, sink: options.sink })
+    : Promise.resolve();
+  if (simulator) await untilListening(simulator.port, signal);
   const running = supervise(children, { logger, signal, sink: options.sink });
   options.onStarted?.(summary);
   await running;
+  simStop.abort();
+  await simRunning;
+}
+
+/** Resolves once 127.0.0.1:`port` accepts a connection (or `signal` fires). */
+async function untilListening(port: number, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
