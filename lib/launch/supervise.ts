@@ -28,6 +28,8 @@ export interface SuperviseOptions {
   sink?: (line: string) => void;
   /** A run that lasted this long resets the backoff (default 60 s). */
   healthyAfterMs?: number;
+  /** Once this fires, children that exit are not restarted (they are still stopped by `signal`). */
+  noRestart?: AbortSignal;
 }
 
 const encoder = new TextEncoder();
@@ -125,7 +127,7 @@ export async function supervise(
       const started = performance.now();
       logger.info("child starting", { child: spec.name });
       const code = await runChild(spec, options);
-      if (signal.aborted) {
+      if (signal.aborted || options.noRestart?.aborted) {
         logger.info("child stopped", { child: spec.name, code });
         return;
       }

@@ -108,7 +108,12 @@ export async function runSystem(options: SystemOptions): Promise<void> {
   // missing exchange (a WebSocket outage would be recorded as a capture gap).
   const simStop = new AbortController();
   const simRunning = simulator
-    ? supervise([simulator.spec], { logger, signal: simStop.signal, sink: options.sink })
+    ? supervise([simulator.spec], {
+      logger,
+      signal: simStop.signal,
+      noRestart: signal,
+      sink: options.sink,
+    })
     : Promise.resolve();
   if (simulator) await untilListening(simulator.port, signal);
   const running = supervise(children, { logger, signal, sink: options.sink });
