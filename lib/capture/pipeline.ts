@@ -34,7 +34,7 @@ export interface CapturePipelineOptions {
   retryBaseMs?: number;
   /** Current time in ms for receive→commit latency (default Date.now; tests pass the sim clock). */
   now?: () => number;
-  /** New-market hook passed to {@linkcode writeBatch}. */
+  /** New-market hook passed to {@linkcode writeBatch} (called after a batch commits). */
   onNewMarkets?: NewMarketsHook;
   /**
    * Writes a batch (default {@linkcode writeBatch}); `salvage` asks to dead-letter the rows the

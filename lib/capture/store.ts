@@ -12,8 +12,12 @@ import type { DeadLetterRow, GapRow, LifecycleRow, TickRow, TradeRow } from "./r
 /** A transaction handle (what `sql.begin` passes). */
 export type Tx = postgres.TransactionSql;
 
-/** Called inside the batch transaction with markets first met through a `created` message. */
-export type NewMarketsHook = (tx: Tx, tickers: string[]) => Promise<void>;
+/**
+ * Called after a batch commits with the markets it created from a lifecycle `created` message
+ * (rows built from the message itself). Runs outside the transaction: slow work (REST fetches,
+ * backfill scheduling) must be queued, not awaited, so it never holds the writer.
+ */
+export type NewMarketsHook = (tickers: string[]) => void;
 
 /** Options of {@linkcode writeBatch}. */
 export interface WriteBatchOptions {
@@ -21,7 +25,7 @@ export interface WriteBatchOptions {
   instance: string;
   /** `ingested_batches.source` (default "ws"; "spool" for replays). */
   source?: string;
-  /** Receives new markets (upsert from REST, schedule their backfill) in the same transaction. */
+  /** Receives the markets the batch created, once it has committed (never for a duplicate). */
   onNewMarkets?: NewMarketsHook;
 }
 
@@ -50,12 +54,13 @@ function pgText(text: string): string {
  * each part (and, if a part fails, each row) is written under its own savepoint and the rows
  * PostgreSQL refuses go to `dead_letters` instead: one bad row never blocks the stream.
  */
-export function writeBatch(
+export async function writeBatch(
   sql: Sql,
   batch: CaptureBatch,
   options: WriteBatchOptions & { salvage?: boolean },
 ): Promise<WriteOutcome> {
-  return sql.begin(async (tx) => {
+  const created: string[] = [];
+  const outcome = await sql.begin(async (tx) => {
     const claimed = await tx`
       INSERT INTO ingested_batches (batch_id, source, row_count, first_ts, last_ts)
       VALUES (${batch.id}, ${options.source ?? "ws"}, ${batchRowCount(batch)},
@@ -72,7 +77,6 @@ export function writeBatch(
       };
     await part("tick", batch.ticks, (h, rows) => insertTicks(h, rows, batch.id));
     await part("trade", batch.trades, (h, rows) => insertTrades(h, rows, batch.id));
-    const created: string[] = [];
     await part("lifecycle", batch.lifecycle, async (h, rows) => {
       const mine: string[] = [];
       for (const row of rows) {
@@ -81,7 +85,6 @@ export function writeBatch(
       }
       created.push(...mine);
     });
-    if (created.length > 0 && options.onNewMarkets) await options.onNewMarkets(tx, created);
     await part("dead_letter", batch.deadLetters, insertDeadLetters);
     await part("gap", batch.gaps, insertGaps);
     if (refused.length > 0) await insertDeadLetters(tx, refused);
@@ -98,6 +101,8 @@ export function writeBatch(
       WHERE key = 'ws.session' AND scope = ${options.instance}`;
     return "written" as const;
   });
+  if (outcome === "written" && created.length > 0) options.onNewMarkets?.(created);
+  return outcome;
 }
 
 /** Writes rows of one kind through a transaction (or savepoint) handle. */
@@ -344,7 +349,10 @@ async function storeLifecycle(tx: Tx, row: LifecycleRow, batchId: string): Promi
   }
 }
 
-/** Inserts a market first met through `created`; discovery later overwrites it with REST's view. */
+/**
+ * Inserts a market first met through `created` from the message itself (the fallback row); the
+ * new-markets hook then replaces it with REST's view, as discovery would.
+ */
 async function createMarket(tx: Tx, row: LifecycleRow, msg: Json): Promise<string | null> {
   const ticker = row.marketTicker as string;
   const meta = (msg.additional_metadata ?? {}) as Json;

@@ -1,7 +1,13 @@
 /** ws_service's command line: Kalshi WebSocket, database, scope, spool folder, capture tuning. */
 import { z } from "zod";
 import { defineCommand, intValue, setting, switchValue } from "../config/mod.ts";
-import { kalshiApiKeyId, kalshiPrivateKeyPath, kalshiWsUrl } from "../kalshi/settings.ts";
+import {
+  kalshiApiKeyId,
+  kalshiPrivateKeyPath,
+  kalshiReadsPerSecond,
+  kalshiRestUrl,
+  kalshiWsUrl,
+} from "../kalshi/settings.ts";
 import { scopeSettings } from "../scope/mod.ts";
 import { databaseUrl, logLevel, metricsPort, POSTGRES_LIBRARY_ENV, shutdownMs } from "./shared.ts";
 
@@ -11,10 +17,13 @@ export const wsServiceCommand = defineCommand({
   summary: "Subscribes Kalshi's WebSocket for the open and about-to-open markets in scope " +
     "(ticker, trade) and every lifecycle message, and writes them to PostgreSQL in batches, " +
     "exactly once, spooling to disk while the database is unreachable and recording every " +
-    "span in which messages may have been missed in capture_gaps.",
+    "span in which messages may have been missed in capture_gaps. Markets first met through a " +
+    "lifecycle message are fetched from REST and get their backfill jobs scheduled.",
   settings: {
     databaseUrl,
     kalshiWsUrl,
+    kalshiRestUrl,
+    kalshiReadsPerSecond,
     kalshiApiKeyId,
     kalshiPrivateKeyPath,
     ...scopeSettings,

@@ -9,7 +9,6 @@ import {
   type GapRow,
   GapTracker,
   lifecycleRow,
-  type NewMarketsHook,
   openSpool,
   tickRow,
   tradeRow,
@@ -24,6 +23,7 @@ import {
   type Clock,
   createWsClient,
   type KalshiCredentials,
+  type KalshiRestClient,
   type KalshiWsClient,
   systemClock,
   type WsStreamItem,
@@ -32,6 +32,7 @@ import type { Logger } from "../../lib/log/mod.ts";
 import type { Metrics } from "../../lib/runtime/mod.ts";
 import type { Scope } from "../../lib/scope/mod.ts";
 import { loadWatchSet } from "./watch.ts";
+import { createNewMarketScheduler, type NewMarketScheduler } from "./new_markets.ts";
 
 /** The handshake was refused (401/403) repeatedly: a credentials problem, not a network one. */
 export class WsAuthError extends Error {
@@ -92,8 +93,12 @@ export interface WsCaptureOptions {
   reconnect?: { baseMs?: number; maxMs?: number };
   /** Consecutive 401/403 handshakes before giving up with {@linkcode WsAuthError} (default 3). */
   authFailureLimit?: number;
-  /** Handles markets first met through a lifecycle `created` message (inside the batch). */
-  onNewMarkets?: NewMarketsHook;
+  /**
+   * REST client for markets first met through a lifecycle `created` message (fetched and upserted
+   * after their batch commits, then their backfill scheduled); null or absent keeps the row built
+   * from the message and still schedules.
+   */
+  restClient?: Pick<KalshiRestClient, "getMarket"> | null;
   /** Called once the subscriptions are requested (tests). */
   onReady?: (state: CaptureState) => void;
 }
@@ -104,8 +109,10 @@ export interface CaptureState {
   client: KalshiWsClient;
   /** Tickers currently subscribed on ticker and trade. */
   readonly watched: ReadonlySet<string>;
-  /** Re-reads the watch set now and adjusts subscriptions. */
+  /** Re-reads the watch set now, adjusts subscriptions, and retries pending new markets. */
   refresh(): Promise<void>;
+  /** Markets first met through a `created` message, until fetched and scheduled. */
+  readonly newMarkets: NewMarketScheduler;
   readonly pipeline: ReturnType<typeof createCapturePipeline>;
 }
 
@@ -168,12 +175,31 @@ export async function runWsCapture(options: WsCaptureOptions): Promise<CaptureSu
   const gapCount = metrics.counter("ws_capture_gaps_total", "capture gaps recorded by reason");
   const deadLetters = metrics.counter("ws_dead_letters_total", "malformed or unknown frames");
   const authFailures = metrics.counter("ws_auth_failures_total", "refused handshakes (401/403)");
+  const jobsScheduled = metrics.counter(
+    "ws_backfill_jobs_scheduled_total",
+    "backfill jobs scheduled for markets first met through a lifecycle message",
+  );
 
   const spool = await openSpool(options.spoolDir, {
     onCorruptLine: (segment, line, error) =>
       logger.error("unreadable spool line skipped", { segment, line, error }),
   });
   const sessionId = crypto.randomUUID();
+  const newMarkets = createNewMarketScheduler({
+    sql,
+    client: options.restClient ?? null,
+    scope,
+    logger,
+    now: () => clock.now(),
+    signal: stop.signal,
+    onScheduled: (kinds) => {
+      for (const [kind, n] of Object.entries(kinds)) jobsScheduled.inc({ kind }, n);
+    },
+  });
+  metrics.collect("ws_new_markets_pending", "new markets waiting for REST or first jobs", () => [[
+    {},
+    newMarkets.pending.size,
+  ]]);
   const pipeline = createCapturePipeline({
     sql,
     spool,
@@ -184,7 +210,7 @@ export async function runWsCapture(options: WsCaptureOptions): Promise<CaptureSu
     flushIntervalMs: options.flushIntervalMs,
     maxBufferRows: options.maxBufferRows,
     now: () => clock.now(),
-    onNewMarkets: options.onNewMarkets,
+    onNewMarkets: (tickers) => newMarkets.add(tickers),
   });
   metrics.collect("ws_buffer_rows", "rows in memory not yet committed", () => [[
     {},
@@ -233,6 +259,7 @@ export async function runWsCapture(options: WsCaptureOptions): Promise<CaptureSu
     const report = await pipeline.stop({
       deadline: AbortSignal.timeout(options.flushBudgetMs ?? 5000),
     });
+    await newMarkets.close(AbortSignal.timeout(options.flushBudgetMs ?? 5000));
     return { sessionId, ...report, messages: 0, gaps: 0, deadLetters: 0 };
   }
   const previous = await retry(
@@ -350,7 +377,7 @@ export async function runWsCapture(options: WsCaptureOptions): Promise<CaptureSu
         logger.warn("reading the watch set failed", { error: (error as Error).message });
       }
     });
-    return applying;
+    return Promise.all([applying, newMarkets.retry()]).then(() => {});
   };
 
   // First watch set before subscribing, so a restart gap knows its market set.
@@ -410,6 +437,7 @@ export async function runWsCapture(options: WsCaptureOptions): Promise<CaptureSu
     client,
     watched,
     refresh,
+    newMarkets,
     pipeline,
   });
 
@@ -507,6 +535,7 @@ export async function runWsCapture(options: WsCaptureOptions): Promise<CaptureSu
   }
   const deadline = options.flushDeadline ?? AbortSignal.timeout(options.flushBudgetMs ?? 5000);
   const report = await pipeline.stop({ deadline });
+  await newMarkets.close(deadline);
   logger.info("capture stopped", { ...report, messages: summaryMessages, gaps: summaryGaps });
   if (fatal !== null) throw fatal;
   return {

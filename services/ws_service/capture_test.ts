@@ -9,6 +9,9 @@ import { type CaptureState, runWsCapture, type WsCaptureOptions } from "./captur
 import { seedMarkets, sentFrames, simClock, startSim, until } from "./_testing.ts";
 import type { ServedSimulator } from "../../lib/kalshi/sim/mod.ts";
 import type { Sql } from "../../lib/db/mod.ts";
+import { jobKey, type NewJob } from "../../lib/backfill/job.ts";
+import { requiredRange, TRACKS } from "../../lib/backfill/schedule.ts";
+import { createRestClient, type KalshiRestClient } from "../../lib/kalshi/mod.ts";
 
 const quiet = createLogger("ws_service_test", { level: "error" });
 
@@ -375,6 +378,116 @@ Deno.test("markets opening and closing mid-run are added and dropped with update
     assertEquals(Number(counts.trades), frames.filter((f) => f.type === "trade").length);
     const [gaps] = await db.sql<{ n: string }[]>`SELECT count(*) AS n FROM capture_gaps`;
     assertEquals(Number(gaps.n), 0);
+  } finally {
+    await served.close();
+    await db.drop();
+  }
+});
+
+Deno.test("a market first met through a lifecycle message is fetched from REST, upserted and gets its backfill jobs, with the message as fallback while REST fails", async () => {
+  const db = await createTestDatabase();
+  const served = startSim(200, 23);
+  try {
+    // No market stored: nothing is watched, only lifecycle messages flow.
+    const w = served.sim.world;
+    const now0 = served.sim.clock.now();
+    let e = -1;
+    for (let i = 0; i < w.eventCount; i++) {
+      if (w.eventCreatedMs[i] <= now0) continue;
+      if (e < 0 || w.eventOpenMs[i] < w.eventOpenMs[e]) e = i;
+    }
+    assertOk(e >= 0, "no event created after the start");
+    const ticker = w.marketTickers[w.eventFirstMarket[e]];
+    const real = createRestClient({ baseUrl: served.restUrl, readsPerSecond: 1000 });
+    let restUp = false;
+    const restClient: Pick<KalshiRestClient, "getMarket"> = {
+      getMarket: (t, o) =>
+        restUp ? real.getMarket(t, o) : Promise.reject(new Error("REST unreachable (test)")),
+    };
+    const run = await startCapture(db.sql, served, { restClient });
+    // Past the creation: the market row comes from the message, REST is down, it stays pending.
+    while (served.sim.clock.now() <= w.eventCreatedMs[e]) served.sim.clock.advance(60_000);
+    await until(async () => {
+      const [r] = await db.sql`SELECT 1 FROM markets WHERE ticker = ${ticker}`;
+      return r !== undefined && run.state.newMarkets.pending.has(ticker);
+    }, "the created market stored");
+    await run.state.newMarkets.retry();
+    const [fallback] = await db.sql<
+      { event_ticker: string; series_ticker: string; open_time: Date; created_time: Date | null }[]
+    >`SELECT event_ticker, series_ticker, open_time, created_time FROM markets
+      WHERE ticker = ${ticker}`;
+    assertEquals(fallback.event_ticker, w.eventTickers[e]);
+    assertEquals(fallback.series_ticker, w.series[w.eventSeries[e]].ticker);
+    assertEquals(fallback.open_time.getTime(), w.eventOpenMs[e]);
+    assertEquals(fallback.created_time, null); // only REST knows it
+    assertEquals(run.state.newMarkets.pending.get(ticker)?.fetched, false);
+    // Before it opens nothing is reachable: no jobs yet. Two hours after its open, a refresh
+    // schedules from the fallback row.
+    const [before] = await db.sql<{ n: string }[]>`
+      SELECT count(*) AS n FROM backfill_jobs WHERE payload->>'ticker' = ${ticker}`;
+    assertEquals(Number(before.n), 0);
+    while (served.sim.clock.now() < w.eventOpenMs[e] + 2 * 3_600_000) {
+      served.sim.clock.advance(300_000);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await run.state.pipeline.drained();
+    await run.state.refresh();
+    const [scheduled] = await db.sql<{ n: string }[]>`
+      SELECT count(*) AS n FROM backfill_jobs WHERE payload->>'ticker' = ${ticker}`;
+    assertOk(Number(scheduled.n) > 0, "no jobs scheduled from the fallback row");
+    assertOk(run.state.newMarkets.pending.has(ticker), "left pending without REST's view");
+    // REST returns: the next refresh replaces the row with REST's view and the market leaves.
+    restUp = true;
+    await run.state.refresh();
+    assertOk(!run.state.newMarkets.pending.has(ticker), "still pending after REST returned");
+    const [market] = await db.sql<
+      {
+        event_ticker: string;
+        series_ticker: string;
+        open_time: Date;
+        close_time: Date;
+        created_time: Date | null;
+        latest_expiration_time: Date | null;
+        from_message: boolean;
+      }[]
+    >`
+      SELECT event_ticker, series_ticker, open_time, close_time, created_time,
+             latest_expiration_time, raw ? 'event_type' AS from_message
+      FROM markets WHERE ticker = ${ticker}`;
+    assertEquals(market.event_ticker, w.eventTickers[e]);
+    assertEquals(market.series_ticker, w.series[w.eventSeries[e]].ticker);
+    assertEquals(market.open_time.getTime(), w.eventOpenMs[e]);
+    assertOk(market.close_time.getTime() > market.open_time.getTime(), "close before open");
+    assertEquals(market.created_time?.getTime(), w.eventCreatedMs[e]);
+    assertOk(market.latest_expiration_time !== null, "REST's latest_expiration_time missing");
+    assertEquals(market.from_message, false);
+    // Its jobs: the shared job keys, every track, all of this market.
+    const jobs = await db.sql<{ kind: "candles" | "trades"; job_key: string; payload: never }[]>`
+      SELECT kind, job_key, payload FROM backfill_jobs WHERE payload->>'ticker' = ${ticker}`;
+    for (const job of jobs) {
+      assertEquals(job.job_key, jobKey({ kind: job.kind, payload: job.payload } as NewJob));
+    }
+    const tracks = new Set(
+      jobs.map((j) =>
+        j.kind === "trades" ? "trades" : `candles${
+          (j.payload as { period_minutes: number })
+            .period_minutes
+        }`
+      ),
+    );
+    // Every track with something reachable by now (the daily track waits for a day boundary).
+    const nowS = Math.floor(served.sim.clock.now() / 1000);
+    const due = TRACKS.filter((t) =>
+      requiredRange(t, { openTime: market.open_time, closeTime: market.close_time }, nowS, 120) !==
+        null
+    );
+    assertOk(due.length >= 3, `only ${due.length} tracks due`);
+    assertEquals(tracks, new Set(due.map((t) => t.name)));
+    const [mark] = await db.sql<{ value: Record<string, number> }[]>`
+      SELECT value FROM ingest_state WHERE key = 'backfill.scheduled' AND scope = ${ticker}`;
+    assertOk(mark.value.candles1 >= w.eventOpenMs[e] / 1000, "watermark did not move");
+    run.abort.abort();
+    assertEquals((await run.done).flushed, true);
   } finally {
     await served.close();
     await db.drop();

@@ -2,7 +2,7 @@
 import { wsServiceCommand } from "../../lib/commands/ws_service.ts";
 import { ConfigError, configFromCommandLine } from "../../lib/config/mod.ts";
 import { createPool } from "../../lib/db/mod.ts";
-import { credentialsFromSettings } from "../../lib/kalshi/mod.ts";
+import { createRestClient, credentialsFromSettings } from "../../lib/kalshi/mod.ts";
 import { createLogger } from "../../lib/log/mod.ts";
 import { runService } from "../../lib/runtime/mod.ts";
 import { scopeFromConfig } from "../../lib/scope/mod.ts";
@@ -29,6 +29,13 @@ if (credentials === null && !unsignedAllowed(config.kalshiWsUrl, config.allowUns
   Deno.exit(2);
 }
 
+// Only markets first met through a lifecycle message are fetched: a small share of the budget.
+const restClient = createRestClient({
+  baseUrl: config.kalshiRestUrl,
+  credentials,
+  readsPerSecond: config.kalshiReadsPerSecond,
+  onRetry: (info) => logger.warn("kalshi request retried", { ...info }),
+});
 const sql = createPool(config.databaseUrl.href, { max: 4, applicationName: "ws_service" });
 const outcome = await runService({
   name: "ws_service",
@@ -43,6 +50,7 @@ const outcome = await runService({
     signal,
     wsUrl: config.kalshiWsUrl,
     credentials,
+    restClient,
     scope: scopeFromConfig(config),
     spoolDir: config.spoolDir,
     instance: config.instance,

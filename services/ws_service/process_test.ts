@@ -67,6 +67,7 @@ Deno.test("SIGKILL mid-stream and a restart: every message stored once or inside
   const env = {
     DATABASE_URL: db.url,
     KALSHI_WS_URL: served.wsUrl,
+    KALSHI_REST_URL: served.restUrl,
     WS_SPOOL_DIR: spoolDir,
     WS_INSTANCE: "proc_test",
     WS_FLUSH_MS: "20",

@@ -1,0 +1,234 @@
+/**
+ * Markets ws_service meets first through a lifecycle `created` message: once the batch holding
+ * the message has committed (with a row built from the message itself), each is fetched from REST
+ * and upserted as discovery would, then its backfill is scheduled with the shared scheduler.
+ *
+ * A market stays pending until it has been fetched from REST and has backfill jobs (a
+ * `backfill.scheduled` watermark): a just-created market usually opens minutes to hours later, so
+ * it has nothing to backfill yet. Pending markets are retried on every watch-set refresh. Work
+ * runs one call at a time in the background and failures are logged, never thrown: capture goes
+ * on. What a crash loses (pending markets live in memory) rest_service's discovery and its
+ * `scheduleDueBackfill` pass pick up, since the market row is already stored.
+ * @module
+ */
+import { type SchedulableMarket, scheduleMarketBackfill } from "../../lib/backfill/schedule.ts";
+import { upsertMarkets } from "../../lib/catalog/mod.ts";
+import type { Sql } from "../../lib/db/mod.ts";
+import type { KalshiRestClient, Market } from "../../lib/kalshi/mod.ts";
+import type { Logger } from "../../lib/log/mod.ts";
+import { marketInScope, type Scope } from "../../lib/scope/mod.ts";
+
+/** Dependencies of {@linkcode createNewMarketScheduler}. */
+export interface NewMarketOptions {
+  sql: Sql;
+  /** REST client; null keeps the row built from the lifecycle message. */
+  client: Pick<KalshiRestClient, "getMarket"> | null;
+  scope: Scope;
+  logger: Logger;
+  /** Current time, Unix ms (the exchange's clock): the scheduler's "now". */
+  now: () => number;
+  /** Aborts REST calls in flight (capture stopping). */
+  signal?: AbortSignal;
+  /** Markets kept pending at most (default 10 000); beyond, the oldest are left to rest_service. */
+  maxPending?: number;
+  /** Called after each scheduling call that inserted jobs (metrics). */
+  onScheduled?: (kinds: Record<string, number>) => void;
+}
+
+/** What is known of a pending market. */
+export interface PendingMarket {
+  /** REST's view was upserted. */
+  fetched: boolean;
+  /** Scheduling attempts so far. */
+  attempts: number;
+}
+
+/** The background handler of new markets. */
+export interface NewMarketScheduler {
+  /** Queues markets a committed batch created (the capture's `onNewMarkets` hook). */
+  add(tickers: string[]): void;
+  /** Retries every pending market (REST fetch where it failed, then scheduling). */
+  retry(): Promise<void>;
+  /**
+   * Waits for queued work until `deadline` aborts (what is left is logged and left to
+   * rest_service); later `add` calls are ignored.
+   */
+  close(deadline?: AbortSignal): Promise<void>;
+  /** Markets still waiting for REST's view or their first backfill jobs. */
+  readonly pending: ReadonlyMap<string, PendingMarket>;
+}
+
+interface ScopeRow {
+  ticker: string;
+  event_ticker: string;
+  series_ticker: string | null;
+  status: string;
+  open_time: Date | null;
+  close_time: Date | null;
+  settlement_ts: Date | null;
+  mve_collection_ticker: string | null;
+  is_multivariate: boolean;
+  e_series: string | null;
+  category: string | null;
+  strike_period: string | null;
+  s_category: string | null;
+  s_categories: string[] | null;
+  frequency: string | null;
+}
+
+/** Creates the handler; nothing runs until markets are added. */
+export function createNewMarketScheduler(options: NewMarketOptions): NewMarketScheduler {
+  const { sql, logger, scope } = options;
+  const maxPending = options.maxPending ?? 10_000;
+  const pending = new Map<string, PendingMarket>();
+  let chain: Promise<void> = Promise.resolve();
+  let closed = false;
+
+  const enqueue = (work: () => Promise<void>) => {
+    chain = chain.then(work).catch((error) => {
+      logger.warn("new-market handling failed; retrying at the next refresh", {
+        error: (error as Error).message,
+      });
+    });
+    return chain;
+  };
+
+  async function fetchFromRest(tickers: string[]): Promise<void> {
+    if (options.client === null) return;
+    const markets: Market[] = [];
+    for (const ticker of tickers) {
+      if (options.signal?.aborted) return;
+      try {
+        markets.push(await options.client.getMarket(ticker, { signal: options.signal }));
+      } catch (error) {
+        logger.warn(
+          "REST fetch of a new market failed; keeping the row from its lifecycle message",
+          {
+            ticker,
+            error: (error as Error).message,
+          },
+        );
+      }
+    }
+    if (markets.length === 0) return;
+    await upsertMarkets(sql, markets);
+    for (const m of markets) {
+      const entry = pending.get(m.ticker);
+      if (entry) entry.fetched = true;
+    }
+  }
+
+  /** The stored rows of `tickers` in scope; out-of-scope or missing ones leave the pending set. */
+  async function schedulable(tickers: string[]): Promise<SchedulableMarket[]> {
+    const rows = await sql<ScopeRow[]>`
+      SELECT m.ticker, m.event_ticker, m.series_ticker, m.status, m.open_time, m.close_time,
+             m.settlement_ts, m.mve_collection_ticker, m.is_multivariate,
+             e.series_ticker AS e_series, e.category, e.strike_period,
+             s.category AS s_category, s.categories AS s_categories, s.frequency
+      FROM markets m
+      LEFT JOIN events e ON e.event_ticker = m.event_ticker
+      LEFT JOIN series s ON s.ticker = COALESCE(m.series_ticker, e.series_ticker)
+      WHERE m.ticker = ANY(${tickers}::text[])`;
+    const found = new Set(rows.map((r) => r.ticker));
+    for (const t of tickers) if (!found.has(t)) pending.delete(t);
+    const out: SchedulableMarket[] = [];
+    for (const r of rows) {
+      const market = {
+        ticker: r.ticker,
+        eventTicker: r.event_ticker,
+        seriesTicker: r.series_ticker ?? r.e_series,
+        status: r.status,
+        mveCollectionTicker: r.mve_collection_ticker ?? (r.is_multivariate ? r.ticker : null),
+      };
+      const seriesTicker = r.series_ticker ?? r.e_series;
+      const event = r.e_series === null ? undefined : {
+        eventTicker: r.event_ticker,
+        seriesTicker: r.e_series,
+        category: r.category,
+        strikePeriod: r.strike_period,
+      };
+      const series = seriesTicker === null || (r.s_category === null && r.frequency === null)
+        ? undefined
+        : {
+          ticker: seriesTicker,
+          category: r.s_category,
+          categories: r.s_categories,
+          frequency: r.frequency,
+        };
+      if (!marketInScope(scope, market, event, series, { ignoreStatus: true })) {
+        pending.delete(r.ticker); // out of scope: no backfill, as rest_service decides too
+        continue;
+      }
+      if (r.open_time === null || r.close_time === null) continue; // cannot be planned yet
+      out.push({
+        ...market,
+        openTime: r.open_time,
+        closeTime: r.close_time,
+        settlementTs: r.settlement_ts,
+      });
+    }
+    return out;
+  }
+
+  async function handle(tickers: string[]): Promise<void> {
+    if (tickers.length === 0) return;
+    await fetchFromRest(tickers.filter((t) => pending.get(t)?.fetched === false));
+    const markets = await schedulable(tickers.filter((t) => pending.has(t)));
+    for (const m of markets) pending.get(m.ticker)!.attempts++;
+    const result = await scheduleMarketBackfill(sql, markets, { now: options.now() });
+    if (result.inserted > 0) {
+      options.onScheduled?.(result.kinds);
+      logger.info("backfill scheduled for new markets", {
+        markets: result.markets,
+        jobs: result.inserted,
+      });
+    }
+    const marks = await sql<{ scope: string }[]>`
+      SELECT scope FROM ingest_state
+      WHERE key = 'backfill.scheduled' AND scope = ANY(${markets.map((m) => m.ticker)}::text[])`;
+    for (const { scope: ticker } of marks) {
+      if (pending.get(ticker)?.fetched || options.client === null) pending.delete(ticker);
+    }
+  }
+
+  return {
+    add(tickers) {
+      if (closed) return;
+      for (const t of tickers) {
+        if (!pending.has(t)) pending.set(t, { fetched: options.client === null, attempts: 0 });
+      }
+      while (pending.size > maxPending) {
+        const oldest = pending.keys().next().value as string;
+        pending.delete(oldest);
+        logger.warn("too many pending new markets; leaving one to rest_service", {
+          ticker: oldest,
+        });
+      }
+      void enqueue(() => handle(tickers));
+    },
+    retry() {
+      if (closed) return chain;
+      return enqueue(() => handle([...pending.keys()]));
+    },
+    async close(deadline) {
+      closed = true;
+      let finished = false;
+      const done = chain.then(() => (finished = true));
+      if (deadline === undefined) return void await done;
+      await Promise.race([
+        done,
+        new Promise<void>((resolve) => {
+          if (deadline.aborted) resolve();
+          deadline.addEventListener("abort", () => resolve(), { once: true });
+        }),
+      ]);
+      if (pending.size > 0) {
+        logger.warn("stopped with new markets still pending; rest_service will schedule them", {
+          markets: pending.size,
+          interrupted: !finished,
+        });
+      }
+    },
+    pending,
+  };
+}
