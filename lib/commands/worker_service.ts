@@ -3,6 +3,7 @@ import { choiceValue, defineCommand, intValue, setting, switchValue } from "../c
 import {
   kalshiApiKeyId,
   kalshiPrivateKeyPath,
+  kalshiReadBurstSeconds,
   kalshiReadsPerSecond,
   kalshiRestUrl,
 } from "../kalshi/settings.ts";
@@ -31,6 +32,7 @@ export const workerServiceCommand = defineCommand({
     kalshiApiKeyId,
     kalshiPrivateKeyPath,
     kalshiReadsPerSecond,
+    kalshiReadBurstSeconds,
     concurrency: setting({
       env: "WORKER_CONCURRENCY",
       flag: "concurrency",

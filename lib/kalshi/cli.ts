@@ -284,7 +284,10 @@ async function defaultRestClient(
   return createRestClient({
     baseUrl: config.kalshiRestUrl,
     credentials: await credentialsFromSettings(config),
-    limiter: createRateLimiter({ ratePerSecond: config.kalshiReadsPerSecond }),
+    limiter: createRateLimiter({
+      ratePerSecond: config.kalshiReadsPerSecond,
+      burst: config.kalshiReadsPerSecond * config.kalshiReadBurstSeconds,
+    }),
   });
 }
 

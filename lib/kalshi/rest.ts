@@ -55,10 +55,18 @@ export interface RestClientOptions {
   baseUrl?: string | URL;
   /** Sign requests when present (recommended: the documented budget applies). */
   credentials?: KalshiCredentials | null;
-  /** Limiter shared by every request; default the process-wide limiter at `readsPerSecond`. */
+  /**
+   * Limiter shared by every request; default the process-wide limiter at `readsPerSecond` with
+   * a bucket of `readBurstSeconds`.
+   */
   limiter?: RateLimiter;
   /** Reads per second for the default limiter (default 20, Kalshi Basic tier). */
   readsPerSecond?: number;
+  /**
+   * Bucket of the default limiter in seconds of `readsPerSecond` (default 1: half of Kalshi's
+   * 2 s Basic/Advanced read bucket, so a cold start cannot trip a 429).
+   */
+  readBurstSeconds?: number;
   /** Per-attempt timeout in ms (default 10 000). */
   timeoutMs?: number;
   /** Retries after the first attempt for retryable failures (default 6). */
@@ -271,12 +279,21 @@ async function* flatten<T>(pages: AsyncIterable<Page<T>>): AsyncGenerator<T> {
   for await (const page of pages) yield* page.items;
 }
 
+/** Default read bucket in seconds of budget (see `KALSHI_READ_BURST_SECONDS`). */
+export const DEFAULT_READ_BURST_SECONDS = 1;
+
+function defaultLimiter(options: RestClientOptions): RateLimiter {
+  const ratePerSecond = options.readsPerSecond ?? 20;
+  const seconds = options.readBurstSeconds ?? DEFAULT_READ_BURST_SECONDS;
+  return processRateLimiter({ ratePerSecond, burst: ratePerSecond * seconds });
+}
+
 /** Creates a REST client; nothing is fetched until a method is called. */
 export function createRestClient(options: RestClientOptions = {}): KalshiRestClient {
   const baseUrl = normaliseBase(options.baseUrl ?? PRODUCTION_REST_URL);
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
-  const limiter = options.limiter ?? processRateLimiter(options.readsPerSecond ?? 20);
+  const limiter = options.limiter ?? defaultLimiter(options);
   const fetchImpl = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxRetries = options.maxRetries ?? 6;

@@ -316,6 +316,7 @@ Deno.test("every attempt, retries included, goes through the shared limiter", as
     const { rest } = client(baseUrl, {
       limiter: {
         ratePerSecond: 1,
+        burst: 1,
         acquire: () => {
           acquired++;
           return Promise.resolve();

@@ -2,7 +2,7 @@
 import { ConfigError, positiveNumberValue, setting, urlValue } from "../config/mod.ts";
 import { z } from "zod";
 import { type KalshiCredentials, loadCredentials } from "./auth.ts";
-import { PRODUCTION_REST_URL } from "./rest.ts";
+import { DEFAULT_READ_BURST_SECONDS, PRODUCTION_REST_URL } from "./rest.ts";
 import { PRODUCTION_WS_URL } from "./ws.ts";
 
 /** `KALSHI_REST_URL`: REST base URL including /trade-api/v2. */
@@ -57,13 +57,30 @@ export const kalshiReadsPerSecond = setting({
   expected: "a positive number of requests per second",
 });
 
-/** The five shared settings, to spread into a command's `settings`. */
+/**
+ * `KALSHI_READ_BURST_SECONDS`: the read bucket's capacity in seconds of the read budget. Default
+ * 1, a conservative share of Kalshi's 2 s Basic/Advanced read bucket (3 s since Sep 2026; 1 s on
+ * higher tiers): budget unused while no request was ready is kept for later, yet a cold start's
+ * burst leaves the exchange's bucket room for network jitter, so it cannot trip a 429.
+ */
+export const kalshiReadBurstSeconds = setting({
+  env: "KALSHI_READ_BURST_SECONDS",
+  flag: "read-burst-seconds",
+  schema: positiveNumberValue(3),
+  default: String(DEFAULT_READ_BURST_SECONDS),
+  help: "REST requests that may go back to back after an idle spell, in seconds of " +
+    "KALSHI_READS_PER_SECOND (keep it below Kalshi's bucket: 2 s Basic/Advanced, 1 s higher tiers)",
+  expected: "a positive number of seconds up to 3",
+});
+
+/** The six shared settings, to spread into a command's `settings`. */
 export const kalshiSettings = {
   kalshiRestUrl,
   kalshiWsUrl,
   kalshiApiKeyId,
   kalshiPrivateKeyPath,
   kalshiReadsPerSecond,
+  kalshiReadBurstSeconds,
 };
 
 /**

@@ -9,6 +9,25 @@ Deno.test("the shared Kalshi settings default to production and 20 reads per sec
   assertEquals(config.kalshiRestUrl.href, "https://external-api.kalshi.com/trade-api/v2");
   assertEquals(config.kalshiWsUrl.href, "wss://external-api-ws.kalshi.com/trade-api/ws/v2");
   assertEquals(config.kalshiReadsPerSecond, 20);
+  assertEquals(config.kalshiReadBurstSeconds, 1);
+});
+
+Deno.test("a read burst beyond Kalshi's 3 s bucket is a ConfigError naming KALSHI_READ_BURST_SECONDS", () => {
+  assertEquals(
+    loadConfig(command, { env: { KALSHI_READ_BURST_SECONDS: "0.5" } }).kalshiReadBurstSeconds,
+    0.5,
+  );
+  for (const value of ["4", "0", "-1", "x"]) {
+    try {
+      loadConfig(command, { env: { KALSHI_READ_BURST_SECONDS: value } });
+      throw new Error(`accepted ${value}`);
+    } catch (error) {
+      assertOk(
+        error instanceof ConfigError && error.variable.startsWith("KALSHI_READ_BURST_SECONDS"),
+        String(error),
+      );
+    }
+  }
 });
 
 Deno.test("a WebSocket URL with an http scheme is a ConfigError naming KALSHI_WS_URL", () => {

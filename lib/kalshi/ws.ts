@@ -4,6 +4,12 @@
  * reconnect with jittered backoff and re-subscription of everything subscribed, per-sid sequence
  * gap detection, explicit disconnect markers (start and end time), and malformed frames surfaced
  * as `invalid` items — the stream never stops on bad input.
+ *
+ * The stream's buffer is bounded. A native WebSocket cannot be paused, so a consumer that falls
+ * `maxBufferedMessages` behind costs the connection instead of memory: the client closes the
+ * socket, keeps what it buffered, waits until the consumer has read half of it, then reconnects
+ * and re-subscribes, and the outage appears in the stream as a `disconnect` marker with reason
+ * `buffer_overflow` (from the first frame it could not keep to the reconnect).
  */
 import { authHeaders, type KalshiCredentials } from "./auth.ts";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
@@ -16,6 +22,12 @@ import { formatIssues } from "./validate.ts";
 export const PRODUCTION_WS_URL = "wss://external-api-ws.kalshi.com/trade-api/ws/v2";
 /** Demo WebSocket URL. */
 export const DEMO_WS_URL = "wss://external-api-ws.demo.kalshi.co/trade-api/ws/v2";
+
+/** `reason` of the `disconnect` marker when the client dropped a connection its consumer lagged. */
+export const BUFFER_OVERFLOW_REASON = "buffer_overflow";
+
+/** Default `maxBufferedMessages`. */
+export const DEFAULT_MAX_BUFFERED_MESSAGES = 10_000;
 
 /** One item of the stream. `receivedAtMs` is the local clock when the frame arrived. */
 export type WsStreamItem =
@@ -32,10 +44,17 @@ export type WsStreamItem =
   }
   | {
     kind: "disconnect";
-    /** When the connection was lost (or the first connect failed). */
+    /**
+     * When the connection was lost (or the first connect failed); for `buffer_overflow`, when
+     * the first frame that did not fit arrived.
+     */
     startedAtMs: number;
     /** When it was restored; null if the client closed while still disconnected. */
     endedAtMs: number | null;
+    /**
+     * What started the outage: a close / error description, or `buffer_overflow`
+     * (BUFFER_OVERFLOW_REASON) when the consumer fell a full buffer behind.
+     */
     reason: string;
     /** Failed connection attempts during the outage. */
     failedAttempts: number;
@@ -61,6 +80,12 @@ export interface WsClientOptions {
   maxTickersPerCommand?: number;
   /** Injected WebSocket factory (tests); default `new WebSocket(url, { headers })`. */
   connect?: (url: URL, headers: Record<string, string>) => WebSocket;
+  /**
+   * Items the stream buffers for a consumer that has not read them (default 10 000). One more
+   * frame drops the connection (see BUFFER_OVERFLOW_REASON); the reconnect waits until the
+   * consumer has read half of them. Markers (`disconnect`) may exceed it by one.
+   */
+  maxBufferedMessages?: number;
 }
 
 /** Per-channel subscription options. */
@@ -94,6 +119,8 @@ export interface KalshiWsClient extends AsyncIterable<WsStreamItem> {
   subscriptions(): SubscriptionState[];
   /** Whether a connection is open now. */
   readonly connected: boolean;
+  /** Items received and not yet read by the consumer (at most `maxBufferedMessages` + 1). */
+  readonly buffered: number;
   /** Closes the socket and ends the stream. */
   close(): Promise<void>;
 }
@@ -140,6 +167,12 @@ export function createWsClient(options: WsClientOptions = {}): KalshiWsClient {
   const livenessMs = options.livenessTimeoutMs ?? 30_000;
   const commandTimeoutMs = options.commandTimeoutMs ?? 15_000;
   const perCommand = Math.max(1, options.maxTickersPerCommand ?? 500);
+  const maxBuffered = options.maxBufferedMessages ?? DEFAULT_MAX_BUFFERED_MESSAGES;
+  if (!Number.isInteger(maxBuffered) || maxBuffered < 1) {
+    throw new RangeError(`maxBufferedMessages must be a positive integer, got ${maxBuffered}`);
+  }
+  // After an overflow, reconnect once the consumer is this far down (it is reading again).
+  const resumeBelow = Math.floor(maxBuffered / 2);
   const credentials = options.credentials ?? null;
   const open = options.connect ??
     ((target: URL, headers: Record<string, string>) => new HeaderWebSocket(target, { headers }));
@@ -150,6 +183,7 @@ export function createWsClient(options: WsClientOptions = {}): KalshiWsClient {
   const sidChannel = new Map<number, string>();
   const queue: WsStreamItem[] = [];
   let waiter: (() => void) | null = null;
+  let drained: (() => void) | null = null;
   let socket: WebSocket | null = null;
   let epoch = 0;
   let nextId = 1;
@@ -336,7 +370,8 @@ export function createWsClient(options: WsClientOptions = {}): KalshiWsClient {
     });
   }
 
-  function runConnection(ws: WebSocket): Promise<string> {
+  /** Resolves with why the connection ended and when (overflow: the first frame not kept). */
+  function runConnection(ws: WebSocket): Promise<{ reason: string; atMs: number }> {
     return new Promise((resolve) => {
       let watchdog: Timer | undefined;
       const arm = () => {
@@ -349,16 +384,25 @@ export function createWsClient(options: WsClientOptions = {}): KalshiWsClient {
       };
       let done = false;
       const onStop = () => finish("client closed");
-      const finish = (reason: string) => {
+      const finish = (reason: string, atMs = clock.now()) => {
         if (done) return;
         done = true;
         clearTimeout(watchdog);
         stop.signal.removeEventListener("abort", onStop);
-        resolve(reason);
+        resolve({ reason, atMs });
       };
       if (stop.signal.aborted) onStop();
       stop.signal.addEventListener("abort", onStop, { once: true });
       ws.onmessage = (event) => {
+        if (done) return; // frames already in flight after we let go of the connection
+        if (queue.length >= maxBuffered) {
+          // The consumer is a full buffer behind: this frame and the rest of the connection's
+          // are lost, and the stream says so instead of growing without bound.
+          const atMs = clock.now();
+          ws.close(4001, "client buffer overflow");
+          finish(BUFFER_OVERFLOW_REASON, atMs);
+          return;
+        }
         arm();
         handleFrame(event.data);
       };
@@ -378,8 +422,11 @@ export function createWsClient(options: WsClientOptions = {}): KalshiWsClient {
       try {
         ws = await connectOnce();
       } catch (error) {
-        downSince ??= clock.now();
-        reason = (error as Error).message;
+        // The marker names what started the outage; failed attempts during it are counted.
+        if (downSince === null) {
+          downSince = clock.now();
+          reason = (error as Error).message;
+        }
         const delay = backoffDelay(failedAttempts, {
           baseMs: options.reconnect?.baseMs ?? 500,
           maxMs: options.reconnect?.maxMs ?? 30_000,
@@ -417,9 +464,10 @@ export function createWsClient(options: WsClientOptions = {}): KalshiWsClient {
       connectedWaiters = [];
       for (const w of waiters) w();
       for (const entry of desired.values()) ensure(entry).catch(() => {});
-      reason = await lost;
+      const ended = await lost;
+      reason = ended.reason;
       socket = null;
-      downSince = clock.now();
+      downSince = ended.atMs;
       for (const [id, p] of pending) {
         clearTimeout(p.timer);
         p.reject(new Error(`connection lost before reply to ${p.name}: ${reason}`));
@@ -428,6 +476,7 @@ export function createWsClient(options: WsClientOptions = {}): KalshiWsClient {
       for (const entry of desired.values()) entry.sid = null;
       if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close();
       if (closed) break;
+      if (reason === BUFFER_OVERFLOW_REASON) await consumerCaughtUp();
     }
     if (downSince !== null && reason !== "client closed") {
       push({ kind: "disconnect", startedAtMs: downSince, endedAtMs: null, reason, failedAttempts });
@@ -437,11 +486,29 @@ export function createWsClient(options: WsClientOptions = {}): KalshiWsClient {
     waiter = null;
   }
 
+  /** Resolves once the consumer has read the buffer down to `resumeBelow` (or on close). */
+  function consumerCaughtUp(): Promise<void> {
+    if (queue.length <= resumeBelow || closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const onStop = () => done();
+      const done = () => {
+        drained = null;
+        stop.signal.removeEventListener("abort", onStop);
+        resolve();
+      };
+      drained = done;
+      stop.signal.addEventListener("abort", onStop, { once: true });
+    });
+  }
+
   const finished = run();
 
   return {
     get connected() {
       return socket !== null && socket.readyState === WebSocket.OPEN;
+    },
+    get buffered() {
+      return queue.length;
     },
     subscribe(channel, subscribeOptions = {}) {
       const existing = desired.get(channel);
@@ -501,7 +568,9 @@ export function createWsClient(options: WsClientOptions = {}): KalshiWsClient {
     async *[Symbol.asyncIterator]() {
       for (;;) {
         if (queue.length > 0) {
-          yield queue.shift() as WsStreamItem;
+          const item = queue.shift() as WsStreamItem;
+          if (drained !== null && queue.length <= resumeBelow) drained();
+          yield item;
           continue;
         }
         if (closed) return;

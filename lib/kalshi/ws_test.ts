@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { assertEquals, assertOk, assertRejects } from "../testing/assert.ts";
+import { assertEquals, assertOk, assertRejects, assertThrows } from "../testing/assert.ts";
 import { startFixtureServer } from "./_fixture_server.ts";
 import { verifyAuthHeaders } from "./auth.ts";
 import type { Clock } from "./clock.ts";
@@ -303,5 +303,169 @@ Deno.test("a connection that goes silent is dropped by the watchdog and reconnec
   } finally {
     await client.close();
     await server.shutdown();
+  }
+});
+
+/**
+ * A server that answers subscribe and then sends `frames(connection)` ticker frames on that
+ * connection; records handshakes, subscribe commands and when the first connection closed.
+ */
+function startFloodServer(frames: (connection: number) => string[]) {
+  let handshakes = 0;
+  const subscribes: number[] = [];
+  let firstClosed!: () => void;
+  const firstConnectionClosed = new Promise<void>((resolve) => (firstClosed = resolve));
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+    const connection = ++handshakes;
+    const { socket, response } = Deno.upgradeWebSocket(request);
+    socket.onmessage = (e) => {
+      const cmd = JSON.parse(String(e.data));
+      if (cmd.cmd !== "subscribe") return;
+      subscribes.push(connection);
+      socket.send(
+        JSON.stringify({ id: cmd.id, type: "subscribed", msg: { channel: "ticker", sid: 1 } }),
+      );
+      for (const frame of frames(connection)) socket.send(frame);
+    };
+    if (connection === 1) socket.onclose = () => firstClosed();
+    return response;
+  });
+  return {
+    url: `ws://127.0.0.1:${(server.addr as Deno.NetAddr).port}/trade-api/ws/v2`,
+    handshakes: () => handshakes,
+    subscribes,
+    firstConnectionClosed,
+    close: () => server.shutdown(),
+  };
+}
+
+/** Guards a wait that a regression would turn into a hang: fails it after 10 s instead. */
+async function failUnlessSettled(promise: Promise<void>, failure: string): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hang = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(failure)), 10_000);
+  });
+  try {
+    await Promise.race([promise, hang]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function tickerFrame(market: string, seq: number): string {
+  return JSON.stringify({
+    type: "ticker",
+    sid: 1,
+    seq,
+    msg: {
+      market_ticker: market,
+      price_dollars: "0.5000",
+      yes_bid_dollars: "0.4900",
+      yes_ask_dollars: "0.5100",
+      volume_fp: "10.00",
+      open_interest_fp: "5.00",
+      ts_ms: 1_790_000_000_000 + seq,
+    },
+  });
+}
+
+const seqOf = (item: WsStreamItem, market: string) =>
+  item.kind === "message" && item.message.type === "ticker" &&
+    item.message.marketTicker === market
+    ? item.message.seq
+    : null;
+
+Deno.test("a consumer that stops reading costs the connection, not memory: the buffer stays bounded, a buffer_overflow marker spans the loss and the stream resumes", async () => {
+  const max = 20;
+  const server = startFloodServer((connection) =>
+    connection === 1
+      ? Array.from({ length: 5 * max }, (_, i) => tickerFrame("A-1", i + 1))
+      : [1, 2, 3].map((seq) => tickerFrame("B-1", seq))
+  );
+  const bufferedAtConnect: number[] = [];
+  // Declared first: the client connects (and calls `connect`) before createWsClient returns.
+  let client: KalshiWsClient | undefined = undefined;
+  client = createWsClient({
+    url: server.url,
+    clock: steppingClock(),
+    livenessTimeoutMs: 0,
+    maxBufferedMessages: max,
+    connect: (url) => {
+      bufferedAtConnect.push(client?.buffered ?? 0);
+      return new WebSocket(url);
+    },
+  });
+  try {
+    await client.subscribe("ticker");
+    // Nobody reads: the client drops the connection at a full buffer instead of growing.
+    await failUnlessSettled(server.firstConnectionClosed, "the flooded connection was kept open");
+    assertEquals(client.buffered, max);
+    assertEquals(client.connected, false);
+
+    const items = await collect(client, (item) => seqOf(item, "B-1") === 3);
+    // Everything received before the overflow is delivered, in order.
+    const before = items.slice(0, max);
+    assertOk(isType(before[0], "subscribed"));
+    assertEquals(
+      before.slice(1).map((i) => seqOf(i, "A-1")),
+      Array.from({ length: max - 1 }, (_, i) => i + 1),
+    );
+    const markers = items.filter((i) => i.kind === "disconnect");
+    assertEquals(markers.length, 1);
+    const marker = markers[0];
+    assertOk(marker.kind === "disconnect" && marker.endedAtMs !== null);
+    assertEquals(marker.reason, "buffer_overflow");
+    assertEquals(items.indexOf(marker), max);
+    // The marker spans exactly the lost stretch: from after the last frame kept to the reconnect.
+    const receivedAt = (i: WsStreamItem) => (i.kind === "disconnect" ? NaN : i.receivedAtMs);
+    assertOk(before.every((i) => receivedAt(i) < marker.startedAtMs));
+    assertOk(marker.startedAtMs <= marker.endedAtMs);
+    const after = items.slice(max + 1);
+    assertOk(after.every((i) => receivedAt(i) > marker.endedAtMs!));
+    // The stream resumes on a new connection with the subscription re-established.
+    assertOk(isType(after[0], "subscribed"));
+    assertEquals(after.slice(1).map((i) => seqOf(i, "B-1")), [1, 2, 3]);
+    assertEquals(items.filter((i) => i.kind === "gap").length, 0);
+    assertEquals(server.subscribes, [1, 2]);
+    // It reconnected only once the consumer had read half of the buffer.
+    assertEquals(server.handshakes(), 2);
+    assertEquals(bufferedAtConnect.length, 2);
+    assertOk(bufferedAtConnect[1] <= max / 2, `reconnected at ${bufferedAtConnect[1]} buffered`);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("closing while a lagging consumer holds the buffer ends the stream with an open-ended buffer_overflow marker", async () => {
+  const max = 8;
+  const server = startFloodServer(() =>
+    Array.from({ length: 3 * max }, (_, i) => tickerFrame("A-1", i + 1))
+  );
+  const client = createWsClient({
+    url: server.url,
+    clock: steppingClock(),
+    livenessTimeoutMs: 0,
+    maxBufferedMessages: max,
+  });
+  try {
+    await client.subscribe("ticker");
+    await failUnlessSettled(server.firstConnectionClosed, "the flooded connection was kept open");
+    await client.close();
+    const items = await collect(client, () => false);
+    assertEquals(items.length, max + 1);
+    const marker = items[max];
+    assertOk(marker.kind === "disconnect" && marker.endedAtMs === null);
+    assertEquals(marker.reason, "buffer_overflow");
+    assertEquals(server.handshakes(), 1);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("a buffer limit below one message is refused", () => {
+  for (const maxBufferedMessages of [0, -1, 1.5]) {
+    assertThrows(() => createWsClient({ maxBufferedMessages }), RangeError);
   }
 });

@@ -17,6 +17,7 @@ const client = createRestClient({
   baseUrl: config.kalshiRestUrl,
   credentials,
   readsPerSecond: config.kalshiReadsPerSecond,
+  readBurstSeconds: config.kalshiReadBurstSeconds,
   onRetry: (info) => logger.warn("kalshi request retried", { ...info }),
 });
 const publisher = createJobsPublisher(config.amqpUrl, { logger });

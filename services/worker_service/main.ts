@@ -24,6 +24,7 @@ const client = createRestClient({
   baseUrl: config.kalshiRestUrl,
   credentials,
   readsPerSecond: config.kalshiReadsPerSecond,
+  readBurstSeconds: config.kalshiReadBurstSeconds,
   onRetry: (r) => logger.debug("kalshi retry", { ...r }),
 });
 const owner = `worker-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
