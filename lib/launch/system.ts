@@ -94,7 +94,12 @@ export async function runSystem(options: SystemOptions): Promise<void> {
   const metrics: Record<string, string> = {};
   chosen.forEach((name, i) => {
     const port = options.metricsBasePort + i;
-    const childEnv = { ...env, METRICS_PORT: env.METRICS_PORT ?? String(port) };
+    const childEnv: Record<string, string | undefined> = {
+      ...env,
+      METRICS_PORT: env.METRICS_PORT ?? String(port),
+    };
+    const reads = readBudget(name, chosen, env.KALSHI_READS_PER_SECOND);
+    if (reads) childEnv.KALSHI_READS_PER_SECOND = reads;
     if (name === "portal") {
       summary.portal = `http://127.0.0.1:${env.PORT ?? env.WEBSITES_PORT ?? "8000"}/`;
     } else {
@@ -121,6 +126,25 @@ export async function runSystem(options: SystemOptions): Promise<void> {
   await running;
   simStop.abort();
   await simRunning;
+}
+
+/**
+ * Kalshi counts its read budget per account, not per process: under `start`,
+ * `KALSHI_READS_PER_SECOND` (default 20, the Basic tier) is split among the services that read,
+ * most of it to the backfill workers.
+ */
+const READ_SHARES: Record<string, number> = { rest_service: 3, worker_service: 6, ws_service: 1 };
+
+/** The share of the account's read budget `name` gets, as a decimal string (undefined: none). */
+export function readBudget(
+  name: string,
+  running: readonly string[],
+  accountBudget = "20",
+): string | undefined {
+  const share = READ_SHARES[name];
+  if (!share) return undefined;
+  const total = running.reduce((sum, n) => sum + (READ_SHARES[n] ?? 0), 0);
+  return (Number(accountBudget) * share / total).toFixed(2);
 }
 
 /** Resolves once 127.0.0.1:`port` accepts a connection (or `signal` fires). */
