@@ -17,6 +17,7 @@ import {
   verifySession,
 } from "./auth.ts";
 import type { PortalDeps, PortalEnv } from "./deps.ts";
+import type { ResponseCache } from "./response_cache.ts";
 import { ParamError } from "./params.ts";
 import { errorResponse, isApi } from "./render.tsx";
 import { frontDoorLock, securityHeaders } from "./security.ts";
@@ -53,6 +54,11 @@ export interface PortalOptions {
   throttle?: LoginThrottle;
   /** Seconds pages may be cached by browsers (and shared caches when auth is off); default 15. */
   pageMaxAge?: number;
+  /**
+   * In-process cache of page and JSON answers (see response_cache.ts); used only without access
+   * control, and its TTL must not exceed `pageMaxAge`. Off when absent (tests see fresh data).
+   */
+  responseCache?: ResponseCache;
 }
 
 function pageCaching(deps: PortalDeps, maxAge: number): MiddlewareHandler<PortalEnv> {
@@ -127,6 +133,9 @@ export function createPortalApp(sql: Sql, options: PortalOptions): Hono<PortalEn
   app.use(frontDoorLock(options.frontDoorId));
   app.use(pageCaching(deps, options.pageMaxAge ?? 15));
   app.use(authGate(deps));
+  if (options.responseCache && deps.auth.mode === "none") {
+    app.use(options.responseCache.middleware);
+  }
 
   const overview = overviewLoader(deps);
   app.get("/healthz", healthz(deps));

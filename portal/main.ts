@@ -7,6 +7,7 @@ import { runService } from "../lib/runtime/mod.ts";
 import { createPortalApp } from "./app.ts";
 import { loadAssets } from "./assets.ts";
 import { createReaderPool } from "./db.ts";
+import { responseCache } from "./response_cache.ts";
 
 const { config } = configFromCommandLine(portalCommand);
 let settings;
@@ -28,6 +29,8 @@ const app = createPortalApp(sql, {
   frontDoorId: config.frontDoorId,
   trustProxy: config.trustProxy,
   logger,
+  // Answers are reused for 5 s (pages say max-age=15 anyway); at most 64 MB of bodies.
+  responseCache: responseCache({ ttlMs: 5_000, maxBytes: 64 * 1024 * 1024 }),
 });
 
 const outcome = await runService(

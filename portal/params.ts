@@ -50,6 +50,9 @@ export const PERIODS = [1, 60, 1440] as const;
 export const periodSchema = z.enum(["1", "60", "1440"], { message: "one of 1, 60, 1440" })
   .transform((p) => Number(p) as 1 | 60 | 1440);
 
+/** Object schemas per shape: zod compiles each on first use, so a shape defined once is reused. */
+const objectSchemas = new WeakMap<z.ZodRawShape, z.ZodObject>();
+
 /** Parses the query string with `schema` (unknown parameters are an error). */
 export function parseQuery<T extends z.ZodRawShape>(
   url: URL,
@@ -66,7 +69,12 @@ export function parseQuery<T extends z.ZodRawShape>(
       throw new ParamError(key, `not a known parameter (known: ${Object.keys(shape).join(", ")})`);
     }
   }
-  const result = z.object(shape).safeParse(raw);
+  let schema = objectSchemas.get(shape) as z.ZodObject<T> | undefined;
+  if (!schema) {
+    schema = z.object(shape);
+    objectSchemas.set(shape, schema);
+  }
+  const result = schema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
     throw new ParamError(String(issue.path[0] ?? "query"), issue.message);

@@ -1,6 +1,7 @@
 /** The query parameters of each page and its JSON twin, validated once here. */
 import { z } from "zod";
 import type { BrowseQuery } from "./data/browse.ts";
+import { CANDLE_COLUMNS, type CandleColumn } from "./data/candles.ts";
 import { MARKET_STATUSES } from "./data/browse.ts";
 import {
   checkRange,
@@ -53,16 +54,36 @@ export function browseParams(url: URL): BrowseQuery {
   };
 }
 
+/** `fields=a,b`: candle columns for JSON answers (end_period_ts always included). */
+const candleFieldsSchema = z.string().transform((text, ctx) => {
+  const names = text.split(",").map((n) => n.trim()).filter((n) => n !== "");
+  const unknown = names.find((n) => !(CANDLE_COLUMNS as readonly string[]).includes(n));
+  if (unknown !== undefined || names.length === 0) {
+    ctx.addIssue({
+      code: "custom",
+      message: `comma-separated candle columns (${unknown ?? "none"} is not one of ${
+        CANDLE_COLUMNS.join(", ")
+      })`,
+    });
+    return z.NEVER;
+  }
+  return names as CandleColumn[];
+});
+
+const CANDLE_QUERY = {
+  period: periodSchema.optional(),
+  from: instantSchema.optional(),
+  to: instantSchema.optional(),
+  format: z.enum(["json", "csv"], { message: "json or csv" }).optional(),
+  fields: candleFieldsSchema.optional(),
+};
+
 /** `/api/markets/{ticker}/candles`. */
 export function candleParams(url: URL) {
-  const p = parseQuery(url, {
-    period: periodSchema.optional(),
-    from: instantSchema.optional(),
-    to: instantSchema.optional(),
-    format: z.enum(["json", "csv"], { message: "json or csv" }).optional(),
-  });
+  const p = parseQuery(url, CANDLE_QUERY);
   checkRange(p.from, p.to);
-  return { period: p.period, from: p.from, to: p.to, format: p.format ?? "json" };
+  if (p.fields && p.format === "csv") throw new ParamError("fields", "only with format=json");
+  return { period: p.period, from: p.from, to: p.to, format: p.format ?? "json", fields: p.fields };
 }
 
 /** `/api/markets/{ticker}/ticks`: a range (default the last 24 hours before `to`). */
@@ -90,7 +111,9 @@ export function predictionParams(url: URL) {
   return { model: p.model, market: p.market, before: p.before, limit: p.limit ?? 50 };
 }
 
+const NO_PARAMS = {};
+
 /** Pages without parameters still reject unknown ones. */
 export function noParams(url: URL): void {
-  parseQuery(url, {});
+  if (url.search !== "") parseQuery(url, NO_PARAMS);
 }

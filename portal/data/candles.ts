@@ -62,28 +62,49 @@ export interface CandleQuery {
   to?: Date;
 }
 
+/** A candle column name. */
+export type CandleColumn = (typeof CANDLE_COLUMNS)[number];
+
 /** `json_build_object` arguments of a candle: exact decimal text, ISO times (as Date#toISOString). */
-const CANDLE_JSON_FIELDS = CANDLE_COLUMNS.map((c) =>
-  c === "end_period_ts"
-    ? `'end_period_ts', to_char(end_period_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
-    : c === "source"
-    ? `'source', source`
-    : `'${c}', ${c}::text`
-).join(", ");
+function candleJsonFields(columns: readonly CandleColumn[]): string {
+  return columns.map((c) =>
+    c === "end_period_ts"
+      ? `'end_period_ts', to_char(end_period_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+      : c === "source"
+      ? `'source', source`
+      : `'${c}', ${c}::text`
+  ).join(", ");
+}
+
+/** SQL fragments per column set; names come only from CANDLE_COLUMNS, never from a request. */
+const jsonFields = new Map<string, string>();
+
+function jsonFieldsOf(columns: readonly CandleColumn[]): string {
+  const wanted = CANDLE_COLUMNS.filter((c) => c === "end_period_ts" || columns.includes(c));
+  const key = wanted.join(",");
+  let fields = jsonFields.get(key);
+  if (fields === undefined) {
+    fields = candleJsonFields(wanted);
+    jsonFields.set(key, fields);
+  }
+  return fields;
+}
 
 /**
  * Candles in time order as a JSON array text built by PostgreSQL (numerics as exact decimal
  * strings), so large answers cost no row parsing or re-serialising here; when more than `limit`
- * match, the latest `limit` with `truncated`.
+ * match, the latest `limit` with `truncated`. `fields` picks columns (end_period_ts always comes,
+ * columns keep CSV order); default all.
  */
 export async function loadCandlesJson(
   sql: Sql,
   ticker: string,
-  query: CandleQuery & { limit?: number },
+  query: CandleQuery & { limit?: number; fields?: readonly CandleColumn[] },
 ): Promise<{ json: string; count: number; truncated: boolean }> {
   const limit = query.limit ?? CANDLE_JSON_LIMIT;
+  const fields = jsonFieldsOf(query.fields ?? CANDLE_COLUMNS);
   const [row] = await sql<{ json: string; count: number; truncated: boolean }[]>`
-    SELECT coalesce(json_agg(json_build_object(${sql.unsafe(CANDLE_JSON_FIELDS)})
+    SELECT coalesce(json_agg(json_build_object(${sql.unsafe(fields)})
              ORDER BY end_period_ts) FILTER (WHERE rn <= ${limit}), '[]')::text AS json,
            count(*) FILTER (WHERE rn <= ${limit})::int AS count,
            count(*) > ${limit} AS truncated

@@ -85,14 +85,13 @@ export async function loadMarket(
   ticker: string,
   options: MarketOptions,
 ): Promise<MarketDetail | undefined> {
-  // Two statements in parallel: the market row, and everything else as one JSON document built
-  // by PostgreSQL (numerics cast to text, so decimals stay exact). Fewer statements matter: each
-  // one costs a socket write and a round trip, which dominated the page's time.
+  // One statement: the market row (postgres.js maps its types as everywhere else) plus everything
+  // else as one JSON document built by PostgreSQL (numerics cast to text, so decimals stay
+  // exact). Each statement costs a socket write and a round trip, which dominated the page's
+  // time; an unknown ticker returns no row at all.
   const n = options.ticks ?? 20;
-  const [markets, [detail]] = await Promise.all([
-    sql<MarketDetail["market"][]>`SELECT * FROM markets WHERE ticker = ${ticker}`,
-    sql<{ detail: string }[]>`
-      SELECT json_build_object(
+  const rows = await sql<(MarketDetail["market"] & { portal_detail: string })[]>`
+      SELECT m.*, json_build_object(
         'coverage', (
           SELECT json_agg(json_build_object(
             'period', p.period,
@@ -123,8 +122,7 @@ export async function loadMarket(
         'event', (
           SELECT json_build_object('event_ticker', e.event_ticker, 'title', e.title,
                                    'series_ticker', e.series_ticker)
-          FROM events e
-          WHERE e.event_ticker = (SELECT m.event_ticker FROM markets m WHERE m.ticker = ${ticker})),
+          FROM events e WHERE e.event_ticker = m.event_ticker),
         -- Gaps during the market's life: open (else its first daily candle) to close (else now).
         'gaps', (
           WITH life AS (
@@ -133,7 +131,6 @@ export async function loadMarket(
                       WHERE c.market_ticker = m.ticker AND c.period_minutes = 1440),
                      ${options.now}) AS start,
                    least(coalesce(m.close_time, ${options.now}), ${options.now}) AS stop
-            FROM markets m WHERE m.ticker = ${ticker}
           )
           SELECT coalesce(json_agg(json_build_object(
             'id', g.id::text, 'channel', g.channel, 'reason', g.reason,
@@ -145,17 +142,18 @@ export async function loadMarket(
                 WHERE g.gap_end >= life.start AND g.gap_start <= life.stop
                   AND (g.market_tickers IS NULL OR ${ticker} = ANY (g.market_tickers))
                 ORDER BY g.gap_start DESC LIMIT 50) g)
-      )::text AS detail`,
-  ]);
-  if (markets.length === 0) return undefined;
-  const d = JSON.parse(detail.detail);
+      )::text AS portal_detail
+      FROM markets m WHERE m.ticker = ${ticker}`;
+  if (rows.length === 0) return undefined;
+  const { portal_detail: detail, ...market } = rows[0];
+  const d = JSON.parse(detail);
   const coverage: CandleCoverage[] = d.coverage.map((c: Record<string, string | null>) => ({
     period: Number(c.period) as Period,
     first: toDate(c.first),
     last: toDate(c.last),
   }));
   return {
-    market: markets[0],
+    market,
     event: d.event,
     coverage,
     defaultPeriod: choosePeriod(coverage),

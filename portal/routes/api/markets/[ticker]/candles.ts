@@ -1,7 +1,8 @@
 /**
- * `GET /api/markets/{ticker}/candles?period=1|60|1440&from=&to=&format=json|csv`: candles of
- * a range (`from` inclusive, `to` exclusive, on the candle's end time). Without a period, the
- * market page's default. JSON carries at most 5,000 candles (the latest); CSV streams any range.
+ * `GET /api/markets/{ticker}/candles?period=1|60|1440&from=&to=&format=json|csv&fields=`: candles
+ * of a range (`from` inclusive, `to` exclusive, on the candle's end time). Without a period, the
+ * market page's default. JSON carries at most 5,000 candles (the latest), with the columns named
+ * in `fields` (default all); CSV streams any range.
  */
 import { candlesCsv, loadCandlesJson, marketExists } from "../../../../data/candles.ts";
 import { candleCoverage, choosePeriod } from "../../../../data/market.ts";
@@ -36,6 +37,7 @@ export function candlesApi(deps: PortalDeps): PortalHandler {
       period,
       from: p.from,
       to: p.to,
+      fields: p.fields,
     });
     // Existence is only in doubt when nothing matched (saves a query on the common path).
     if (result.count === 0 && !(await marketExists(deps.sql, ticker))) return unknown();
