@@ -1,8 +1,9 @@
 /**
  * Writes one capture batch to PostgreSQL in one transaction: its id into `ingested_batches`
  * first (a batch already there is skipped, so retries and spool replays never duplicate), then
- * ticks and trades as one multi-row `INSERT … SELECT unnest(…)` each, lifecycle messages (stored
- * and applied to `markets` / `events`), dead letters, capture gaps, and the session watermark.
+ * ticks with one `COPY … FROM STDIN` (a multi-row `INSERT … SELECT unnest(…)` when only a few),
+ * trades with one multi-row `INSERT … SELECT unnest(…)`, lifecycle messages (stored and applied
+ * to `markets` / `events`), dead letters, capture gaps, and the session watermark.
  */
 import type postgres from "postgres";
 import type { Sql } from "../db/mod.ts";
@@ -165,7 +166,86 @@ async function insertGaps(tx: Tx, gaps: GapRow[]): Promise<void> {
   }
 }
 
-async function insertTicks(tx: Tx, t: TickRow[], batchId: string): Promise<void> {
+/**
+ * Fewest rows written with COPY. postgres.js sends a COPY's data and its end in separate socket
+ * writes; without TCP_NODELAY the end waits for the server's delayed ACK (~40–90 ms a COPY on
+ * loopback), so small parts (a quiet stream's batches, the salvage path's single rows) are
+ * cheaper as one `INSERT … SELECT unnest(…)` round trip.
+ */
+const COPY_MIN_ROWS = 1000;
+
+function insertTicks(tx: Tx, t: TickRow[], batchId: string): Promise<void> {
+  return t.length >= COPY_MIN_ROWS ? copyTicks(tx, t, batchId) : insertTickRows(tx, t, batchId);
+}
+
+const TICK_COLUMNS = "market_ticker, ts, price, yes_bid, yes_ask, volume, open_interest, " +
+  "yes_bid_size, yes_ask_size, last_trade_size, dollar_volume, dollar_open_interest, " +
+  "received_at, batch_id, extra";
+
+const COPY_ESCAPES: Record<string, string> = {
+  "\\": "\\\\",
+  "\t": "\\t",
+  "\n": "\\n",
+  "\r": "\\r",
+};
+
+/**
+ * One field of COPY's text format: `\N` for NULL; backslash, tab, newline and carriage return
+ * escaped. A NUL is left as is, so PostgreSQL refuses the row (22021) as it would a parameter.
+ */
+function copyField(value: string | null): string {
+  if (value === null) return "\\N";
+  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]) : value;
+}
+
+/** `rows` as COPY text-format lines of {@linkcode TICK_COLUMNS}. */
+function tickCopyText(rows: TickRow[], batchId: string): string {
+  const id = copyField(batchId);
+  let text = "";
+  for (const r of rows) {
+    text += copyField(r.marketTicker) + "\t" + iso(r.tsMs) + "\t" + copyField(r.price) + "\t" +
+      copyField(r.yesBid) + "\t" + copyField(r.yesAsk) + "\t" + copyField(r.volume) + "\t" +
+      copyField(r.openInterest) + "\t" + copyField(r.yesBidSize) + "\t" +
+      copyField(r.yesAskSize) + "\t" + copyField(r.lastTradeSize) + "\t" +
+      copyField(r.dollarVolume) + "\t" + copyField(r.dollarOpenInterest) + "\t" +
+      iso(r.receivedAtMs) + "\t" + id + "\t" + copyField(r.extra) + "\n";
+  }
+  return text;
+}
+
+/**
+ * Writes ticks with `COPY ticks FROM STDIN` on the transaction's connection.
+ *
+ * postgres.js (3.4.9) resolves a COPY query with its stream as soon as the copy starts, so a
+ * refusal that arrives after the stream has ended (the usual case: PostgreSQL checks rows as
+ * they arrive) rejects a promise already settled, and the stream never emits `finish` nor
+ * `error`. The refusal is caught where postgres.js reports it, the query's own `reject`; success
+ * is the stream's `finish` (emitted at the COPY's CommandComplete). Nothing else is sent on the
+ * connection until one of them settles, so no query meets a COPY in progress.
+ */
+async function copyTicks(tx: Tx, t: TickRow[], batchId: string): Promise<void> {
+  const query = tx.unsafe(`COPY ticks (${TICK_COLUMNS}) FROM STDIN`);
+  const internal = query as unknown as { reject: (error: unknown) => unknown };
+  const original = internal.reject;
+  let refuse: (error: unknown) => void = () => {};
+  const refused = new Promise<never>((_, reject) => (refuse = reject));
+  refused.catch(() => {}); // also rejected when the COPY statement itself fails: awaited below
+  internal.reject = (error) => {
+    refuse(error);
+    return original(error);
+  };
+  const stream = await query.writable();
+  await Promise.race([
+    refused,
+    new Promise<void>((resolve, reject) => {
+      stream.once("finish", resolve);
+      stream.once("error", reject);
+      stream.end(tickCopyText(t, batchId));
+    }),
+  ]);
+}
+
+async function insertTickRows(tx: Tx, t: TickRow[], batchId: string): Promise<void> {
   await tx`
     INSERT INTO ticks (market_ticker, ts, price, yes_bid, yes_ask, volume, open_interest,
       yes_bid_size, yes_ask_size, last_trade_size, dollar_volume, dollar_open_interest,

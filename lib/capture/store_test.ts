@@ -1,8 +1,11 @@
 import { withTestDatabase } from "../db/testing.ts";
 import { setIngestState } from "../db/mod.ts";
+import { createLogger } from "../log/mod.ts";
 import { assertEquals } from "../testing/assert.ts";
 import type { CaptureBatch } from "./batch.ts";
+import { createCapturePipeline } from "./pipeline.ts";
 import type { TickRow } from "./rows.ts";
+import { openSpool } from "./spool.ts";
 import { writeBatch } from "./store.ts";
 
 const T0 = Date.UTC(2026, 10, 25, 12);
@@ -86,5 +89,126 @@ Deno.test("a row the database refuses goes to dead_letters in salvage mode and t
     const dead = await sql<{ source: string }[]>`SELECT source FROM dead_letters ORDER BY source`;
     assertEquals(dead.map((d) => d.source), ["capture:tick", "ws"]);
     assertEquals(await writeBatch(sql, b, { instance: "t", salvage: true }), "duplicate");
+  });
+});
+
+Deno.test("ticks copied in the batch transaction land exactly once, every field as sent", async () => {
+  await withTestDatabase(async ({ sql }) => {
+    const odd = {
+      ...tick(1, '{"note":"tab\\there","path":"C:\\\\x"}'),
+      marketTicker: "KXODD-1\tA\nB\\C\rD",
+      yesBidSize: "12.50",
+      yesAskSize: "0.01",
+      lastTradeSize: "3.00",
+      dollarVolume: "1234",
+      dollarOpenInterest: "99",
+    };
+    // Enough rows for COPY (store.ts writes a few ticks with one INSERT instead).
+    const b = batch("s:3", [odd, ...Array.from({ length: 1199 }, (_, i) => tick(i + 2))]);
+    // Refused first (a numeric beyond range on line 700): nothing stays, not even the batch id.
+    const bad = {
+      ...b,
+      ticks: b.ticks.map((t, i) => (i === 699 ? { ...t, price: "1e200000" } : t)),
+    };
+    let refused: { code?: string; where?: string } = {};
+    try {
+      await writeBatch(sql, bad, { instance: "t" });
+    } catch (error) {
+      refused = error as typeof refused;
+    }
+    assertEquals([refused.code, refused.where?.startsWith("COPY ticks, line 700")], [
+      "22003",
+      true,
+    ]);
+    const [none] = await sql<{ n: string }[]>`
+      SELECT (SELECT count(*) FROM ticks) + (SELECT count(*) FROM ingested_batches) AS n`;
+    assertEquals(Number(none.n), 0);
+    assertEquals(await writeBatch(sql, b, { instance: "t" }), "written");
+    assertEquals(await writeBatch(sql, b, { instance: "t" }), "duplicate");
+    const rows = await sql<Record<string, string | null>[]>`
+      SELECT market_ticker, (extract(epoch FROM ts) * 1000)::bigint::text AS ts, price::text,
+        yes_bid::text, yes_ask::text, volume::text, open_interest::text,
+        yes_bid_size::text, yes_ask_size::text, last_trade_size::text, dollar_volume::text,
+        dollar_open_interest::text, (extract(epoch FROM received_at) * 1000)::bigint::text AS ra,
+        batch_id, extra::text
+      FROM ticks ORDER BY ts`;
+    assertEquals(rows.length, 1200);
+    assertEquals(rows[0], {
+      market_ticker: "KXODD-1\tA\nB\\C\rD",
+      ts: String(T0 + 1),
+      price: "0.5600",
+      yes_bid: "0.5500",
+      yes_ask: "0.5700",
+      volume: "10.00",
+      open_interest: "5.00",
+      yes_bid_size: "12.50",
+      yes_ask_size: "0.01",
+      last_trade_size: "3.00",
+      dollar_volume: "1234",
+      dollar_open_interest: "99",
+      ra: String(T0 + 1),
+      batch_id: "s:3",
+      extra: '{"note": "tab\\there", "path": "C:\\\\x"}',
+    });
+    assertEquals(rows[1].yes_bid_size, null);
+    assertEquals(rows[1].extra, null);
+    assertEquals(new Set(rows.map((r) => r.batch_id)), new Set(["s:3"]));
+    const [n] = await sql<{ n: string }[]>`SELECT count(*) AS n FROM ingested_batches`;
+    assertEquals(Number(n.n), 1);
+  });
+});
+
+Deno.test("the pipeline salvages a copied batch the database refuses, dead-lettering only its bad rows", async () => {
+  await withTestDatabase(async ({ sql }) => {
+    const spoolDir = await Deno.makeTempDir({ prefix: "store_test_spool_" });
+    try {
+      const lines: string[] = [];
+      const pipe = createCapturePipeline({
+        sql,
+        spool: await openSpool(spoolDir),
+        logger: createLogger("test", { sink: (line) => lines.push(line) }),
+        instance: "t",
+        sessionId: "s",
+        flushIntervalMs: 60_000,
+      });
+      // A NUL in text (22021) leads the batch, so PostgreSQL refuses it while rows still stream
+      // in; a numeric beyond range (22003) sits in the middle.
+      pipe.tick({ ...tick(0), marketTicker: "KXBAD-\u0000" });
+      for (let n = 1; n < 1200; n++) {
+        pipe.tick(n === 600 ? { ...tick(n), price: "1e200000" } : tick(n));
+      }
+      pipe.seal();
+      await pipe.drained();
+      // The connection is clean afterwards: the next batch lands as usual.
+      for (let n = 1200; n < 2400; n++) pipe.tick(tick(n));
+      pipe.seal();
+      await pipe.drained();
+      assertEquals(await pipe.stop(), { flushed: true, spooledBatches: 0 });
+      assertEquals([pipe.stats.batchesWritten, pipe.stats.writeFailures], [2, 0]);
+      const [counts] = await sql<{ ticks: string; batches: string; mid: string }[]>`
+        SELECT (SELECT count(*) FROM ticks) AS ticks,
+          (SELECT count(*) FROM ingested_batches) AS batches,
+          (SELECT count(*) FROM ticks WHERE ts = ${new Date(T0 + 600)}) AS mid`;
+      assertEquals([counts.ticks, counts.batches, counts.mid].map(Number), [2398, 2, 0]);
+      const dead = await sql<
+        { source: string; error: string; payload: string; context: unknown }[]
+      >`
+        SELECT source, error, payload, context FROM dead_letters WHERE source = 'capture:tick'
+        ORDER BY error`;
+      assertEquals(dead.map((d) => [d.source, d.error.slice(0, 5)]), [
+        ["capture:tick", "22003"],
+        ["capture:tick", "22021"],
+      ]);
+      assertEquals(JSON.parse(dead[0].payload).price, "1e200000");
+      assertEquals(
+        JSON.parse(dead[1].payload.replace("\\\\u0000", "\\u0000")).marketTicker,
+        "KXBAD-\u0000",
+      );
+      assertEquals(dead[0].context, { batchId: "s:1" });
+      const refusals = lines.map((l) => JSON.parse(l)).filter((l) => l.batch === "s:1");
+      assertEquals(refusals.length, 1);
+    } finally {
+      await Deno.remove(spoolDir, { recursive: true });
+    }
   });
 });
