@@ -62,9 +62,14 @@ Deno.test("the portal role cannot write, whatever the connection or request", as
     await t.step(
       "a PORTAL_DATABASE_URL login that is a member of kalshi_reader cannot write",
       async () => {
-        await f.db.sql.unsafe(`CREATE ROLE ${login} LOGIN IN ROLE kalshi_reader`);
+        // A password too, so the login works on servers with password auth (the embedded one).
+        const password = crypto.randomUUID();
+        await f.db.sql.unsafe(
+          `CREATE ROLE ${login} LOGIN PASSWORD '${password}' IN ROLE kalshi_reader`,
+        );
         const url = new URL(f.db.url);
         url.username = login;
+        url.password = password;
         const sql = createReaderPool(url.toString(), { max: 1 });
         try {
           const [who] = await sql`SELECT session_user AS login, current_user AS role`;
