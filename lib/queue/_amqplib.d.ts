@@ -16,6 +16,7 @@ export interface Channel {
     options?: { exclusive?: boolean; autoDelete?: boolean; durable?: boolean },
   ): Promise<{ queue: string }>;
   bindQueue(queue: string, exchange: string, pattern: string): Promise<unknown>;
+  deleteExchange(exchange: string): Promise<unknown>;
   prefetch(count: number): Promise<unknown>;
   consume(queue: string, onMessage: (message: Message | null) => void): Promise<unknown>;
   ack(message: Message): void;

@@ -28,6 +28,8 @@ export interface PublisherOptions {
   timeoutMs?: number;
   /** Clock for the `at` field (tests). */
   now?: () => Date;
+  /** Exchange to publish to (default {@linkcode JOBS_EXCHANGE}); tests use their own. */
+  exchange?: string;
 }
 
 interface Link {
@@ -44,6 +46,7 @@ export function createJobsPublisher(
 ): JobsPublisher {
   const stats = { sent: 0, failed: 0 };
   const now = options.now ?? (() => new Date());
+  const exchange = options.exchange ?? JOBS_EXCHANGE;
   let link: Promise<Link> | null = null;
 
   const drop = (current: Promise<Link> | null) => {
@@ -61,7 +64,7 @@ export function createJobsPublisher(
       const channel = await connection.createConfirmChannel();
       channel.on("error", () => {});
       channel.on("close", () => drop(attempt));
-      await channel.assertExchange(JOBS_EXCHANGE, "fanout", { durable: true });
+      await channel.assertExchange(exchange, "fanout", { durable: true });
       return { connection, channel };
     })();
     link = attempt;
@@ -94,7 +97,7 @@ export function createJobsPublisher(
           current.then(({ channel }) =>
             new Promise<void>((resolve, reject) => {
               channel.publish(
-                JOBS_EXCHANGE,
+                exchange,
                 "",
                 Buffer.from(JSON.stringify(message)),
                 { contentType: "application/json" },

@@ -7,24 +7,32 @@ import { assertEquals, assertOk } from "../testing/assert.ts";
 import { rabbitRequirement, testAmqpUrl, testRequiring } from "../testing/requirements.ts";
 import { startTcpProxy } from "../testing/tcp_proxy.ts";
 import { createJobsPublisher } from "./publisher.ts";
-import { JOBS_EXCHANGE, JobsReady } from "./topology.ts";
+import { JobsReady } from "./topology.ts";
 
 const rabbit = await rabbitRequirement();
 
 /** A queue bound to the jobs exchange, as a worker binds one, collecting what arrives. */
-async function listen(): Promise<{ received: JobsReady[]; close(): Promise<void> }> {
+async function listen(
+  exchange: string,
+): Promise<{ received: JobsReady[]; close(): Promise<void> }> {
   const model = await amqp.connect(testAmqpUrl());
   const channel = await model.createChannel();
-  await channel.assertExchange(JOBS_EXCHANGE, "fanout", { durable: true });
+  await channel.assertExchange(exchange, "fanout", { durable: true });
   const { queue } = await channel.assertQueue("", { exclusive: true, autoDelete: true });
-  await channel.bindQueue(queue, JOBS_EXCHANGE, "");
+  await channel.bindQueue(queue, exchange, "");
   const received: JobsReady[] = [];
   await channel.consume(queue, (message) => {
     if (!message) return;
     received.push(JobsReady.parse(JSON.parse(new TextDecoder().decode(message.content))));
     channel.ack(message);
   });
-  return { received, close: () => model.close() };
+  return {
+    received,
+    close: async () => {
+      await channel.deleteExchange(exchange);
+      await model.close();
+    },
+  };
 }
 
 async function until(check: () => boolean, what: string): Promise<void> {
@@ -47,10 +55,11 @@ Deno.test(
     rabbit,
     "a JobsReady notification arrives on a queue bound to the jobs exchange",
     async () => {
-      const queue = await listen();
+      const exchange = `kalshi.test.${crypto.randomUUID()}`;
+      const queue = await listen(exchange);
       const { logger } = collectingLogger();
       const at = new Date("2026-03-01T12:00:00Z");
-      const publisher = createJobsPublisher(testAmqpUrl(), { logger, now: () => at });
+      const publisher = createJobsPublisher(testAmqpUrl(), { logger, now: () => at, exchange });
       try {
         assertEquals(await publisher.publish({ count: 7, kinds: ["candles", "trades"] }), true);
         await until(() => queue.received.length === 1, "the notification");
@@ -84,9 +93,14 @@ Deno.test(
       const target = new URL(testAmqpUrl());
       const proxy = startTcpProxy({ hostname: target.hostname, port: Number(target.port || 5672) });
       const db = await createTestDatabase();
-      const queue = await listen();
+      const exchange = `kalshi.test.${crypto.randomUUID()}`;
+      const queue = await listen(exchange);
       const { lines, logger } = collectingLogger();
-      const publisher = createJobsPublisher(proxy.url(testAmqpUrl()), { logger, timeoutMs: 2000 });
+      const publisher = createJobsPublisher(proxy.url(testAmqpUrl()), {
+        logger,
+        timeoutMs: 2000,
+        exchange,
+      });
       try {
         assertEquals(await publisher.publish({ count: 1, kinds: ["candles"] }), true);
         await until(() => queue.received.length === 1, "the first notification");
@@ -219,9 +233,10 @@ Deno.test(
         hostname: target.hostname,
         port: Number(target.port || 5672),
       });
-      const queue = await listen();
+      const exchange = `kalshi.test.${crypto.randomUUID()}`;
+      const queue = await listen(exchange);
       const { lines, logger } = collectingLogger();
-      const publisher = createJobsPublisher(proxy.url, { logger, timeoutMs: 2000 });
+      const publisher = createJobsPublisher(proxy.url, { logger, timeoutMs: 2000, exchange });
       try {
         assertEquals(await publisher.publish({ count: 1, kinds: ["candles"] }), true);
         proxy.freeze(true);

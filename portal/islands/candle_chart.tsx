@@ -94,6 +94,8 @@ export function CandleChart({ ticker, period: initial, available }: CandleChartP
     candles: ChartCandle[];
     truncated: boolean;
     message?: string;
+    /** The period these candles are of; until the new period's answer arrives it is "loading". */
+    period?: number;
   }>({ status: "loading", candles: [], truncated: false });
 
   useEffect(() => {
@@ -140,14 +142,16 @@ export function CandleChart({ ticker, period: initial, available }: CandleChartP
       const body = await response.json();
       if (!response.ok) throw new Error(body?.error?.message ?? `HTTP ${response.status}`);
       if (series.current) draw(series.current, body.candles);
-      setState({ status: "ready", candles: body.candles, truncated: body.truncated });
+      setState({ status: "ready", candles: body.candles, truncated: body.truncated, period });
     }).catch((error: Error) => {
       if (abort.signal.aborted) return;
-      setState({ status: "error", candles: [], truncated: false, message: error.message });
+      setState({ status: "error", candles: [], truncated: false, message: error.message, period });
     });
     return () => abort.abort();
   }, [ticker, period]);
 
+  // Right after a period switch the old candles are still in state: report them as loading.
+  const status = state.period === period ? state.status : "loading";
   const first = state.candles[0]?.end_period_ts ?? "";
   const last = state.candles.at(-1)?.end_period_ts ?? "";
   return (
@@ -168,16 +172,16 @@ export function CandleChart({ ticker, period: initial, available }: CandleChartP
       <div
         ref={frame}
         class="chart-frame"
-        data-status={state.status}
+        data-status={status}
         data-period={period}
         data-candle-count={state.candles.length}
         data-first={first}
         data-last={last}
       />
       <p class="chart-caption" aria-live="polite">
-        {state.status === "loading"
+        {status === "loading"
           ? "Loading candles…"
-          : state.status === "error"
+          : status === "error"
           ? `Could not load candles: ${state.message}`
           : state.candles.length === 0
           ? `No ${LABELS[period]} candles stored for this market.`
