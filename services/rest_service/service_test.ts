@@ -2,11 +2,17 @@ import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
 import { createTestDatabase, type TestDatabase } from "../../lib/db/testing.ts";
 import { createRateLimiter, createRestClient } from "../../lib/kalshi/mod.ts";
 import { type ServedSimulator, serveSimulator } from "../../lib/kalshi/sim/mod.ts";
-import { isHistorical, marketExists, marketStatus } from "../../lib/kalshi/sim/world.ts";
+import {
+  isComboMarket,
+  isHistorical,
+  marketExists,
+  marketStatus,
+} from "../../lib/kalshi/sim/world.ts";
 import { createMetrics } from "../../lib/runtime/mod.ts";
 import type { RestRecord } from "../../lib/kalshi/sim/ground_truth.ts";
 import { createLogger } from "../../lib/log/mod.ts";
-import { EVERYTHING, type Scope } from "../../lib/scope/mod.ts";
+import { EVERYTHING, type Scope, scopeFromConfig, scopeSettings } from "../../lib/scope/mod.ts";
+import { defineCommand, loadConfig } from "../../lib/config/mod.ts";
 import { TRACKS } from "../../lib/backfill/schedule.ts";
 import { type LoopOptions, type RestServiceDeps, runPass } from "./service.ts";
 import { syncCatalog } from "./discovery.ts";
@@ -29,12 +35,19 @@ interface Harness {
 }
 
 async function harness(
-  options: { markets?: number; scope?: Scope; seed?: number; maxRetries?: number } = {},
+  options: {
+    markets?: number;
+    scope?: Scope;
+    seed?: number;
+    maxRetries?: number;
+    comboShare?: number;
+  } = {},
 ): Promise<Harness> {
   const db = await createTestDatabase();
   const served = serveSimulator({
     markets: options.markets ?? 300,
     seed: options.seed ?? 5,
+    comboShare: options.comboShare,
     paused: true,
     pumpIntervalMs: 0,
     pingSeconds: 0,
@@ -417,5 +430,36 @@ Deno.test("the pass exposes the uncovered market-periods of its audit on /metric
     assertEquals(await gauge(), 0);
   } finally {
     await h.close();
+  }
+});
+
+Deno.test("with SCOPE_INCLUDE_COMBOS on a pass stores exactly the simulator's combo markets, and with it off none", async () => {
+  const command = defineCommand({ name: "t", summary: "t", settings: scopeSettings });
+  for (const include of ["true", "false"]) {
+    const scope = scopeFromConfig(
+      loadConfig(command, { env: { SCOPE_INCLUDE_COMBOS: include } }),
+    );
+    const h = await harness({ comboShare: 0.3, scope });
+    try {
+      await runPass(h.deps, LOOP);
+      const w = h.served.sim.world;
+      const now = h.served.sim.clock.now();
+      const expected: string[] = [];
+      for (let m = 0; m < w.marketCount; m++) {
+        if (isComboMarket(w, m) && marketExists(w, m, now)) expected.push(w.marketTickers[m]);
+      }
+      assertOk(expected.length > 10, `combo markets served: ${expected.length}`);
+      const rows = await h.db.sql<{ ticker: string; is_multivariate: boolean }[]>`
+        SELECT ticker, is_multivariate FROM markets WHERE ticker LIKE 'KXMVE%' OR is_multivariate
+        ORDER BY ticker`;
+      assertOk(rows.every((r) => r.is_multivariate), "stored combos are marked multivariate");
+      assertEquals(
+        rows.map((r) => r.ticker),
+        include === "true" ? expected.sort() : [],
+        `SCOPE_INCLUDE_COMBOS=${include}`,
+      );
+    } finally {
+      await h.close();
+    }
   }
 });

@@ -36,6 +36,15 @@ const rfc3339Value = z.string().transform((text, ctx) => {
   return ms;
 });
 
+const shareValue = z.string().transform((text, ctx) => {
+  const n = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || !(n >= 0 && n <= 0.9)) {
+    ctx.addIssue({ code: "custom", message: "a fraction from 0 to 0.9" });
+    return z.NEVER;
+  }
+  return n;
+});
+
 /** `sim`: a faithful, seeded Kalshi exchange (REST + WebSocket) on one port. */
 export const simCommand = defineCommand({
   name: "sim",
@@ -112,6 +121,13 @@ export const simCommand = defineCommand({
       schema: intValue(0, 3650),
       default: "7",
       help: "historical cutoff lag behind the clock, days",
+    }),
+    comboShare: setting({
+      env: "SIM_COMBO_SHARE",
+      flag: "combo-share",
+      schema: shareValue,
+      default: "0",
+      help: "fraction (0..0.9) of events served as multivariate combo (KXMVE…) events",
     }),
     rateLimit: setting({
       env: "SIM_RATE_LIMIT",

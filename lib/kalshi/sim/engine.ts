@@ -7,7 +7,7 @@
 import type { EmitRecord } from "./ground_truth.ts";
 import { stepCount, stepLive, stepMs, stepTime, TotalsCache, tradesAt } from "./market_path.ts";
 import type { MarketView } from "./objects.ts";
-import { LIFECYCLE_SLOTS, lifecycleTimeAt } from "./world.ts";
+import { isComboEvent, LIFECYCLE_SLOTS, lifecycleTimeAt } from "./world.ts";
 
 /** A channel message ready to frame (no sid/seq yet). */
 export type Emission = EmitRecord;
@@ -26,6 +26,8 @@ export const CHANNELS = {
   ticker: "ticker",
   trade: "trade",
   lifecycle: "market_lifecycle_v2",
+  /** Combo (`KXMVE…`) markets' lifecycle and their events' `event_lifecycle`. */
+  comboLifecycle: "multivariate_market_lifecycle",
 } as const;
 
 /** Produces emissions as time passes. */
@@ -68,12 +70,15 @@ export class Engine {
       }
       const first = w.eventFirstMarket[e];
       const created = w.eventCreatedMs[e];
+      const combo = isComboEvent(w, e);
+      const channel = combo ? CHANNELS.comboLifecycle : CHANNELS.lifecycle;
+      const lifecycleType = combo ? "multivariate_market_lifecycle" : "market_lifecycle_v2";
       if (created > last && created <= nowMs) {
         items.push({
           t: created,
           m: first,
           sub: 0,
-          channel: CHANNELS.lifecycle,
+          channel,
           type: "event_lifecycle",
           build: () => this.view.eventLifecycleMsg(e),
         });
@@ -87,8 +92,8 @@ export class Engine {
               t: at,
               m,
               sub: 1,
-              channel: CHANNELS.lifecycle,
-              type: "market_lifecycle_v2",
+              channel,
+              type: lifecycleType,
               build: () => this.view.lifecycleMsg(m, kind),
             });
           }

@@ -20,6 +20,7 @@ const outcome = await runService({ name: "sim", logger }, async ({ signal }) => 
     historyDays: config.historyDays,
     futureDays: config.futureDays,
     cutoffLagDays: config.cutoffLagDays,
+    comboShare: config.comboShare,
     rateLimit: config.rateLimit,
     faults: config.faults,
     auth: config.authPublicKey

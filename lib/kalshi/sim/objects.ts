@@ -12,7 +12,9 @@ import {
   tradeId,
 } from "./market_path.ts";
 import {
+  comboCollectionTicker,
   FREQUENCIES,
+  isComboMarket,
   type LifecycleKind,
   marketId,
   marketStatus,
@@ -93,6 +95,38 @@ export class MarketView {
     };
   }
 
+  /** Combo-only market fields (titles, custom strike, legs), or null for a regular market. */
+  combo(m: number): Json | null {
+    const w = this.world;
+    if (!isComboMarket(w, m)) return null;
+    const e = w.marketEvent[m];
+    const legs = w.comboLegs.get(m) ?? [];
+    const legEvent = (l: number) => w.eventTickers[w.marketEvent[l]];
+    const title = legs.map((l) => `${l.side} ${this.#legName(l.market)}`).join(",");
+    return {
+      custom_strike: {
+        "Associated Events": legs.map((l) => legEvent(l.market)).join(","),
+        "Associated Market Sides": legs.map((l) => l.side).join(","),
+        "Associated Markets": legs.map((l) => w.marketTickers[l.market]).join(","),
+        "Multivariate Event Ticker": w.eventTickers[e],
+      },
+      mve_collection_ticker: comboCollectionTicker(w.series[w.eventSeries[e]]),
+      mve_selected_legs: legs.map((l) => ({
+        event_ticker: legEvent(l.market),
+        market_ticker: w.marketTickers[l.market],
+        side: l.side,
+      })),
+      title,
+      yes_sub_title: title,
+      no_sub_title: title,
+    };
+  }
+
+  #legName(l: number): string {
+    const w = this.world;
+    return `${w.series[w.eventSeries[w.marketEvent[l]]].title} at least ${marketStrike(w, l)}`;
+  }
+
   /** Market JSON at time t. */
   market(m: number, t: number): Json {
     const w = this.world;
@@ -159,6 +193,18 @@ export class MarketView {
     };
     if (determined) out.settlement_value_dollars = yes ? "1.0000" : "0.0000";
     if (status === "finalized") out.settlement_ts = rfc3339(w.eventSettledMs[e]);
+    const combo = this.combo(m);
+    if (combo) {
+      // Combos are shaped like Kalshi's KXMVE markets: custom strike, legs, no floor, empty rules.
+      delete out.floor_strike;
+      Object.assign(out, combo, {
+        expiration_value: "",
+        is_provisional: false,
+        rules_primary: "",
+        rules_secondary: "",
+        strike_type: "custom",
+      });
+    }
     return out;
   }
 
@@ -220,8 +266,28 @@ export class MarketView {
     };
   }
 
-  /** WebSocket `market_lifecycle_v2` message body for one lifecycle step. */
+  /** WebSocket `market_lifecycle_v2` (or, for combos, `multivariate_market_lifecycle`) body. */
   lifecycleMsg(m: number, kind: LifecycleKind): Json {
+    const msg = this.#lifecycleBody(m, kind);
+    const combo = kind === "created" ? this.combo(m) : null;
+    if (combo) {
+      const meta = msg.additional_metadata as Json;
+      delete meta.floor_strike;
+      Object.assign(meta, {
+        name: combo.title,
+        title: combo.title,
+        yes_sub_title: combo.yes_sub_title,
+        no_sub_title: combo.no_sub_title,
+        rules_primary: "",
+        rules_secondary: "",
+        strike_type: "custom",
+        custom_strike: combo.custom_strike,
+      });
+    }
+    return msg;
+  }
+
+  #lifecycleBody(m: number, kind: LifecycleKind): Json {
     const w = this.world;
     const e = w.marketEvent[m];
     const s = w.series[w.eventSeries[e]];

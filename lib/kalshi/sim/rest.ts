@@ -13,7 +13,10 @@ import { rfc3339 } from "./format.ts";
 import type { MarketView } from "./objects.ts";
 import { parseTradeCursor, tradeCursor, tradePage } from "./trades.ts";
 import {
+  comboCollectionTicker,
   cutoffMs,
+  isComboEvent,
+  isComboMarket,
   isHistorical,
   marketExists,
   type MarketStatus,
@@ -118,7 +121,7 @@ export class RestApi {
     }
     if (a === "events" && n === 1) return this.#eventsList(q);
     if (a === "events" && n === 2 && b !== "multivariate") return this.#eventGet(b, q);
-    if (a === "events" && n === 2) return json({ cursor: "", events: [] });
+    if (a === "events" && n === 2) return this.#multivariateEvents(q);
     if (a === "markets" && n === 1) return this.#marketsList(q, false);
     if (a === "markets" && n === 2 && b === "trades") return this.#trades(q, false);
     if (a === "markets" && n === 2 && b === "candlesticks") return this.#batchCandles(q);
@@ -278,6 +281,7 @@ export class RestApi {
     let more = false;
     const consider = (e: number): boolean => {
       if (w.eventCreatedMs[e] > now) return true;
+      if (isComboEvent(w, e)) return true; // Kalshi serves these at /events/multivariate only
       if (seriesTicker && w.series[w.eventSeries[e]].ticker !== seriesTicker) return true;
       if (minClose !== undefined && w.eventCloseMs[e] <= minClose * 1000) return true;
       if (minUpdated !== undefined && w.eventCreatedMs[e] < minUpdated * 1000) return true;
@@ -305,6 +309,38 @@ export class RestApi {
       for (let e = pos === null ? w.eventCount - 1 : pos - 1; e >= 0; e--) if (!consider(e)) break;
     }
     return json({ cursor: more ? encodeCursor("e", last) : "", events });
+  }
+
+  /** `GET /events/multivariate`: combo events, newest first (series_ticker | collection_ticker). */
+  #multivariateEvents(q: URLSearchParams): Response {
+    const w = this.world;
+    const now = this.now();
+    const limit = limitOf(q, 100, 200, 1);
+    const pos = decodeCursor("v", q.get("cursor"));
+    const nested = bool(q, "with_nested_markets");
+    const seriesTicker = q.get("series_ticker") || null;
+    const collection = q.get("collection_ticker") || null;
+    if (seriesTicker && collection) {
+      throw new BadRequest("series_ticker and collection_ticker are mutually exclusive");
+    }
+    const events: unknown[] = [];
+    let last = -1;
+    let more = false;
+    for (let e = pos === null ? w.eventCount - 1 : pos - 1; e >= 0; e--) {
+      if (!isComboEvent(w, e) || w.eventCreatedMs[e] > now) continue;
+      const s = w.series[w.eventSeries[e]];
+      if (seriesTicker && s.ticker !== seriesTicker) continue;
+      if (collection && comboCollectionTicker(s) !== collection) continue;
+      if (events.length === limit) {
+        more = true;
+        break;
+      }
+      const ev = this.view.event(e);
+      if (nested) ev.markets = this.#eventMarkets(e, now);
+      events.push(ev);
+      last = e;
+    }
+    return json({ cursor: more ? encodeCursor("v", last) : "", events });
   }
 
   #eventGet(ticker: string, q: URLSearchParams): Response {
@@ -420,7 +456,7 @@ export class RestApi {
     let more = false;
     const inRange = (r: number[], t: number) => t >= r[0] && t <= r[1];
     const consider = (m: number): boolean => {
-      if (mve === "only") return true; // the simulated world has no combo markets
+      if (mve !== null && isComboMarket(w, m) !== (mve === "only")) return true;
       if (!marketExists(w, m, now) || isHistorical(w, m, now) !== historical) return true;
       const e = w.marketEvent[m];
       if (statuses && !statuses.includes(marketStatus(w, m, now))) return true;

@@ -46,6 +46,8 @@ export interface SimulatorOptions {
   futureDays?: number;
   /** Historical cutoff lag, days (default 7). */
   cutoffLagDays?: number;
+  /** Fraction (0..0.9, default 0) of events served as multivariate combo (`KXMVE…`) events. */
+  comboShare?: number;
   /** Check KALSHI-ACCESS-* signatures against this key (off when omitted). */
   auth?: { publicKeyPem: string; keyId?: string; maxSkewMs?: number; requireForRest?: boolean };
   /** Requests per second allowed (429 beyond); off when omitted. */
@@ -105,6 +107,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     historyDays: options.historyDays,
     futureDays: options.futureDays,
     cutoffLagDays: options.cutoffLagDays,
+    comboShare: options.comboShare,
   });
   const groundTruth = isGroundTruth(options.groundTruth)
     ? options.groundTruth

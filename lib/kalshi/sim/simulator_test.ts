@@ -17,7 +17,7 @@ import {
 } from "../schemas.ts";
 import { createSimulator, type Simulator, type SimulatorOptions } from "./simulator.ts";
 import type { EmitRecord } from "./ground_truth.ts";
-import { isHistorical, marketStatus } from "./world.ts";
+import { createWorld, isHistorical, marketStatus } from "./world.ts";
 import type { z } from "zod";
 
 const START = Date.UTC(2026, 10, 25, 12, 0, 0);
@@ -72,8 +72,9 @@ async function walk(
   throw new Error("pagination never ended");
 }
 
-Deno.test("every REST page and WebSocket message sampled across a run passes the client's schemas", async () => {
-  const s = sim();
+/** Samples every REST page and WebSocket message across a run and parses them with the client's schemas. */
+async function assertConformance(options: SimulatorOptions): Promise<void> {
+  const s = sim(options);
   try {
     for (let round = 0; round < 4; round++) {
       const now = Math.floor(s.clock.now() / 1000);
@@ -162,14 +163,38 @@ Deno.test("every REST page and WebSocket message sampled across a run passes the
         "historical trades",
       );
       mustParse(ErrorBodySchema, (await get(s, "/markets/NOPE-1-2")).body, "error");
+      mustParse(
+        EventsResponseSchema,
+        (await get(s, "/events/multivariate?with_nested_markets=true&limit=50")).body,
+        "multivariate events",
+      );
+      for (const path of ["/markets", "/historical/markets"]) {
+        for (const mve of ["only", "exclude"]) {
+          mustParse(
+            MarketsResponseSchema,
+            (await get(s, `${path}?limit=1000&mve_filter=${mve}`)).body,
+            `${path} mve_filter=${mve}`,
+          );
+        }
+      }
       s.clock.advance(6 * 3_600_000);
     }
     const emitted = s.groundTruth.records("emit") as EmitRecord[];
     const types = new Set(
-      emitted.map((e) => e.type === "market_lifecycle_v2" ? `${e.msg.event_type}` : e.type),
+      emitted.map((e) =>
+        e.type.endsWith("market_lifecycle") || e.type === "market_lifecycle_v2"
+          ? `${e.type}:${e.msg.event_type}`
+          : e.type
+      ),
     );
-    for (const t of ["ticker", "trade", "event_lifecycle", "created", "determined", "settled"]) {
-      assert(types.has(t), t);
+    const lifecycles = (options.comboShare ?? 0) > 0
+      ? ["market_lifecycle_v2", "multivariate_market_lifecycle"]
+      : ["market_lifecycle_v2"];
+    for (const t of ["ticker", "trade", "event_lifecycle"]) assert(types.has(t), t);
+    for (const l of lifecycles) {
+      for (const k of ["created", "determined", "settled"]) {
+        assert(types.has(`${l}:${k}`), `${l} ${k}`);
+      }
     }
     let i = 0;
     for (const e of emitted) {
@@ -183,6 +208,14 @@ Deno.test("every REST page and WebSocket message sampled across a run passes the
   } finally {
     s.close();
   }
+}
+
+Deno.test("every REST page and WebSocket message sampled across a run passes the client's schemas", async () => {
+  await assertConformance({});
+});
+
+Deno.test("with combo markets every REST page and WebSocket message still passes the client's schemas", async () => {
+  await assertConformance({ comboShare: 0.3 });
 });
 
 Deno.test("the same seed and clock give the same world and the same message sequence, however the clock is stepped", async () => {
@@ -552,5 +585,75 @@ Deno.test("include_latest_before_start prepends a synthetic candle carrying the 
     assertEquals(Object.keys(synthetic.price as object), ["previous_dollars"]);
   } finally {
     s.close();
+  }
+});
+
+Deno.test("combo markets are shaped like Kalshi's KXMVE combos, listed apart from other events and markets, and announced on their own lifecycle channel", async () => {
+  const s = sim({ comboShare: 0.3, seed: 11 });
+  const again = sim({ comboShare: 0.3, seed: 11 });
+  try {
+    const w = s.world;
+    assertEquals(w.marketTickers, again.world.marketTickers);
+    const plain = createWorld({ seed: 11, markets: 120, epochMs: START });
+    assertEquals(plain.marketTickers.some((t) => t.startsWith("KXMVE")), false);
+    const all = await walk(s, "/markets", "markets", 1000);
+    const only = await walk(s, "/markets?mve_filter=only", "markets", 50);
+    const exclude = await walk(s, "/markets?mve_filter=exclude", "markets", 1000);
+    assert(only.length > 5, `combos: ${only.length}`);
+    assertEquals(only.length + exclude.length, all.length);
+    const tickers = new Set(w.marketTickers);
+    for (const m of only) {
+      assert(
+        /^KXMVE[A-Z]+-S\d{4}[0-9A-F]{11}-[0-9A-F]{11}$/.test(m.ticker as string),
+        `${m.ticker}`,
+      );
+      assertEquals(m.strike_type, "custom");
+      assertEquals(m.mve_collection_ticker, `${(m.event_ticker as string).split("-")[0]}-R`);
+      const legs = m.mve_selected_legs as Array<Record<string, string>>;
+      assert(legs.length >= 2);
+      const strike = m.custom_strike as Record<string, string>;
+      assertEquals(strike["Multivariate Event Ticker"], m.event_ticker);
+      assertEquals(strike["Associated Markets"], legs.map((l) => l.market_ticker).join(","));
+      for (const l of legs) {
+        assert(tickers.has(l.market_ticker) && !l.market_ticker.startsWith("KXMVE"));
+        assert(l.market_ticker.startsWith(`${l.event_ticker}-`) && /^(yes|no)$/.test(l.side));
+      }
+    }
+    for (const m of exclude) assert(!(m.ticker as string).startsWith("KXMVE"), `${m.ticker}`);
+    const events = await walk(s, "/events", "events", 200);
+    assert(events.every((e) => !(e.event_ticker as string).startsWith("KXMVE")));
+    const multi = await walk(s, "/events/multivariate?with_nested_markets=true", "events", 7);
+    assert(multi.every((e) => (e.event_ticker as string).startsWith("KXMVE")));
+    const nested = multi.flatMap((e) => e.markets as Array<{ ticker: string }>);
+    assertEquals(nested.map((m) => m.ticker).sort(), only.map((m) => m.ticker).sort());
+    const collection = only[0].mve_collection_ticker as string;
+    const byCollection = await walk(
+      s,
+      `/events/multivariate?collection_ticker=${collection}`,
+      "events",
+      200,
+    );
+    assert(byCollection.length > 0 && byCollection.length <= multi.length);
+    assertEquals(
+      (await get(s, "/events/multivariate?collection_ticker=X&series_ticker=Y")).status,
+      400,
+    );
+    s.clock.advance(12 * 3_600_000);
+    for (const e of s.groundTruth.records("emit") as EmitRecord[]) {
+      if (e.type === "ticker" || e.type === "trade") continue;
+      const ticker = (e.market_ticker ?? e.msg.event_ticker) as string;
+      const combo = ticker.startsWith("KXMVE");
+      assertEquals(
+        e.channel,
+        combo ? "multivariate_market_lifecycle" : "market_lifecycle_v2",
+        `${e.type} ${ticker}`,
+      );
+      if (e.type !== "event_lifecycle") {
+        assertEquals(e.type, combo ? "multivariate_market_lifecycle" : "market_lifecycle_v2");
+      }
+    }
+  } finally {
+    s.close();
+    again.close();
   }
 });

@@ -21,6 +21,14 @@ export interface WorldOptions {
   futureDays?: number;
   /** Historical cutoff lag behind the clock, days (default 7); the cutoff is the UTC midnight before `now - lag`. */
   cutoffLagDays?: number;
+  /** Fraction (0..0.9, default 0) of events laid out as multivariate combo (`KXMVE…`) events. */
+  comboShare?: number;
+}
+
+/** One leg of a combo market: a non-combo market and the side the combo takes on it. */
+export interface ComboLeg {
+  market: number;
+  side: "yes" | "no";
 }
 
 /** A frequency class: how long events last and how often their prices step. */
@@ -141,6 +149,36 @@ export interface World {
   marketPauseEndMs: Float64Array;
   /** Step length per market, ms (from its series' frequency class). */
   marketStepMs: Int32Array;
+  /** 1 = multivariate combo (`KXMVE…`) event; all zero unless `comboShare` > 0. */
+  eventCombo: Uint8Array;
+  /** Legs of each combo market (absent for other markets). */
+  comboLegs: Map<number, ComboLeg[]>;
+}
+
+/** Combo collection series appended after the regular ones when `comboShare` > 0. */
+const COMBO_SERIES = ["KXMVESIMMULTIGAME", "KXMVESIMCROSSCATEGORY"];
+
+function hex(seed: number, n: number, ...parts: number[]): string {
+  let out = "";
+  for (let i = 0; out.length < n; i++) {
+    out += hash32(seed, ...parts, i).toString(16).toUpperCase().padStart(8, "0");
+  }
+  return out.slice(0, n);
+}
+
+/** Whether event e is a multivariate combo event. */
+export function isComboEvent(w: World, e: number): boolean {
+  return w.eventCombo[e] === 1;
+}
+
+/** Whether market m is a multivariate combo market. */
+export function isComboMarket(w: World, m: number): boolean {
+  return w.eventCombo[w.marketEvent[m]] === 1;
+}
+
+/** The `mve_collection_ticker` of a combo event's series. */
+export function comboCollectionTicker(s: SeriesInfo): string {
+  return `${s.ticker}-R`;
 }
 
 function seriesTicker(seed: number, i: number, used: Set<string>): string {
@@ -186,6 +224,27 @@ export function createWorld(options: WorldOptions): World {
       priceLevelStructure: deci ? "deci_cent" : "linear_cent",
       lastUpdatedMs: epochMs - 30 * DAY - intIn(0, 1000, seed, 19, i) * MIN,
     });
+  }
+
+  const comboShare = Math.min(0.9, Math.max(0, options.comboShare ?? 0));
+  const comboSeries: number[] = [];
+  if (comboShare > 0) {
+    for (const [k, ticker] of COMBO_SERIES.entries()) {
+      comboSeries.push(series.length);
+      series.push({
+        index: series.length,
+        ticker,
+        title: `Simulated combo collection ${k}`,
+        category: "Sports",
+        frequencyClass: 0,
+        feeType: "quadratic_with_combo_maker_fees",
+        settlementTimerSeconds: 5,
+        exchangeIndex: 1,
+        tickUnits: 10,
+        priceLevelStructure: "deci_cent",
+        lastUpdatedMs: epochMs - 30 * DAY - intIn(0, 1000, seed, 50, k) * MIN,
+      });
+    }
   }
 
   // Pass 1: how many markets each event has.
@@ -256,15 +315,23 @@ export function createWorld(options: WorldOptions): World {
     marketPauseStartMs: new Float64Array(marketTarget),
     marketPauseEndMs: new Float64Array(marketTarget),
     marketStepMs: new Int32Array(marketTarget),
+    eventCombo: new Uint8Array(eventCount),
+    comboLegs: new Map(),
   };
 
   let m = 0;
   for (let i = 0; i < eventCount; i++) {
     const d = drafts[i];
-    const s = series[d.series];
-    const fc = FREQUENCIES[s.frequencyClass];
+    const fc = FREQUENCIES[series[d.series].frequencyClass];
     const key = d.e; // stable per-draft key for randomness
-    let ticker = `${s.ticker}-${dateCode(d.close, fc.withTime)}`;
+    // Combo events keep the drafted times but belong to a combo collection series.
+    const combo = comboShare > 0 && unit(seed, 51, key) < comboShare;
+    const s = combo
+      ? series[comboSeries[hash32(seed, 52, key) % comboSeries.length]]
+      : series[d.series];
+    let ticker = combo
+      ? `${s.ticker}-S${new Date(d.created).getUTCFullYear()}${hex(seed, 11, 53, key)}`
+      : `${s.ticker}-${dateCode(d.close, fc.withTime)}`;
     if (w.eventByTicker.has(ticker)) {
       // Same series and close minute: add a letter, like Kalshi's disambiguating suffixes.
       let k = 1;
@@ -274,7 +341,8 @@ export function createWorld(options: WorldOptions): World {
     }
     w.eventTickers[i] = ticker;
     w.eventByTicker.set(ticker, i);
-    w.eventSeries[i] = d.series;
+    w.eventSeries[i] = s.index;
+    w.eventCombo[i] = combo ? 1 : 0;
     w.eventCreatedMs[i] = d.created;
     w.eventOpenMs[i] = d.open;
     // 10% close early: announced at creation with a later close, updated 5 minutes before the real close.
@@ -294,7 +362,7 @@ export function createWorld(options: WorldOptions): World {
     const yesIndex = hash32(seed, 31, key) % n;
     for (let j = 0; j < n; j++, m++) {
       const strike = w.eventStrikeBase[i] + j * w.eventStrikeStep[i];
-      const mt = `${ticker}-T${strike}`;
+      const mt = combo ? `${ticker}-${hex(seed, 11, 54, key, j)}` : `${ticker}-T${strike}`;
       w.marketTickers.push(mt);
       w.marketByTicker.set(mt, m);
       w.marketEvent[m] = i;
@@ -313,7 +381,32 @@ export function createWorld(options: WorldOptions): World {
     }
   }
   w.marketCount = m;
+  if (comboShare > 0) layoutComboLegs(w);
   return w;
+}
+
+/** Picks 2–6 legs per combo market among regular markets created earlier (any when none were). */
+function layoutComboLegs(w: World): void {
+  const regular: number[] = [];
+  for (let m = 0; m < w.marketCount; m++) if (!isComboMarket(w, m)) regular.push(m);
+  let before = 0; // regular markets with index < m
+  for (let m = 0; m < w.marketCount; m++) {
+    if (!isComboMarket(w, m)) {
+      before++;
+      continue;
+    }
+    const pool = before > 0 ? before : regular.length;
+    const legs: ComboLeg[] = [];
+    const events = new Set<number>();
+    const want = intIn(2, 6, w.seed, 55, m);
+    for (let k = 0; k < want * 3 && legs.length < want && pool > 0; k++) {
+      const leg = regular[hash32(w.seed, 56, m, k) % pool];
+      if (events.has(w.marketEvent[leg])) continue;
+      events.add(w.marketEvent[leg]);
+      legs.push({ market: leg, side: hash32(w.seed, 57, m, k) % 2 === 0 ? "yes" : "no" });
+    }
+    w.comboLegs.set(m, legs);
+  }
 }
 
 /** The historical cutoff at a time: UTC midnight before `now - lag` (advances daily like Kalshi's). */
