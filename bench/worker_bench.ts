@@ -17,10 +17,9 @@ import { CANDLE_PERIODS } from "../lib/backfill/job.ts";
 import { withTestDatabase } from "../lib/db/testing.ts";
 import { createRateLimiter, createRestClient } from "../lib/kalshi/mod.ts";
 import { createWorld, isHistorical, type World } from "../lib/kalshi/sim/world.ts";
-import { planLaunch, PROJECT_ROOT } from "../lib/launch/launch.ts";
-import { RUNNABLES } from "../lib/launch/registry.ts";
 import { createLogger } from "../lib/log/mod.ts";
 import type { BenchRow } from "./harness.ts";
+import { startSimProcess as startSim } from "./_sim_process.ts";
 
 const SIM_NOW = Date.UTC(2026, 9, 14, 15, 30);
 const WORLD = { seed: 3, historyDays: 3, futureDays: 1, cutoffLagDays: 1 };
@@ -34,57 +33,18 @@ interface SimProcess {
 }
 
 async function startSimProcess(markets: number, rate: number): Promise<SimProcess> {
-  const plan = planLaunch(RUNNABLES.sim, {
-    args: [
-      "--port=0",
-      `--markets=${markets}`,
-      `--seed=${WORLD.seed}`,
-      "--pause-clock",
-      `--start-time=${new Date(SIM_NOW).toISOString()}`,
-      `--history-days=${WORLD.historyDays}`,
-      `--future-days=${WORLD.futureDays}`,
-      `--cutoff-lag-days=${WORLD.cutoffLagDays}`,
-      `--rate-limit=${rate}`,
-      "--log-level=info",
-    ],
-    env: {},
-  });
-  if ("help" in plan) throw new Error("unexpected help");
-  const child = new Deno.Command(plan.program, {
-    args: plan.args,
-    env: plan.env,
-    cwd: PROJECT_ROOT,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  let restUrl: string | undefined;
-  while (restUrl === undefined) {
-    const { value, done } = await lines.read();
-    if (done) throw new Error(`simulator exited before listening: ${buffer}`);
-    buffer += value;
-    for (const line of buffer.split("\n").slice(0, -1)) {
-      const entry = JSON.parse(line) as { message?: string; rest_url?: string };
-      if (entry.message === "listening") restUrl = entry.rest_url;
-    }
-    buffer = buffer.slice(buffer.lastIndexOf("\n") + 1);
-  }
-  // Keep draining its log so the pipe never fills.
-  const drained = (async () => {
-    while (!(await lines.read()).done) { /* discard */ }
-  })();
+  const sim = await startSim([
+    `--markets=${markets}`,
+    `--seed=${WORLD.seed}`,
+    "--pause-clock",
+    `--start-time=${new Date(SIM_NOW).toISOString()}`,
+    `--history-days=${WORLD.historyDays}`,
+    `--future-days=${WORLD.futureDays}`,
+    `--cutoff-lag-days=${WORLD.cutoffLagDays}`,
+    `--rate-limit=${rate}`,
+  ]);
   const world = createWorld({ ...WORLD, markets, epochMs: SIM_NOW });
-  return {
-    restUrl,
-    world,
-    async close() {
-      child.kill("SIGTERM");
-      await child.status;
-      await drained.catch(() => {});
-    },
-  };
+  return { restUrl: sim.restUrl, world, close: sim.close };
 }
 
 interface Measured {

@@ -19,13 +19,12 @@ import {
   visibleCloseMs,
   type World,
 } from "../lib/kalshi/sim/world.ts";
-import { planLaunch, PROJECT_ROOT } from "../lib/launch/launch.ts";
-import { RUNNABLES } from "../lib/launch/registry.ts";
 import { createLogger } from "../lib/log/mod.ts";
 import { createMetrics } from "../lib/runtime/mod.ts";
 import { EVERYTHING } from "../lib/scope/mod.ts";
 import { type CaptureState, runWsCapture } from "../services/ws_service/capture.ts";
 import type { BenchRow } from "./harness.ts";
+import { startSimProcess as startSim } from "./_sim_process.ts";
 
 const WORLD = { seed: 5, historyDays: 1, futureDays: 1 };
 const logger = createLogger("ws_bench", { level: "error" });
@@ -33,52 +32,15 @@ const mb = (bytes: number) => bytes / 1_048_576;
 
 /** The simulator in its own process, its clock running `speed` times real time from `startMs`. */
 async function startSimProcess(markets: number, speed: number, startMs: number) {
-  const plan = planLaunch(RUNNABLES.sim, {
-    args: [
-      "--port=0",
-      `--markets=${markets}`,
-      `--seed=${WORLD.seed}`,
-      `--speed=${speed}`,
-      `--start-time=${new Date(startMs).toISOString()}`,
-      `--history-days=${WORLD.historyDays}`,
-      `--future-days=${WORLD.futureDays}`,
-      "--log-level=info",
-    ],
-    env: {},
-  });
-  if ("help" in plan) throw new Error("unexpected help");
-  const child = new Deno.Command(plan.program, {
-    args: plan.args,
-    env: plan.env,
-    cwd: PROJECT_ROOT,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  let wsUrl: string | undefined;
-  while (wsUrl === undefined) {
-    const { value, done } = await lines.read();
-    if (done) throw new Error(`simulator exited before listening: ${buffer}`);
-    buffer += value;
-    for (const line of buffer.split("\n").slice(0, -1)) {
-      const entry = JSON.parse(line) as { message?: string; ws_url?: string };
-      if (entry.message === "listening") wsUrl = entry.ws_url;
-    }
-    buffer = buffer.slice(buffer.lastIndexOf("\n") + 1);
-  }
-  const drained = (async () => {
-    while (!(await lines.read()).done) { /* discard */ }
-  })();
-  return {
-    wsUrl,
-    async close() {
-      child.kill("SIGTERM");
-      await child.status;
-      await drained.catch(() => {});
-    },
-  };
+  const sim = await startSim([
+    `--markets=${markets}`,
+    `--seed=${WORLD.seed}`,
+    `--speed=${speed}`,
+    `--start-time=${new Date(startMs).toISOString()}`,
+    `--history-days=${WORLD.historyDays}`,
+    `--future-days=${WORLD.futureDays}`,
+  ]);
+  return { wsUrl: sim.wsUrl, close: sim.close };
 }
 
 /** Stores every market that exists at `nowMs`, as discovery would have. */
