@@ -16,30 +16,9 @@ import { type Assets, loadAssets } from "../portal/assets.ts";
 import { buildAssets } from "../portal/build.ts";
 import { createReaderPool } from "../portal/db.ts";
 import { finish, pausedSimNow, spawnLaunched, spawnService, until } from "./_e2e.ts";
+import { CANDLE_COLUMNS } from "../portal/data/candles.ts";
 
 const MARKETS = 50;
-
-/** Candle columns in the CSV's order (the download's documented layout). */
-const CANDLE_COLUMNS = [
-  "end_period_ts",
-  "price_open",
-  "price_high",
-  "price_low",
-  "price_close",
-  "price_mean",
-  "price_previous",
-  "yes_bid_open",
-  "yes_bid_high",
-  "yes_bid_low",
-  "yes_bid_close",
-  "yes_ask_open",
-  "yes_ask_high",
-  "yes_ask_low",
-  "yes_ask_close",
-  "volume",
-  "open_interest",
-  "source",
-] as const;
 
 type StoredCandle = Record<(typeof CANDLE_COLUMNS)[number], string | null>;
 

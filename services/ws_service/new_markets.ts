@@ -16,7 +16,8 @@ import { upsertMarkets } from "../../lib/catalog/mod.ts";
 import type { Sql } from "../../lib/db/mod.ts";
 import type { KalshiRestClient, Market } from "../../lib/kalshi/mod.ts";
 import type { Logger } from "../../lib/log/mod.ts";
-import { marketInScope, type Scope } from "../../lib/scope/mod.ts";
+import type { Scope } from "../../lib/scope/mod.ts";
+import { type ScopeColumns, storedRowInScope } from "./watch.ts";
 
 /** Dependencies of {@linkcode createNewMarketScheduler}. */
 export interface NewMarketOptions {
@@ -58,22 +59,10 @@ export interface NewMarketScheduler {
   readonly pending: ReadonlyMap<string, PendingMarket>;
 }
 
-interface ScopeRow {
-  ticker: string;
-  event_ticker: string;
-  series_ticker: string | null;
-  status: string;
+interface ScopeRow extends ScopeColumns {
   open_time: Date | null;
   close_time: Date | null;
   settlement_ts: Date | null;
-  mve_collection_ticker: string | null;
-  is_multivariate: boolean;
-  e_series: string | null;
-  category: string | null;
-  strike_period: string | null;
-  s_category: string | null;
-  s_categories: string[] | null;
-  frequency: string | null;
 }
 
 /** Creates the handler; nothing runs until markets are added. */
@@ -133,35 +122,16 @@ export function createNewMarketScheduler(options: NewMarketOptions): NewMarketSc
     for (const t of tickers) if (!found.has(t)) pending.delete(t);
     const out: SchedulableMarket[] = [];
     for (const r of rows) {
-      const market = {
-        ticker: r.ticker,
-        eventTicker: r.event_ticker,
-        seriesTicker: r.series_ticker ?? r.e_series,
-        status: r.status,
-        mveCollectionTicker: r.mve_collection_ticker ?? (r.is_multivariate ? r.ticker : null),
-      };
-      const seriesTicker = r.series_ticker ?? r.e_series;
-      const event = r.e_series === null ? undefined : {
-        eventTicker: r.event_ticker,
-        seriesTicker: r.e_series,
-        category: r.category,
-        strikePeriod: r.strike_period,
-      };
-      const series = seriesTicker === null || (r.s_category === null && r.frequency === null)
-        ? undefined
-        : {
-          ticker: seriesTicker,
-          category: r.s_category,
-          categories: r.s_categories,
-          frequency: r.frequency,
-        };
-      if (!marketInScope(scope, market, event, series, { ignoreStatus: true })) {
+      if (!storedRowInScope(scope, r)) {
         pending.delete(r.ticker); // out of scope: no backfill, as rest_service decides too
         continue;
       }
       if (r.open_time === null || r.close_time === null) continue; // cannot be planned yet
       out.push({
-        ...market,
+        ticker: r.ticker,
+        eventTicker: r.event_ticker,
+        seriesTicker: r.series_ticker ?? r.e_series,
+        status: r.status,
         openTime: r.open_time,
         closeTime: r.close_time,
         settlementTs: r.settlement_ts,

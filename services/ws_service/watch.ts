@@ -6,6 +6,52 @@
 import type { Sql } from "../../lib/db/mod.ts";
 import { marketInScope, type Scope } from "../../lib/scope/mod.ts";
 
+/** The columns {@linkcode storedRowInScope} reads: a market joined with its event and series. */
+export interface ScopeColumns {
+  ticker: string;
+  event_ticker: string;
+  series_ticker: string | null;
+  status: string;
+  mve_collection_ticker: string | null;
+  is_multivariate: boolean;
+  /** events.series_ticker */
+  e_series: string | null;
+  /** events.category */
+  category: string | null;
+  strike_period: string | null;
+  /** series.category */
+  s_category: string | null;
+  s_categories: string[] | null;
+  frequency: string | null;
+}
+
+/** Whether a stored market (with its event and series columns) is in `scope`, status aside. */
+export function storedRowInScope(scope: Scope, r: ScopeColumns): boolean {
+  const seriesTicker = r.series_ticker ?? r.e_series;
+  const market = {
+    ticker: r.ticker,
+    eventTicker: r.event_ticker,
+    seriesTicker,
+    status: r.status,
+    mveCollectionTicker: r.mve_collection_ticker ?? (r.is_multivariate ? r.ticker : null),
+  };
+  const event = r.e_series === null ? undefined : {
+    eventTicker: r.event_ticker,
+    seriesTicker: r.e_series,
+    category: r.category,
+    strikePeriod: r.strike_period,
+  };
+  const series = seriesTicker === null || (r.s_category === null && r.frequency === null)
+    ? undefined
+    : {
+      ticker: seriesTicker,
+      category: r.s_category,
+      categories: r.s_categories,
+      frequency: r.frequency,
+    };
+  return marketInScope(scope, market, event, series, { ignoreStatus: true });
+}
+
 /** Options of {@linkcode loadWatchSet}. */
 export interface WatchOptions {
   /** Current time, Unix ms (the exchange's clock in tests). */
@@ -22,20 +68,7 @@ export async function loadWatchSet(
 ): Promise<string[]> {
   const now = new Date(options.nowMs);
   const until = new Date(options.nowMs + (options.leadMs ?? 3_600_000));
-  const rows = await sql<{
-    ticker: string;
-    event_ticker: string;
-    series_ticker: string | null;
-    status: string;
-    mve_collection_ticker: string | null;
-    is_multivariate: boolean;
-    category: string | null;
-    strike_period: string | null;
-    s_category: string | null;
-    s_categories: string[] | null;
-    frequency: string | null;
-    e_series: string | null;
-  }[]>`
+  const rows = await sql<ScopeColumns[]>`
     SELECT m.ticker, m.event_ticker, m.series_ticker, m.status, m.mve_collection_ticker,
            m.is_multivariate, e.category, e.strike_period, e.series_ticker AS e_series,
            s.category AS s_category, s.categories AS s_categories, s.frequency
@@ -46,31 +79,5 @@ export async function loadWatchSet(
       AND (m.open_time IS NULL OR m.open_time <= ${until})
       AND (m.close_time IS NULL OR m.close_time > ${now})
     ORDER BY m.ticker`;
-  const out: string[] = [];
-  for (const r of rows) {
-    const market = {
-      ticker: r.ticker,
-      eventTicker: r.event_ticker,
-      status: r.status,
-      mveCollectionTicker: r.mve_collection_ticker ?? (r.is_multivariate ? r.ticker : null),
-      seriesTicker: r.series_ticker,
-    };
-    const seriesTicker = r.series_ticker ?? r.e_series;
-    const event = r.e_series === null ? undefined : {
-      eventTicker: r.event_ticker,
-      seriesTicker: r.e_series,
-      category: r.category,
-      strikePeriod: r.strike_period,
-    };
-    const series = seriesTicker === null || (r.s_category === null && r.frequency === null)
-      ? undefined
-      : {
-        ticker: seriesTicker,
-        category: r.s_category,
-        categories: r.s_categories,
-        frequency: r.frequency,
-      };
-    if (marketInScope(scope, market, event, series, { ignoreStatus: true })) out.push(r.ticker);
-  }
-  return out;
+  return rows.filter((r) => storedRowInScope(scope, r)).map((r) => r.ticker);
 }
