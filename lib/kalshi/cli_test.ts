@@ -1,10 +1,9 @@
 import { assertEquals, assertOk } from "../testing/assert.ts";
-import { startFixtureServer } from "./_fixture_server.ts";
+import { startFixtureServer } from "./testing/fixture_server.ts";
+import { fixtureFiles, fixturePath } from "./testing/fixtures.ts";
 import { type CliIo, runKalshiCli } from "./cli.ts";
 import { createRateLimiter } from "./rate_limit.ts";
 import { createRestClient } from "./rest.ts";
-
-const FIXTURES = Deno.env.get("KALSHI_FIXTURES_DIR") ?? "/work/shared/kalshi/fixtures";
 
 function io(files: Record<string, string> = {}, extra: Partial<CliIo> = {}) {
   const out: string[] = [];
@@ -19,16 +18,9 @@ function io(files: Record<string, string> = {}, extra: Partial<CliIo> = {}) {
   return { cli, out, err };
 }
 
-function fixturePaths(): string[] {
-  return ["rest", "ws"].flatMap((d) =>
-    [...Deno.readDirSync(`${FIXTURES}/${d}`)].filter((e) => e.isFile && !e.name.endsWith(".md"))
-      .map((e) => `${FIXTURES}/${d}/${e.name}`)
-  );
-}
-
 Deno.test("validate accepts every fixture file at once and exits 0", async () => {
   const { cli, out } = io();
-  const paths = fixturePaths();
+  const paths = fixtureFiles();
   assertEquals(await runKalshiCli(["validate", ...paths], cli), 0);
   assertEquals(out.filter((l) => l.startsWith("ok ")).length, paths.length);
   assertOk(out.some((l) => l.includes("unsupported, skipped (ws:orderbook_snapshot ×1")));
@@ -37,7 +29,7 @@ Deno.test("validate accepts every fixture file at once and exits 0", async () =>
 Deno.test("validate exits 1 and names field, value and expectation for a corrupted payload", async () => {
   const market = JSON.parse(
     await Deno.readTextFile(
-      `${FIXTURES}/rest/market_get_KXNFLGAME-26OCT08TBDAL-DAL_2026-10-06.json`,
+      fixturePath("rest/market_get_KXNFLGAME-26OCT08TBDAL-DAL_2026-10-06.json"),
     ),
   );
   market.market.last_price_dollars = 81;

@@ -1,4 +1,4 @@
-import { startFixtureServer } from "./_fixture_server.ts";
+import { startFixtureServer } from "./testing/fixture_server.ts";
 import { runClientContract } from "./contract_suite.ts";
 
 Deno.test("the client honours its contract against the fixture server", async (t) => {

@@ -10,14 +10,10 @@ import {
 } from "./errors.ts";
 import { createRateLimiter } from "./rate_limit.ts";
 import { createRestClient, type RestClientOptions } from "./rest.ts";
+import { readFixture } from "./testing/fixtures.ts";
 
-const MARKET = JSON.parse(
-  Deno.readTextFileSync(
-    `${
-      Deno.env.get("KALSHI_FIXTURES_DIR") ?? "/work/shared/kalshi/fixtures"
-    }/rest/market_get_KXNFLGAME-26OCT08TBDAL-DAL_2026-10-06.json`,
-  ),
-).market;
+const MARKET = readFixture("rest/market_get_KXNFLGAME-26OCT08TBDAL-DAL_2026-10-06.json")
+  .market as { ticker: string } & Record<string, unknown>;
 
 function market(ticker: string) {
   return { ...MARKET, ticker };

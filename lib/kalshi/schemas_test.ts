@@ -10,22 +10,10 @@ import {
 import { validatePayload, validateText } from "./validate.ts";
 import { priceUnitsToDollars } from "./units.ts";
 
-const FIXTURES = Deno.env.get("KALSHI_FIXTURES_DIR") ?? "/work/shared/kalshi/fixtures";
-
-function fixtureFiles(): string[] {
-  const files: string[] = [];
-  for (const sub of ["rest", "ws"]) {
-    for (const entry of Deno.readDirSync(`${FIXTURES}/${sub}`)) {
-      if (entry.isFile && /\.(json|ndjson|jsonl)$/.test(entry.name)) {
-        files.push(`${FIXTURES}/${sub}/${entry.name}`);
-      }
-    }
-  }
-  return files.sort();
-}
+import { fixtureFiles, fixturePath } from "./testing/fixtures.ts";
 
 function readJson(name: string): Record<string, unknown> {
-  return JSON.parse(Deno.readTextFileSync(`${FIXTURES}/${name}`));
+  return JSON.parse(Deno.readTextFileSync(fixturePath(name)));
 }
 
 Deno.test("every recorded fixture validates (consumed types valid, others skipped)", () => {
@@ -69,7 +57,7 @@ Deno.test("a market missing both current and legacy yes_bid fails naming yes_bid
 
 Deno.test("a trade message with a malformed price fails naming the field and expectation", () => {
   const line =
-    Deno.readTextFileSync(`${FIXTURES}/ws/ws_trade_2026-08-05_KXGOLD15M-26AUG050000-00.ndjson`)
+    Deno.readTextFileSync(fixturePath("ws/ws_trade_2026-08-05_KXGOLD15M-26AUG050000-00.ndjson"))
       .split("\n")[0];
   const corrupted = line.replace(/"yes_price_dollars":"[^"]*"/, '"yes_price_dollars":"sixty"');
   const [outcome] = validateText(corrupted);

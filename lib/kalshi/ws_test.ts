@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
 import { assertEquals, assertOk, assertRejects, assertThrows } from "../testing/assert.ts";
-import { startFixtureServer } from "./_fixture_server.ts";
+import { startFixtureServer } from "./testing/fixture_server.ts";
 import { verifyAuthHeaders } from "./auth.ts";
 import type { Clock } from "./clock.ts";
 import { KalshiWsCommandError } from "./errors.ts";

@@ -57,7 +57,7 @@ Deno.test("permissions follow configuration: only the configured hosts, paths an
       KALSHI_REST_URL: "https://external-api.kalshi.com/trade-api/v2",
       KALSHI_WS_URL: "wss://external-api-ws.kalshi.com/trade-api/ws/v2",
       DATABASE_URL: "postgres://u:secret@db.internal:6432/kalshi",
-      KALSHI_PRIVATE_KEY_PATH: "/home/me/kalshi.pem",
+      KALSHI_PRIVATE_KEY_PATH: "/etc/kalshi/key.pem",
       METRICS_PORT: "9400",
     },
   });
@@ -65,7 +65,7 @@ Deno.test("permissions follow configuration: only the configured hosts, paths an
   const flags = permissionFlags(planPermissions(command, parsed.config));
   assertEquals(flags, [
     "--allow-net=external-api.kalshi.com,external-api-ws.kalshi.com,db.internal:6432,0.0.0.0:9400,127.0.0.1:9400",
-    "--allow-read=/home/me/kalshi.pem,.spool",
+    "--allow-read=/etc/kalshi/key.pem,.spool",
     "--allow-write=.spool",
     "--allow-env=KALSHI_REST_URL,KALSHI_WS_URL,DATABASE_URL,AMQP_URL,KALSHI_PRIVATE_KEY_PATH,WS_SPOOL_DIR,METRICS_PORT,PGAPPNAME",
   ]);

@@ -3,12 +3,12 @@
  * paths with cursor pagination and 404 bodies, and a WebSocket endpoint that answers subscribe /
  * update_subscription / unsubscribe and replays recorded ticker messages. Not the simulator.
  */
-const FIXTURES = Deno.env.get("KALSHI_FIXTURES_DIR") ?? "/work/shared/kalshi/fixtures";
+import { fixturePath } from "./fixtures.ts";
 
 type Json = Record<string, unknown>;
 
 function read(name: string): Json {
-  return JSON.parse(Deno.readTextFileSync(`${FIXTURES}/rest/${name}`));
+  return JSON.parse(Deno.readTextFileSync(fixturePath(`rest/${name}`)));
 }
 
 function unwrap(value: Json): Json {
@@ -32,7 +32,7 @@ export function loadFixtureData(): FixtureData {
   const markets = new Map<string, Json>();
   const events = new Map<string, Json>();
   const series = new Map<string, Json>();
-  for (const entry of Deno.readDirSync(`${FIXTURES}/rest`)) {
+  for (const entry of Deno.readDirSync(fixturePath("rest"))) {
     const body = unwrap(read(entry.name));
     for (const m of (body.markets as Json[] | undefined) ?? []) {
       if (typeof m.ticker === "string" && !("candlesticks" in m)) markets.set(m.ticker, m);
