@@ -30,7 +30,7 @@ import { overviewApi } from "./routes/api/overview.ts";
 import { predictionsApi } from "./routes/api/predictions.ts";
 import { browsePage } from "./routes/browse.tsx";
 import { eventPage } from "./routes/events/[ticker].tsx";
-import { healthz } from "./routes/healthz.ts";
+import { healthz, readyz } from "./routes/healthz.ts";
 import { overviewLoader, overviewPage } from "./routes/index.tsx";
 import { loginPage, loginSubmit, logoutSubmit } from "./routes/login.tsx";
 import { marketPage } from "./routes/markets/[ticker].tsx";
@@ -76,7 +76,10 @@ function authGate(deps: PortalDeps): MiddlewareHandler<PortalEnv> {
   const auth = deps.auth;
   return async (c, next) => {
     const path = c.req.path;
-    if (auth.mode === "none" || path === "/healthz" || path.startsWith("/static/")) {
+    if (
+      auth.mode === "none" || path === "/healthz" || path === "/readyz" ||
+      path.startsWith("/static/")
+    ) {
       return next();
     }
     if (auth.mode === "appservice") {
@@ -139,6 +142,7 @@ export function createPortalApp(sql: Sql, options: PortalOptions): Hono<PortalEn
 
   const overview = overviewLoader(deps);
   app.get("/healthz", healthz(deps));
+  app.get("/readyz", readyz(deps));
   app.get("/static/build/:file", staticAsset(deps));
   app.get("/", overviewPage(deps, overview));
   app.get("/browse", browsePage(deps));

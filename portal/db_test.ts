@@ -4,6 +4,9 @@ import { assertEquals, assertOk, assertRejects } from "../lib/testing/assert.ts"
 import { createPool } from "../lib/db/pool.ts";
 import { createReaderPool, readerUrl } from "./db.ts";
 import { createPortalFixture } from "./testing/portal.ts";
+import { createPortalApp } from "./app.ts";
+import { createLogger } from "../lib/log/mod.ts";
+import { startTcpProxy } from "../lib/testing/tcp_proxy.ts";
 
 const WRITES = [
   "INSERT INTO series (ticker, raw) VALUES ('HACK', '{}')",
@@ -122,5 +125,33 @@ Deno.test("the portal role cannot write, whatever the connection or request", as
     } finally {
       await admin.end();
     }
+  }
+});
+
+Deno.test("/readyz answers 503 with a reason while the database is unreachable, and 200 again after", async () => {
+  const f = await createPortalFixture({ seed: false });
+  const target = new URL(f.db.url);
+  const proxy = startTcpProxy({ hostname: target.hostname, port: Number(target.port) });
+  const reader = createReaderPool(proxy.url(f.db.url), { max: 2 });
+  try {
+    const app = createPortalApp(reader, {
+      assets: f.assets,
+      logger: createLogger("t", { sink: () => {} }),
+    });
+    const ready = await app.request("/readyz");
+    assertEquals(ready.status, 200);
+    assertEquals((await ready.json()).ready, true);
+    proxy.cut();
+    const down = await app.request("/readyz");
+    assertEquals(down.status, 503);
+    assertEquals(down.headers.get("cache-control"), "no-store");
+    const body = await down.json();
+    assertEquals([body.ready, body.reasons], [false, ["database: database unreachable"]]);
+    proxy.restore();
+    assertEquals((await app.request("/readyz")).status, 200);
+  } finally {
+    await reader.end({ timeout: 1 });
+    await proxy.close();
+    await f.close();
   }
 });

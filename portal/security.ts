@@ -40,10 +40,13 @@ export function securityHeaders(options: { trustProxy: boolean }): MiddlewareHan
   };
 }
 
-/** When `frontDoorId` is set, answers 403 to requests whose X-Azure-FDID differs (/healthz exempt). */
+/**
+ * When `frontDoorId` is set, answers 403 to requests whose X-Azure-FDID differs (/healthz and
+ * /readyz exempt: platform probes do not come through Front Door).
+ */
 export function frontDoorLock(frontDoorId: string | undefined): MiddlewareHandler {
   return async (c, next) => {
-    if (frontDoorId && c.req.path !== "/healthz") {
+    if (frontDoorId && c.req.path !== "/healthz" && c.req.path !== "/readyz") {
       const header = c.req.header("x-azure-fdid") ?? "";
       if (header.toLowerCase() !== frontDoorId.toLowerCase()) {
         return c.text(

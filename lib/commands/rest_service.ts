@@ -73,6 +73,14 @@ export const restServiceCommand = defineCommand({
       default: "3600",
       help: "seconds between coverage audits",
     }),
+    readyMaxPassAgeSeconds: setting({
+      env: "REST_READY_MAX_PASS_AGE_SECONDS",
+      flag: "ready-max-pass-age",
+      ...seconds(60, 7 * 86_400),
+      default: "1800",
+      help: "/readyz answers 503 when the last successful discovery pass is older than this " +
+        "(counted from the start until the first one)",
+    }),
   },
   extraEnv: POSTGRES_LIBRARY_ENV,
   database: true,

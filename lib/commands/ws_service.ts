@@ -11,6 +11,17 @@ import {
 import { scopeSettings } from "../scope/mod.ts";
 import { databaseUrl, logLevel, metricsPort, POSTGRES_LIBRARY_ENV, shutdownMs } from "./shared.ts";
 
+/** `WS_SPOOL_DIR`: ws_service's on-disk spool (also measured by `status`, read-only there). */
+export const wsSpoolDir = setting({
+  env: "WS_SPOOL_DIR",
+  flag: "spool-dir",
+  schema: z.string().min(1),
+  default: ".spool/ws",
+  help: "folder of the on-disk spool (batches waiting for the database)",
+  expected: "a writable folder path",
+  access: "write",
+});
+
 /** `ws_service`: live capture of ticker, trade and lifecycle messages into PostgreSQL. */
 export const wsServiceCommand = defineCommand({
   name: "ws_service",
@@ -30,15 +41,7 @@ export const wsServiceCommand = defineCommand({
     logLevel,
     metricsPort,
     shutdownMs,
-    spoolDir: setting({
-      env: "WS_SPOOL_DIR",
-      flag: "spool-dir",
-      schema: z.string().min(1),
-      default: ".spool/ws",
-      help: "folder of the on-disk spool (batches waiting for the database)",
-      expected: "a writable folder path",
-      access: "write",
-    }),
+    spoolDir: wsSpoolDir,
     instance: setting({
       env: "WS_INSTANCE",
       flag: "instance",
@@ -71,6 +74,22 @@ export const wsServiceCommand = defineCommand({
       help: "reconnect when the ticker channel is silent this long while markets are watched " +
         "(0 disables)",
       expected: "milliseconds from 0 to 3600000",
+    }),
+    readyMaxSilenceSeconds: setting({
+      env: "WS_READY_MAX_SILENCE_SECONDS",
+      flag: "ready-max-silence",
+      schema: intValue(10, 86_400),
+      default: "300",
+      help: "/readyz answers 503 after this many seconds without a data message while watched " +
+        "markets are open",
+    }),
+    readyMaxSpoolGrowingSeconds: setting({
+      env: "WS_READY_MAX_SPOOL_GROWING_SECONDS",
+      flag: "ready-max-spool-growing",
+      schema: intValue(10, 7 * 86_400),
+      default: "600",
+      help:
+        "/readyz answers 503 once the on-disk spool has grown this many seconds without draining",
     }),
     maxBatchRows: setting({
       env: "WS_BATCH_ROWS",

@@ -1,6 +1,12 @@
-/** The service runtime: an abort signal on SIGTERM/SIGINT, a bounded shutdown, /healthz and /metrics. */
+/**
+ * The service runtime: an abort signal on SIGTERM/SIGINT, a bounded shutdown, and an HTTP port
+ * with /healthz (liveness: the process answers), /readyz (readiness: the service does its job,
+ * see ./readiness.ts) and Prometheus /metrics.
+ * @module
+ */
 import type { Logger } from "../log/mod.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
+import { createReadiness, type Readiness } from "./readiness.ts";
 
 /** Options of {@linkcode runService}. */
 export interface ServiceOptions {
@@ -20,6 +26,8 @@ export interface ServiceOptions {
   handleSignals?: boolean;
   /** Registry to expose; a fresh one by default. */
   metrics?: Metrics;
+  /** Readiness checks are also evaluated this often, for the metrics (default 15 000 ms; 0 off). */
+  readinessIntervalMs?: number;
 }
 
 /** What a running program receives from the runtime. */
@@ -32,6 +40,8 @@ export interface ServiceContext {
   healthUrl?: URL;
   /** Marks the service healthy or not (/healthz answers 200 or 503). */
   setHealthy(healthy: boolean, detail?: string): void;
+  /** The service's readiness checks, answered on /readyz. */
+  readiness: Readiness;
 }
 
 /** How a run ended. */
@@ -54,6 +64,7 @@ export async function runService(
   const shutdownMs = options.shutdownMs ?? 10_000;
   const controller = new AbortController();
   const metrics = options.metrics ?? createMetrics();
+  const readiness = createReadiness({ metrics });
   let healthy = true;
   let healthDetail = "ok";
   let stopReason = "finished";
@@ -61,6 +72,7 @@ export async function runService(
   const stop = (reason: string) => {
     if (controller.signal.aborted) return;
     stopReason = reason;
+    readiness.stopping();
     logger.info("stopping", { reason, deadline_ms: shutdownMs });
     controller.abort(new Error(`service stopping: ${reason}`));
   };
@@ -91,12 +103,19 @@ export async function runService(
           status: healthy ? 200 : 503,
         });
       }
+      if (path === "/readyz") {
+        const report = await readiness.evaluate();
+        const reasons = report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.reason}`);
+        return Response.json({ service: name, ...report, reasons }, {
+          status: report.ready ? 200 : 503,
+        });
+      }
       if (path === "/metrics") {
         return new Response(await metrics.render(), {
           headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
         });
       }
-      return new Response("not found: try /healthz or /metrics\n", { status: 404 });
+      return new Response("not found: try /healthz, /readyz or /metrics\n", { status: 404 });
     });
     const addr = await started.promise;
     const host = addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname;
@@ -112,7 +131,13 @@ export async function runService(
       healthy = value;
       healthDetail = detail ?? (value ? "ok" : "unhealthy");
     },
+    readiness,
   };
+  const readinessEvery = options.readinessIntervalMs ?? 15_000;
+  const readinessTimer = readinessEvery > 0
+    ? setInterval(() => void readiness.evaluate(), readinessEvery)
+    : undefined;
+  if (readinessTimer !== undefined) Deno.unrefTimer(readinessTimer);
   const running = program(context).then(
     () => ({ code: 0, reason: stopReason }),
     (error: unknown) => {
@@ -133,6 +158,7 @@ export async function runService(
     }, { once: true });
   });
   const outcome = await Promise.race([running, deadline]);
+  clearInterval(readinessTimer);
   // Once a stop signal arrived, keep absorbing repeats until the process exits: SLURM's scancel
   // signals every process of a step, and launchers forward the same signal again.
   if (!signalled) {

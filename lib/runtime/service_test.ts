@@ -72,3 +72,44 @@ Deno.test("the health port serves /healthz and Prometheus /metrics", async () =>
   assertOk(body.includes("# TYPE kalshi_ticks_total counter"));
   assertOk(body.includes('kalshi_ticks_total{channel="ticker"} 3'));
 });
+
+Deno.test("/readyz answers 200 while every check passes and 503 with the reasons otherwise", async () => {
+  const stop = new AbortController();
+  const statuses: number[] = [];
+  let failing: { reasons: string[]; ready: boolean } | undefined;
+  let metricsText = "";
+  await runService(
+    {
+      name: "t",
+      logger: quiet,
+      signal: stop.signal,
+      handleSignals: false,
+      port: 0,
+      hostname: "127.0.0.1",
+    },
+    async ({ healthUrl, readiness }) => {
+      let fresh = true;
+      readiness.add("fresh", () => fresh ? { ok: true } : { ok: false, reason: "stale by 5m" });
+      let res = await fetch(new URL("readyz", healthUrl));
+      statuses.push(res.status);
+      await res.body?.cancel();
+      fresh = false;
+      res = await fetch(new URL("readyz", healthUrl));
+      statuses.push(res.status);
+      failing = await res.json();
+      res = await fetch(new URL("healthz", healthUrl));
+      statuses.push(res.status); // liveness is unaffected
+      await res.body?.cancel();
+      fresh = true;
+      res = await fetch(new URL("readyz", healthUrl));
+      statuses.push(res.status);
+      await res.body?.cancel();
+      metricsText = await (await fetch(new URL("metrics", healthUrl))).text();
+      stop.abort();
+    },
+  );
+  assertEquals(statuses, [200, 503, 200, 200]);
+  assertEquals(failing?.ready, false);
+  assertEquals(failing?.reasons, ["fresh: stale by 5m"]);
+  assertOk(metricsText.includes("service_ready 1"), metricsText);
+});

@@ -26,16 +26,17 @@ logger.info("starting", { scope, once: config.once, rest_url: config.kalshiRestU
 
 const outcome = await runService(
   { name: "rest_service", logger, port: config.metricsPort, shutdownMs: config.shutdownMs },
-  async ({ signal, metrics }) => {
+  async ({ signal, metrics, readiness }) => {
     try {
       await runRestService(
-        { sql, client, scope, logger, now: Date.now, signal, publisher, metrics },
+        { sql, client, scope, logger, now: Date.now, signal, publisher, metrics, readiness },
         {
           once: config.once,
           syncIntervalMs: config.syncIntervalSeconds * 1000,
           fullSyncIntervalMs: config.fullSyncIntervalSeconds * 1000,
           openRefreshMs: config.openRefreshSeconds * 1000,
           auditIntervalMs: config.auditIntervalSeconds * 1000,
+          readyMaxPassAgeMs: config.readyMaxPassAgeSeconds * 1000,
         },
       );
     } finally {

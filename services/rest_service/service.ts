@@ -6,7 +6,7 @@
  */
 import { auditCoverage, type AuditReport } from "../../lib/backfill/audit.ts";
 import { scheduleDueBackfill, type ScheduleResult } from "../../lib/backfill/schedule.ts";
-import type { Metrics } from "../../lib/runtime/mod.ts";
+import { ageCheck, type Metrics, type Readiness } from "../../lib/runtime/mod.ts";
 import { type DiscoveryDeps, refreshMarkets, syncCatalog, type SyncReport } from "./discovery.ts";
 
 /** Loop settings (milliseconds). */
@@ -16,6 +16,8 @@ export interface LoopOptions {
   fullSyncIntervalMs: number;
   openRefreshMs: number;
   auditIntervalMs: number;
+  /** Readiness fails when the last successful pass is older than this (default 30 min). */
+  readyMaxPassAgeMs?: number;
 }
 
 /** What the loop needs besides discovery's dependencies. */
@@ -26,6 +28,8 @@ export interface RestServiceDeps extends DiscoveryDeps {
    */
   publisher?: { publish(ready: { count: number; kinds: string[] }): Promise<boolean> };
   metrics?: Metrics;
+  /** Where the "discovery" readiness check is registered. */
+  readiness?: Readiness;
   /** Waits between passes (default: a timer that the signal cuts short). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
@@ -148,10 +152,25 @@ export async function runPass(
 export async function runRestService(deps: RestServiceDeps, options: LoopOptions): Promise<void> {
   const sleep = deps.sleep ?? abortableSleep;
   const state: PassState = {};
+  let lastSuccessMs: number | undefined;
+  deps.readiness?.add(
+    "discovery",
+    ageCheck("last successful discovery pass", {
+      now: deps.now,
+      lastMs: () => lastSuccessMs,
+      sinceMs: deps.now(),
+      limitMs: options.readyMaxPassAgeMs ?? 1_800_000,
+    }),
+  );
   while (!deps.signal?.aborted) {
     try {
       await runPass(deps, options, state);
+      lastSuccessMs = deps.now();
       deps.metrics?.gauge("rest_healthy", "1 when the last pass succeeded").set(1);
+      deps.metrics?.gauge(
+        "rest_last_successful_pass_timestamp_seconds",
+        "when the last successful discovery pass finished (Unix seconds)",
+      ).set(Math.floor(lastSuccessMs / 1000));
     } catch (error) {
       if (deps.signal?.aborted) return;
       if (options.once) throw error;

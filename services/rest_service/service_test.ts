@@ -8,13 +8,13 @@ import {
   marketExists,
   marketStatus,
 } from "../../lib/kalshi/sim/world.ts";
-import { createMetrics } from "../../lib/runtime/mod.ts";
+import { createMetrics, createReadiness } from "../../lib/runtime/mod.ts";
 import type { RestRecord } from "../../lib/kalshi/sim/ground_truth.ts";
 import { createLogger } from "../../lib/log/mod.ts";
 import { EVERYTHING, type Scope, scopeFromConfig, scopeSettings } from "../../lib/scope/mod.ts";
 import { defineCommand, loadConfig } from "../../lib/config/mod.ts";
 import { TRACKS } from "../../lib/backfill/schedule.ts";
-import { type LoopOptions, type RestServiceDeps, runPass } from "./service.ts";
+import { type LoopOptions, type RestServiceDeps, runPass, runRestService } from "./service.ts";
 import { syncCatalog } from "./discovery.ts";
 
 const LOOP: LoopOptions = {
@@ -462,4 +462,55 @@ Deno.test("with SCOPE_INCLUDE_COMBOS on a pass stores exactly the simulator's co
       await h.close();
     }
   }
+});
+
+Deno.test("readiness turns 503 when every discovery request fails for longer than the limit, and back after a good pass", async () => {
+  const h = await harness({ markets: 60, maxRetries: 1 });
+  const stop = new AbortController();
+  const readiness = createReadiness();
+  // The loop's sleep advances the simulator's clock by the interval, then waits for the test.
+  let slept = Promise.withResolvers<void>();
+  let wake = () => {};
+  h.deps.sleep = (ms, signal) => {
+    h.served.sim.clock.advance(ms);
+    slept.resolve();
+    return new Promise<void>((resolve) => {
+      wake = resolve;
+      signal?.addEventListener("abort", () => resolve(), { once: true });
+    });
+  };
+  const pass = async () => {
+    slept = Promise.withResolvers<void>();
+    wake();
+    await slept.promise;
+  };
+  const verdicts: [boolean, string | undefined][] = [];
+  const verdict = async () => {
+    const report = await readiness.evaluate();
+    verdicts.push([report.ready, report.checks[0].reason]);
+  };
+  const loop = runRestService(
+    { ...h.deps, readiness, signal: stop.signal },
+    { ...LOOP, once: false, syncIntervalMs: 600_000, readyMaxPassAgeMs: 1_800_000 },
+  );
+  try {
+    await slept.promise; // the first pass succeeded; each sleep moves the clock 10 minutes on
+    await verdict();
+    h.served.sim.setFaults({ serverErrors: { probability: 1, burst: 1_000_000 } });
+    for (let i = 0; i < 2; i++) await pass(); // failing, 30 minutes since the good pass: the limit
+    await verdict();
+    await pass(); // 40 minutes since the last good pass
+    await verdict();
+    h.served.sim.setFaults({});
+    await pass();
+    await verdict();
+  } finally {
+    stop.abort();
+    wake();
+    await loop;
+    await h.close();
+  }
+  assertEquals(verdicts.map(([ready]) => ready), [true, true, false, true]);
+  assertEquals(verdicts[2][1], "last successful discovery pass: 40m00s ago (limit 30m00s)");
+  assertOk(h.logs.some((l) => l.includes("pass failed; retrying")));
 });

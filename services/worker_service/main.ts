@@ -1,4 +1,5 @@
 /** `deno task launch worker_service`: candlestick and trade backfill workers (wiring only). */
+import { addBackfillReadiness } from "../../lib/backfill/health.ts";
 import { runWorkerPool } from "../../lib/backfill/worker_pool.ts";
 import { createWakeup } from "../../lib/backfill/wakeup.ts";
 import { guardPostgresClosedSocketWrites } from "../../lib/db/postgres_guard.ts";
@@ -35,7 +36,13 @@ const outcome = await runService({
   logger,
   port: config.metricsPort,
   shutdownMs: config.shutdownMs,
-}, async ({ signal, metrics }) => {
+}, async ({ signal, metrics, readiness }) => {
+  addBackfillReadiness(readiness, sql, {
+    now: Date.now,
+    maxDueAgeMs: config.readyMaxDueAgeSeconds * 1000,
+    deadWindowMs: config.readyDeadWindowMinutes * 60_000,
+    metrics,
+  });
   const wakeup = createWakeup();
   const consumerStop = new AbortController();
   const consumer = config.amqpUrl === undefined ? undefined : startJobsConsumer({

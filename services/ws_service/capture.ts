@@ -29,9 +29,10 @@ import {
   type WsStreamItem,
 } from "../../lib/kalshi/mod.ts";
 import type { Logger } from "../../lib/log/mod.ts";
-import type { Metrics } from "../../lib/runtime/mod.ts";
+import type { Metrics, Readiness } from "../../lib/runtime/mod.ts";
 import type { Scope } from "../../lib/scope/mod.ts";
-import { loadWatchSet } from "./watch.ts";
+import { isOpenAt, loadWatchEntries, type WatchEntry } from "./watch.ts";
+import { addWsReadiness } from "./readiness.ts";
 import { createNewMarketScheduler, type NewMarketScheduler } from "./new_markets.ts";
 
 /** The handshake was refused (401/403) repeatedly: a credentials problem, not a network one. */
@@ -99,6 +100,12 @@ export interface WsCaptureOptions {
    * from the message and still schedules.
    */
   restClient?: Pick<KalshiRestClient, "getMarket"> | null;
+  /** Where the "connected", "data" and "spool" readiness checks are registered. */
+  readiness?: Readiness;
+  /** Not ready after this many ms without data while watched markets are open (default 300 000). */
+  readyMaxSilenceMs?: number;
+  /** Not ready once the spool has grown this many ms without draining (default 600 000). */
+  readyMaxSpoolGrowingMs?: number;
   /** Called once the subscriptions are requested (tests). */
   onReady?: (state: CaptureState) => void;
 }
@@ -235,6 +242,34 @@ export async function runWsCapture(options: WsCaptureOptions): Promise<CaptureSu
     () => [...rates].map(([type, rate]) => [{ type }, rate]),
   );
 
+  // Watched markets with their open/close times, and the last data message: readiness reads them.
+  const watchTimes = new Map<string, WatchEntry>();
+  let lastDataMs: number | undefined;
+  let connected = () => false;
+  if (options.readiness) {
+    addWsReadiness(options.readiness, {
+      connected: () => connected(),
+      lastDataMs: () => lastDataMs,
+      openWatched: (nowMs) => [...watchTimes.values()].filter((e) => isOpenAt(e, nowMs)).length,
+      spoolBytes: () => pipeline.stats.spoolBytes,
+    }, {
+      now: () => clock.now(),
+      startedMs: clock.now(),
+      maxSilenceMs: options.readyMaxSilenceMs ?? 300_000,
+      maxSpoolGrowingMs: options.readyMaxSpoolGrowingMs ?? 600_000,
+      metrics,
+    });
+  }
+  const loadWatchSet = async () => {
+    const entries = await loadWatchEntries(sql, scope, {
+      nowMs: clock.now(),
+      leadMs: options.leadMs,
+    });
+    watchTimes.clear();
+    for (const e of entries) watchTimes.set(e.ticker, e);
+    return entries.map((e) => e.ticker);
+  };
+
   let summaryGaps = 0;
   let summaryDead = 0;
   let summaryMessages = 0;
@@ -276,6 +311,8 @@ export async function runWsCapture(options: WsCaptureOptions): Promise<CaptureSu
         sessionId,
         connectedAt: iso(clock.now()),
         ...(resumeAt === undefined ? {} : { lastMessageAt: resumeAt }),
+        // Per-channel times outlive the session, so `deno task status` still knows them.
+        ...(previous?.channels === undefined ? {} : { channels: previous.channels }),
       },
     }), { logger, signal: stop.signal });
 
@@ -333,6 +370,7 @@ export async function runWsCapture(options: WsCaptureOptions): Promise<CaptureSu
     },
   });
   stop.signal.addEventListener("abort", () => void client.close(), { once: true });
+  connected = () => client.connected;
 
   // Subscriptions: lifecycle channel-wide; ticker + trade for the watched markets.
   let applying: Promise<void> = Promise.resolve();
@@ -371,7 +409,7 @@ export async function runWsCapture(options: WsCaptureOptions): Promise<CaptureSu
     applying = applying.then(async () => {
       if (stop.signal.aborted) return;
       try {
-        const next = await loadWatchSet(sql, scope, { nowMs: clock.now(), leadMs: options.leadMs });
+        const next = await loadWatchSet();
         await apply(next);
       } catch (error) {
         logger.warn("reading the watch set failed", { error: (error as Error).message });
@@ -383,7 +421,7 @@ export async function runWsCapture(options: WsCaptureOptions): Promise<CaptureSu
   // First watch set before subscribing, so a restart gap knows its market set.
   const initial = await retry(
     "reading the watch set",
-    () => loadWatchSet(sql, scope, { nowMs: clock.now(), leadMs: options.leadMs }),
+    loadWatchSet,
     { logger, signal: stop.signal },
   ).catch(() => [] as string[]);
   for (const t of initial) watched.add(t);
@@ -449,6 +487,9 @@ export async function runWsCapture(options: WsCaptureOptions): Promise<CaptureSu
         summaryMessages++;
         messages.inc({ type: m.type });
         counted.set(m.type, (counted.get(m.type) ?? 0) + 1);
+        if (m.type === "ticker" || m.type === "trade" || LIFECYCLE_TYPES.has(m.type)) {
+          lastDataMs = item.receivedAtMs;
+        }
         if (m.type === "ticker") {
           lastSeen.set("ticker", Date.now());
           gaps.seen(m.tsMs);

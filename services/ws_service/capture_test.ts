@@ -1,6 +1,6 @@
 import { createTestDatabase } from "../../lib/db/testing.ts";
 import { createLogger } from "../../lib/log/mod.ts";
-import { createMetrics } from "../../lib/runtime/mod.ts";
+import { createMetrics, createReadiness } from "../../lib/runtime/mod.ts";
 import { EVERYTHING } from "../../lib/scope/mod.ts";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
 import { startTcpProxy } from "../../lib/testing/tcp_proxy.ts";
@@ -488,6 +488,55 @@ Deno.test("a market first met through a lifecycle message is fetched from REST, 
     assertOk(mark.value.candles1 >= w.eventOpenMs[e] / 1000, "watermark did not move");
     run.abort.abort();
     assertEquals((await run.done).flushed, true);
+  } finally {
+    await served.close();
+    await db.drop();
+  }
+});
+
+Deno.test("readiness turns 503 when the simulator goes silent while markets are open, and back when data flows", async () => {
+  const db = await createTestDatabase();
+  const served = startSim(120);
+  try {
+    await seedMarkets(db.sql, served);
+    const readiness = createReadiness();
+    const run = await startCapture(db.sql, served, {
+      readiness,
+      readyMaxSilenceMs: 300_000,
+      tickerStaleMs: 0,
+    });
+    const verdict = async () => {
+      const report = await readiness.evaluate();
+      return report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.reason}`);
+    };
+    await play(served, run, 6, 10_000);
+    assertEquals(await verdict(), []);
+    const open = run.metrics.render().then((t) => /ws_subscribed_open_markets (\d+)/.exec(t)?.[1]);
+    assertOk(Number(await open) > 0, "markets are open");
+
+    served.sim.setFaults({ silentSockets: true });
+    const before = received(run.metrics);
+    served.sim.clock.advance(200_000);
+    assertEquals(await verdict(), [], "silent for less than the limit");
+    served.sim.clock.advance(200_000);
+    const reasons = await verdict();
+    assertEquals(received(run.metrics), before, "nothing arrived while silent");
+    assertEquals(reasons.length, 1);
+    assertOk(
+      /^data: no data message for 6m\d\ds while \d+ watched market\(s\) are open \(limit 5m00s\)$/
+        .test(reasons[0]),
+      reasons[0],
+    );
+
+    served.sim.setFaults({});
+    await play(served, run, 1, 10_000);
+    assertEquals(await verdict(), []);
+    run.abort.abort();
+    await run.done;
+    assertEquals(
+      (await verdict())[0],
+      "connected: the Kalshi WebSocket is not connected (reconnecting)",
+    );
   } finally {
     await served.close();
     await db.drop();

@@ -42,7 +42,7 @@ const outcome = await runService({
   logger,
   port: config.metricsPort,
   shutdownMs: config.shutdownMs,
-}, async ({ signal, metrics }) => {
+}, async ({ signal, metrics, readiness }) => {
   await runWsCapture({
     sql,
     logger,
@@ -56,6 +56,9 @@ const outcome = await runService({
     instance: config.instance,
     refreshMs: config.refreshMs,
     tickerStaleMs: config.tickerStaleMs,
+    readiness,
+    readyMaxSilenceMs: config.readyMaxSilenceSeconds * 1000,
+    readyMaxSpoolGrowingMs: config.readyMaxSpoolGrowingSeconds * 1000,
     maxBatchRows: config.maxBatchRows,
     flushIntervalMs: config.flushIntervalMs,
     maxBufferRows: config.maxBufferRows,

@@ -52,7 +52,7 @@ export function storedRowInScope(scope: Scope, r: ScopeColumns): boolean {
   return marketInScope(scope, market, event, series, { ignoreStatus: true });
 }
 
-/** Options of {@linkcode loadWatchSet}. */
+/** Options of {@linkcode loadWatchEntries}. */
 export interface WatchOptions {
   /** Current time, Unix ms (the exchange's clock in tests). */
   nowMs: number;
@@ -60,16 +60,29 @@ export interface WatchOptions {
   leadMs?: number;
 }
 
-/** The watched market tickers, sorted. */
-export async function loadWatchSet(
+/** A watched market and when it opens and closes (Unix ms; null when unknown). */
+export interface WatchEntry {
+  ticker: string;
+  openMs: number | null;
+  closeMs: number | null;
+}
+
+/** Whether a watched market is open at `nowMs`. */
+export function isOpenAt(entry: WatchEntry, nowMs: number): boolean {
+  return (entry.openMs === null || entry.openMs <= nowMs) &&
+    (entry.closeMs === null || entry.closeMs > nowMs);
+}
+
+/** The watched markets with their open and close times, sorted by ticker. */
+export async function loadWatchEntries(
   sql: Sql,
   scope: Scope,
   options: WatchOptions,
-): Promise<string[]> {
+): Promise<WatchEntry[]> {
   const now = new Date(options.nowMs);
   const until = new Date(options.nowMs + (options.leadMs ?? 3_600_000));
-  const rows = await sql<ScopeColumns[]>`
-    SELECT m.ticker, m.event_ticker, m.series_ticker, m.status, m.mve_collection_ticker,
+  const rows = await sql<(ScopeColumns & { open_time: Date | null; close_time: Date | null })[]>`
+    SELECT m.ticker, m.event_ticker, m.open_time, m.close_time, m.series_ticker, m.status, m.mve_collection_ticker,
            m.is_multivariate, e.category, e.strike_period, e.series_ticker AS e_series,
            s.category AS s_category, s.categories AS s_categories, s.frequency
     FROM markets m
@@ -79,5 +92,9 @@ export async function loadWatchSet(
       AND (m.open_time IS NULL OR m.open_time <= ${until})
       AND (m.close_time IS NULL OR m.close_time > ${now})
     ORDER BY m.ticker`;
-  return rows.filter((r) => storedRowInScope(scope, r)).map((r) => r.ticker);
+  return rows.filter((r) => storedRowInScope(scope, r)).map((r) => ({
+    ticker: r.ticker,
+    openMs: r.open_time?.getTime() ?? null,
+    closeMs: r.close_time?.getTime() ?? null,
+  }));
 }

@@ -16,6 +16,8 @@ export interface FaultConfig {
   malformedMessages?: { probability: number };
   /** A frame of an unknown `type` is sent before a channel frame with this probability. */
   unknownTypeMessages?: { probability: number };
+  /** While true, sockets stay open but no channel frame is sent (an open, silent connection). */
+  silentSockets?: boolean;
 }
 
 const probability = z.number().min(0).max(1);
@@ -37,6 +39,7 @@ export const FaultConfigSchema: z.ZodType<FaultConfig> = z.strictObject({
     .optional(),
   malformedMessages: z.strictObject({ probability }).optional(),
   unknownTypeMessages: z.strictObject({ probability }).optional(),
+  silentSockets: z.boolean().optional(),
 });
 
 /** Kalshi's 429 body as observed live. */

@@ -8,7 +8,8 @@
  * - Clock: `startMs`, `speed`, `paused` (or pass `clock: createSimClock(...)`). `clock.advance(ms)`
  *   emits everything due synchronously; a running clock is pumped every `pumpIntervalMs` (100).
  * - Faults: `setFaults({ serverErrors, rateLimitStorm, slowResponses, dropSockets, malformedMessages,
- *   unknownTypeMessages })` or `POST /_sim/faults`; `dropSockets()` or `POST /_sim/drop-sockets`.
+ *   unknownTypeMessages, silentSockets })` or `POST /_sim/faults`; `dropSockets()` or
+ *   `POST /_sim/drop-sockets`.
  * - Ground truth: records `emit` (channel messages, gap-free `n`), `ws_open|ws_recv|ws_send|ws_fault|
  *   ws_close` (exact frames per connection, with `n`, `sid`, `seq`), `rest` (status, fault, body); in
  *   memory (`groundTruth.records(kind)`, `GET /_sim/ground-truth?kind=emit&since=N`) and/or NDJSON files

@@ -152,7 +152,7 @@ export class WsHub {
 
   /** Sends emissions to every matching subscription, applying socket faults. */
   broadcast(emissions: Emission[]): void {
-    if (this.#conns.size === 0) return;
+    if (this.#conns.size === 0 || this.faults.silentSockets) return;
     for (const em of emissions) {
       const channel = em.channel;
       let text: string | null = null;

@@ -1,0 +1,124 @@
+/**
+ * ws_service's readiness: connected, data flowing while watched markets are open, and a spool
+ * that drains. Each check reads live state through small accessors, so the rules are tested
+ * without a socket; the same numbers go to /metrics for the alert rules.
+ * @module
+ */
+import { formatDuration, type Metrics, type Readiness } from "../../lib/runtime/mod.ts";
+
+/** The live state the checks read. */
+export interface WsHealthState {
+  /** Whether the WebSocket is open. */
+  connected(): boolean;
+  /** Receive time (the capture clock, ms) of the last data message; undefined before the first. */
+  lastDataMs(): number | undefined;
+  /** Watched markets open at `nowMs`. */
+  openWatched(nowMs: number): number;
+  /** Bytes waiting in the on-disk spool. */
+  spoolBytes(): number;
+}
+
+/** Limits and clock of {@linkcode addWsReadiness}. */
+export interface WsReadinessOptions {
+  /** The capture clock (ms). */
+  now: () => number;
+  /** When the capture started (counts as the last data before the first message). */
+  startedMs: number;
+  /** Not ready after this long without a data message while watched markets are open. */
+  maxSilenceMs: number;
+  /** Not ready once the spool has grown (never drained) for this long. */
+  maxSpoolGrowingMs: number;
+  /** Receives ws_connected, ws_last_frame_timestamp_seconds, ws_subscribed_open_markets, ws_spool_growing_seconds. */
+  metrics?: Metrics;
+}
+
+/**
+ * Tracks since when a size has been growing: starts when it is first seen above zero and not
+ * smaller than before, resets when it shrinks (draining) or reaches zero.
+ */
+export function createGrowthTracker(): (bytes: number, nowMs: number) => number | undefined {
+  let previous = 0;
+  let since: number | undefined;
+  return (bytes, nowMs) => {
+    if (bytes === 0 || bytes < previous) since = undefined;
+    else if (since === undefined && bytes > previous) since = nowMs;
+    previous = bytes;
+    return since;
+  };
+}
+
+/** Registers the "connected", "data" and "spool" checks (and their metrics). */
+export function addWsReadiness(
+  readiness: Readiness,
+  state: WsHealthState,
+  options: WsReadinessOptions,
+): void {
+  const growth = createGrowthTracker();
+  const growingMs = () => {
+    const now = options.now();
+    const since = growth(state.spoolBytes(), now);
+    return since === undefined ? 0 : now - since;
+  };
+  registerMetrics(state, options, growingMs);
+  readiness.add(
+    "connected",
+    () =>
+      state.connected()
+        ? { ok: true }
+        : { ok: false, reason: "the Kalshi WebSocket is not connected (reconnecting)" },
+  );
+  readiness.add("data", () => {
+    const now = options.now();
+    const open = state.openWatched(now);
+    const last = state.lastDataMs();
+    const silentMs = now - (last ?? options.startedMs);
+    const detail = { open_watched: open, silent_ms: silentMs, limit_ms: options.maxSilenceMs };
+    if (open === 0 || silentMs <= options.maxSilenceMs) return { ok: true, detail };
+    const since = last === undefined ? "since start, " : "";
+    return {
+      ok: false,
+      reason: `no data message ${since}for ${formatDuration(silentMs)} while ${open} watched ` +
+        `market(s) are open (limit ${formatDuration(options.maxSilenceMs)})`,
+      detail,
+    };
+  });
+  readiness.add("spool", () => {
+    const ms = growingMs();
+    const detail = { spool_bytes: state.spoolBytes(), growing_ms: ms };
+    if (ms <= options.maxSpoolGrowingMs) return { ok: true, detail };
+    return {
+      ok: false,
+      reason: `the spool has grown for ${formatDuration(ms)} without draining ` +
+        `(${state.spoolBytes()} bytes; limit ${formatDuration(options.maxSpoolGrowingMs)}): ` +
+        "the database is not taking the batches",
+      detail,
+    };
+  });
+}
+
+function registerMetrics(
+  state: WsHealthState,
+  options: WsReadinessOptions,
+  growingMs: () => number,
+): void {
+  const m = options.metrics;
+  if (!m) return;
+  m.collect("ws_connected", "1 while the Kalshi WebSocket is open", () => [[
+    {},
+    state.connected() ? 1 : 0,
+  ]]);
+  m.collect(
+    "ws_last_frame_timestamp_seconds",
+    "when the last data message arrived (Unix seconds, capture clock; 0 before the first)",
+    () => [[{}, Math.floor((state.lastDataMs() ?? 0) / 1000)]],
+  );
+  m.collect("ws_subscribed_open_markets", "watched markets that are open now", () => [[
+    {},
+    state.openWatched(options.now()),
+  ]]);
+  m.collect(
+    "ws_spool_growing_seconds",
+    "how long the spool has been growing without draining (0 when empty or draining)",
+    () => [[{}, Math.floor(growingMs() / 1000)]],
+  );
+}
