@@ -128,3 +128,32 @@ export async function openSpool(dir: string, options: SpoolOptions = {}): Promis
     bytes += data.length;
   }
 }
+
+/** What a spool folder holds, as {@linkcode measureSpool} sees it. */
+export interface SpoolUsage {
+  /** Segment files waiting to be replayed. */
+  segments: number;
+  /** Their total size. */
+  bytes: number;
+}
+
+/**
+ * Measures the spool in `dir` without opening it (nothing is created or changed); null when the
+ * folder does not exist here or may not be read.
+ */
+export async function measureSpool(dir: string): Promise<SpoolUsage | null> {
+  const usage: SpoolUsage = { segments: 0, bytes: 0 };
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.isFile || !SEGMENT.test(entry.name)) continue;
+      usage.segments++;
+      usage.bytes += (await Deno.stat(join(dir, entry.name))).size;
+    }
+  } catch (error) {
+    const unreadable = error instanceof Deno.errors.NotFound ||
+      error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable;
+    if (unreadable) return null;
+    throw error;
+  }
+  return usage;
+}

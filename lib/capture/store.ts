@@ -8,6 +8,7 @@
 import type postgres from "postgres";
 import type { Sql } from "../db/mod.ts";
 import { batchRowCount, type CaptureBatch } from "./batch.ts";
+import { batchChannelTimes, type ChannelTimes } from "./channel_times.ts";
 import type { DeadLetterRow, GapRow, LifecycleRow, TickRow, TradeRow } from "./rows.ts";
 
 /** A transaction handle (what `sql.begin` passes). */
@@ -95,15 +96,33 @@ export async function writeBatch(
           || CASE WHEN ${isoOrNull(batch.maxExchangeMs)}::text IS NULL
                     OR (value->>'lastMessageAt') >= ${isoOrNull(batch.maxExchangeMs)}::text
                THEN '{}'::jsonb
-               ELSE jsonb_build_object('lastMessageAt', ${
-      isoOrNull(batch.maxExchangeMs)
-    }::text) END,
+               ELSE jsonb_build_object('lastMessageAt', ${isoOrNull(batch.maxExchangeMs)}::text) END
+          || ${mergeChannelTimes(tx, batchChannelTimes(batch))},
         updated_at = now()
       WHERE key = 'ws.session' AND scope = ${options.instance}`;
     return "written" as const;
   });
   if (outcome === "written" && created.length > 0) options.onNewMarkets?.(created);
   return outcome;
+}
+
+/**
+ * The SQL fragment (a jsonb expression over the row's `value`) that merges `channels` into
+ * `ws.session`'s `channels`: per channel and field the later time wins, compared as timestamps,
+ * so replaying old spooled batches never moves a watermark backwards. `'{}'` when there is none.
+ */
+function mergeChannelTimes(tx: Tx, channels: Record<string, ChannelTimes>) {
+  if (Object.keys(channels).length === 0) return tx`'{}'::jsonb`;
+  return tx`jsonb_build_object('channels',
+    COALESCE(ingest_state.value->'channels', '{}'::jsonb) || (
+      SELECT jsonb_object_agg(c.key,
+        COALESCE(ingest_state.value->'channels'->c.key, '{}'::jsonb) || (
+          SELECT jsonb_object_agg(f.key, CASE
+            WHEN (ingest_state.value #>> ARRAY['channels', c.key, f.key])::timestamptz
+                 >= (f.value #>> '{}')::timestamptz
+            THEN ingest_state.value #> ARRAY['channels', c.key, f.key] ELSE f.value END)
+          FROM jsonb_each(c.value) AS f))
+      FROM jsonb_each(${JSON.stringify(channels)}::text::jsonb) AS c))`;
 }
 
 /** Writes rows of one kind through a transaction (or savepoint) handle. */

@@ -1,10 +1,10 @@
 import { withTestDatabase } from "../db/testing.ts";
-import { setIngestState } from "../db/mod.ts";
+import { getIngestState, setIngestState } from "../db/mod.ts";
 import { createLogger } from "../log/mod.ts";
 import { assertEquals } from "../testing/assert.ts";
 import type { CaptureBatch } from "./batch.ts";
 import { createCapturePipeline } from "./pipeline.ts";
-import type { TickRow } from "./rows.ts";
+import type { LifecycleRow, TickRow, TradeRow } from "./rows.ts";
 import { openSpool } from "./spool.ts";
 import { writeBatch } from "./store.ts";
 
@@ -210,5 +210,84 @@ Deno.test("the pipeline salvages a copied batch the database refuses, dead-lette
     } finally {
       await Deno.remove(spoolDir, { recursive: true });
     }
+  });
+});
+
+Deno.test("ws.session keeps each channel's newest receive and exchange time; a replay never moves them back", async () => {
+  await withTestDatabase(async ({ sql }) => {
+    const at = (ms: number) => new Date(ms).toISOString();
+    await setIngestState(sql, {
+      key: "ws.session",
+      scope: "t",
+      value: { sessionId: "s", connectedAt: at(T0) },
+    });
+    const trade = (n: number): TradeRow => ({
+      tradeId: `tr-${n}`,
+      marketTicker: "KXTEST-26NOV25-T1",
+      tsMs: T0 + n,
+      yesPrice: "0.5600",
+      noPrice: "0.4400",
+      count: "1.00",
+      takerSide: "yes",
+      takerOutcomeSide: null,
+      takerBookSide: null,
+      isBlockTrade: null,
+      receivedAtMs: T0 + n + 5,
+      raw: "{}",
+    });
+    const lifecycle = (n: number, eventTsMs: number | null): LifecycleRow => ({
+      messageType: "market_lifecycle_v2",
+      eventType: "unknown_to_the_store",
+      marketTicker: "KXTEST-26NOV25-T1",
+      eventTicker: null,
+      sid: 1,
+      seq: n,
+      eventTsMs,
+      receivedAtMs: T0 + n,
+      raw: "{}",
+    });
+    const only = (id: string, parts: Partial<CaptureBatch>): CaptureBatch => ({
+      ...batch(id, []),
+      deadLetters: [],
+      maxExchangeMs: null,
+      minExchangeMs: null,
+      ...parts,
+    });
+    await writeBatch(
+      sql,
+      only("s:1", {
+        ticks: [tick(200), { ...tick(100), receivedAtMs: T0 + 300 }],
+        trades: [trade(50)],
+        lifecycle: [lifecycle(70, null)],
+      }),
+      { instance: "t" },
+    );
+    // A spooled batch of older messages lands later: nothing moves back, new fields still land.
+    await writeBatch(
+      sql,
+      only("s:0", {
+        ticks: [tick(10)],
+        trades: [trade(60)],
+        lifecycle: [lifecycle(20, T0 - 1000), {
+          ...lifecycle(30, null),
+          messageType: "event_lifecycle",
+          eventTicker: "KXTEST-26NOV25",
+          marketTicker: null,
+          raw: JSON.stringify({ msg: { event_ticker: "KXTEST-26NOV25" } }),
+        }],
+      }),
+      { instance: "t" },
+    );
+    const session = await getIngestState(sql, "ws.session", { scope: "t" });
+    assertEquals(session?.channels, {
+      ticker: { lastReceivedAt: at(T0 + 300), lastMessageAt: at(T0 + 200) },
+      trade: { lastReceivedAt: at(T0 + 65), lastMessageAt: at(T0 + 60) },
+      market_lifecycle_v2: { lastReceivedAt: at(T0 + 70), lastMessageAt: at(T0 - 1000) },
+      event_lifecycle: { lastReceivedAt: at(T0 + 30) },
+    });
+    // A batch with no channel rows leaves them as they were.
+    await writeBatch(sql, only("s:2", { gaps: [] }), { instance: "t" });
+    const after = await getIngestState(sql, "ws.session", { scope: "t" });
+    assertEquals(after?.channels, session?.channels);
   });
 });

@@ -67,6 +67,14 @@ export const INGEST_STATE_SCHEMAS = {
     connectedAt: instant,
     lastFlushedAt: instant.optional(),
     lastMessageAt: instant.optional(),
+    /**
+     * Per WebSocket channel (`ticker`, `trade`, each lifecycle message type): the newest receive
+     * time and exchange time written, merged so they never move backwards.
+     */
+    channels: z.record(
+      z.string().min(1),
+      z.object({ lastReceivedAt: instant, lastMessageAt: instant.optional() }),
+    ).optional(),
   }),
   /** The coverage audit checked everything before `through`; scope ''. */
   "coverage.audited_through": z.object({ through: instant }),

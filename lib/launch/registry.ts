@@ -6,6 +6,7 @@ import { portalCommand } from "../commands/portal.ts";
 import { wsServiceCommand } from "../commands/ws_service.ts";
 import { ragServiceCommand } from "../commands/rag_service.ts";
 import { restServiceCommand } from "../commands/rest_service.ts";
+import { statusCommand } from "../commands/status.ts";
 import { workerServiceCommand } from "../commands/worker_service.ts";
 import { simCommand } from "../kalshi/sim/command.ts";
 
@@ -27,4 +28,5 @@ export const RUNNABLES: Record<string, Runnable> = {
   worker_service: { command: workerServiceCommand, entry: "services/worker_service/main.ts" },
   ws_service: { command: wsServiceCommand, entry: "services/ws_service/main.ts" },
   portal: { command: portalCommand, entry: "portal/main.ts" },
+  status: { command: statusCommand, entry: "services/status/main.ts" },
 };
