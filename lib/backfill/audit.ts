@@ -9,7 +9,7 @@
  * counting candle rows.
  * @module
  */
-import { setIngestState, type Sql } from "../db/mod.ts";
+import { type Queryable, setIngestState, type Sql } from "../db/mod.ts";
 import type { Scope } from "../scope/mod.ts";
 import type { NewJob } from "./job.ts";
 import { type Range, subtractRanges, unixSeconds } from "./_ranges.ts";
@@ -120,7 +120,7 @@ async function jobRanges(
 
 /** Inserts hole jobs; a key that exists as a long-dead job is revived. */
 async function insertOrRevive(
-  sql: Sql,
+  sql: Queryable,
   jobs: readonly NewJob[],
   now: Date,
   reviveBefore: Date,
@@ -241,7 +241,7 @@ export async function auditCoverage(sql: Sql, options: AuditOptions): Promise<Au
     if (holes.length > 0) {
       const done = await sql.begin(async (tx) => {
         await tx`SELECT pg_advisory_xact_lock(${SCHEDULE_LOCK})`;
-        return await insertOrRevive(tx as unknown as Sql, holes, now, reviveBefore);
+        return await insertOrRevive(tx, holes, now, reviveBefore);
       });
       report.jobsScheduled += done.inserted;
       report.jobsRevived += done.revived;

@@ -7,7 +7,7 @@
  * are testable without waiting and consistent across worker hosts.
  * @module
  */
-import type { Sql } from "../db/mod.ts";
+import type { Queryable, Sql } from "../db/mod.ts";
 
 /** A job a worker holds a lease on. `payload` is unvalidated JSON (validate at the edge). */
 export interface ClaimedJob {
@@ -153,7 +153,7 @@ export async function extendLeases(
  * watermark and completion commit together; throws {@linkcode LeaseLostError} (rolling the
  * transaction back) when the lease was lost meanwhile.
  */
-export async function completeJob(tx: Sql, job: ClaimedJob): Promise<void> {
+export async function completeJob(tx: Queryable, job: ClaimedJob): Promise<void> {
   const rows = await tx`
     UPDATE backfill_jobs SET state = 'succeeded', lease_owner = NULL, lease_expires_at = NULL,
       finished_at = now(), updated_at = now()

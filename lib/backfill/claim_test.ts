@@ -88,11 +88,11 @@ Deno.test("an expired lease is reclaimed, and the old owner can no longer comple
     assertEquals(second.id, first.id);
     assertEquals(second.attempts, 2);
     await assertRejects(
-      sql.begin((tx) => completeJob(tx as unknown as Sql, first)),
+      sql.begin((tx) => completeJob(tx, first)),
       LeaseLostError,
     );
     assertEquals(await extendLeases(sql, [first.id], { owner: "w1", leaseMs: 1000 }), []);
-    await sql.begin((tx) => completeJob(tx as unknown as Sql, second));
+    await sql.begin((tx) => completeJob(tx, second));
     const counts = await countJobs(sql);
     assertEquals([counts.succeeded, counts.running, counts.pending], [1, 0, 0]);
   });
@@ -159,13 +159,13 @@ Deno.test("the candle watermark advances only through windows that all succeeded
     const jobs = await claimJobs(sql, { owner: "w", limit: 3, leaseMs: 60_000 });
     const finish = (i: number) =>
       sql.begin(async (tx) => {
-        const mark = await advanceWatermark(tx as unknown as Sql, {
+        const mark = await advanceWatermark(tx, {
           kind: "candles",
           jobId: jobs[i].id,
           ticker: "A",
           periodMinutes: 60,
         }, { nowTs: 1e10 });
-        await completeJob(tx as unknown as Sql, jobs[i]);
+        await completeJob(tx, jobs[i]);
         return mark;
       });
     // The middle window first: the first one is still a hole.

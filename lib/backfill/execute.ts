@@ -5,7 +5,7 @@
  * job (retry with backoff, dead after `max_attempts`); nothing here throws for a bad job.
  * @module
  */
-import type { Sql } from "../db/mod.ts";
+import type { Queryable, Sql } from "../db/mod.ts";
 import {
   type CandleQuery,
   type Candlestick,
@@ -195,7 +195,7 @@ async function fail(
 async function commit(
   deps: ExecuteDeps,
   job: ClaimedJob,
-  write: (tx: Sql) => Promise<{ candles?: number; trades?: number }>,
+  write: (tx: Queryable) => Promise<{ candles?: number; trades?: number }>,
   onFinished: (job: ClaimedJob, outcome: JobOutcome) => void,
 ): Promise<void> {
   const attempts = deps.storeAttempts ?? 3;
@@ -203,8 +203,8 @@ async function commit(
   for (let attempt = 1;; attempt++) {
     try {
       const written = await deps.sql.begin(async (tx) => {
-        const counts = await write(tx as unknown as Sql);
-        await completeJob(tx as unknown as Sql, job);
+        const counts = await write(tx);
+        await completeJob(tx, job);
         return counts;
       });
       deps.stats.candles += written.candles ?? 0;

@@ -5,7 +5,7 @@
  * @module
  */
 import type postgres from "postgres";
-import type { Sql } from "../db/mod.ts";
+import type { Queryable } from "../db/mod.ts";
 import {
   type Candlestick,
   countUnitsToFixedPoint,
@@ -83,7 +83,7 @@ export function candleRow(
  * market may still change). Returns how many rows were written.
  */
 export async function storeCandles(
-  tx: Sql,
+  tx: Queryable,
   batch: { ticker: string; periodMinutes: number; source: CandleSource; candles: Candlestick[] },
 ): Promise<number> {
   // One row per period end: a statement may not touch the same key twice.
@@ -135,7 +135,7 @@ export function tradeRow(
 
 /** Inserts trades not stored yet (by `trade_id`); returns how many were new. */
 export async function storeTrades(
-  tx: Sql,
+  tx: Queryable,
   batch: { source: TradeSource; trades: Trade[] },
 ): Promise<number> {
   const byId = new Map<string, Trade>();
@@ -169,7 +169,7 @@ export interface WatermarkWindow {
  * `job_key` would under any collation but "C". A query fragment (await it, or nest it).
  */
 export function scopeWindows(
-  sql: Sql,
+  sql: Queryable,
   window: WatermarkWindow,
 ): postgres.PendingQuery<postgres.Row[]> {
   const isCandles = window.kind === "candles";
@@ -193,7 +193,7 @@ export function scopeWindows(
  * Completions of one scope are serialised with a transaction advisory lock. Returns the mark.
  */
 export async function advanceWatermark(
-  tx: Sql,
+  tx: Queryable,
   window: WatermarkWindow,
   options: { nowTs: number },
 ): Promise<Date | null> {

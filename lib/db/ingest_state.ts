@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import type postgres from "postgres";
-import type { Sql } from "./pool.ts";
+import type { Queryable } from "./pool.ts";
 
 const instant = z.iso.datetime({ offset: true });
 
@@ -121,7 +121,7 @@ function parseValue<K extends IngestStateKey>(
 
 /** Reads the value of `key` (in `scope`, default ''), or undefined when never set. */
 export async function getIngestState<K extends IngestStateKey>(
-  sql: Sql,
+  sql: Queryable,
   key: K,
   options: { scope?: string } = {},
 ): Promise<IngestStateValue<K> | undefined> {
@@ -133,7 +133,7 @@ export async function getIngestState<K extends IngestStateKey>(
 
 /** Writes (upserts) the value of `key` in `scope` (default ''), validated against its schema. */
 export async function setIngestState<K extends IngestStateKey>(
-  sql: Sql,
+  sql: Queryable,
   entry: { key: K; value: IngestStateValue<K>; scope?: string },
 ): Promise<void> {
   const scope = entry.scope ?? "";
@@ -146,7 +146,7 @@ export async function setIngestState<K extends IngestStateKey>(
 
 /** Reads every scope of `key` (e.g. all candle high-water marks), keyed by scope. */
 export async function listIngestState<K extends IngestStateKey>(
-  sql: Sql,
+  sql: Queryable,
   key: K,
 ): Promise<Map<string, IngestStateValue<K>>> {
   const rows = await sql<{ scope: string; value: unknown }[]>`

@@ -24,6 +24,12 @@ let guarded = false;
 /** The pool (also the tagged-template query function) every lib/db module takes. */
 export type Sql = postgres.Sql;
 
+/**
+ * Anything that runs queries: the pool or a transaction (`sql.begin((tx) => …)`) alike. Functions
+ * that only query take this, so a caller passes its transaction without a cast.
+ */
+export type Queryable = postgres.ISql;
+
 /** A libpq TLS mode. */
 export type SslMode = "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full";
 

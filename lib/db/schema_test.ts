@@ -2,16 +2,20 @@
 import { assertEquals, assertOk, assertRejects } from "../testing/assert.ts";
 import postgres from "postgres";
 import { ensureTickPartitions } from "./partitions.ts";
-import type { Sql } from "./pool.ts";
+import type { Queryable, Sql } from "./pool.ts";
 import { createTestDatabase, withTestDatabase } from "./testing.ts";
 
 /** Runs `fn` in a transaction acting as `role`; the transaction is always rolled back. */
-async function asRole(sql: Sql, role: string, fn: (tx: Sql) => Promise<unknown>): Promise<void> {
+async function asRole(
+  sql: Sql,
+  role: string,
+  fn: (tx: Queryable) => Promise<unknown>,
+): Promise<void> {
   const rollback = new Error("rollback");
   try {
     await sql.begin(async (tx) => {
       await tx.unsafe(`SET LOCAL ROLE ${role}`);
-      await fn(tx as unknown as Sql);
+      await fn(tx);
       throw rollback;
     });
   } catch (error) {
@@ -54,7 +58,7 @@ Deno.test("the portal role can read but cannot insert, update or delete", async 
       const rows = await tx`SELECT ticker FROM series`;
       assertEquals(rows.length, 1);
     });
-    const attempts: [string, (tx: Sql) => Promise<unknown>][] = [
+    const attempts: [string, (tx: Queryable) => Promise<unknown>][] = [
       ["insert", (tx) => tx`INSERT INTO series (ticker, raw) VALUES ('X', '{}')`],
       ["update", (tx) => tx`UPDATE series SET title = 'x'`],
       ["delete", (tx) => tx`DELETE FROM series`],

@@ -42,7 +42,7 @@ Deno.test("a stopping service is not ready", async () => {
 
 Deno.test("an age check counts from the start until the first event, then from the event", () => {
   let now = 1_000_000;
-  let last: number | undefined;
+  let last: number | undefined = undefined;
   const check = ageCheck("last pass", {
     now: () => now,
     lastMs: () => last,

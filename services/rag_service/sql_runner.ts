@@ -4,7 +4,8 @@
  * pgvector for the tests). Parameters are positional (`$1`); results are plain row objects.
  * @module
  */
-import type { Sql } from "../../lib/db/pool.ts";
+import type postgres from "postgres";
+import type { Sql } from "../../lib/db/mod.ts";
 
 /** A connection that runs parameterised SQL text. */
 export interface SqlRunner {
@@ -15,7 +16,7 @@ export interface SqlRunner {
 }
 
 /** Wraps a postgres.js pool (or transaction) as a {@linkcode SqlRunner}. */
-export function postgresRunner(sql: Sql): SqlRunner {
+export function postgresRunner(sql: Sql | postgres.TransactionSql): SqlRunner {
   return {
     async query<T extends Record<string, unknown>>(text: string, params: readonly unknown[] = []) {
       // deno-lint-ignore no-explicit-any
@@ -23,7 +24,10 @@ export function postgresRunner(sql: Sql): SqlRunner {
       return [...rows] as unknown as T[];
     },
     async transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
-      const result = await sql.begin((tx) => fn(postgresRunner(tx as unknown as Sql)));
+      // Inside a transaction a nested one is a savepoint.
+      const result = "begin" in sql
+        ? await sql.begin((tx) => fn(postgresRunner(tx)))
+        : await sql.savepoint((sp) => fn(postgresRunner(sp)));
       return result as T;
     },
   };

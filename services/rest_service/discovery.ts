@@ -480,12 +480,11 @@ export async function syncCatalog(
   await fillParents(run);
   const value = { at: startedAt, minUpdatedTs: seconds(Date.parse(startedAt)) };
   await sql.begin(async (tx) => {
-    const t = tx as unknown as Sql;
-    await setIngestState(t, { key: "discovery.series_synced", value });
-    await setIngestState(t, { key: "discovery.events_synced", value });
-    await setIngestState(t, { key: "discovery.markets_synced", value });
+    await setIngestState(tx, { key: "discovery.series_synced", value });
+    await setIngestState(tx, { key: "discovery.events_synced", value });
+    await setIngestState(tx, { key: "discovery.markets_synced", value });
     if (mode === "full") {
-      await setIngestState(t, { key: "discovery.markets_synced", scope: FULL_SCOPE, value });
+      await setIngestState(tx, { key: "discovery.markets_synced", scope: FULL_SCOPE, value });
       await tx`DELETE FROM ingest_state WHERE key = 'discovery.walk'`;
     }
   });
