@@ -12,6 +12,7 @@ import {
   type TickerMessage,
   type TradeMessage,
 } from "../kalshi/mod.ts";
+import { type LifecycleChange, lifecycleChange } from "../catalog/mod.ts";
 
 /** One `ticks` row. Prices are dollar strings ("0.5600"), counts contract strings ("10.00"). */
 export interface TickRow {
@@ -51,7 +52,7 @@ export interface TradeRow {
   raw: string;
 }
 
-/** One `market_lifecycle` row; `raw` (the whole frame) also drives the update of markets/events. */
+/** One `market_lifecycle` row, and what it changes in `markets` / `events` (lib/catalog). */
 export interface LifecycleRow {
   messageType: string;
   eventType: string | null;
@@ -64,6 +65,11 @@ export interface LifecycleRow {
   receivedAtMs: number;
   /** JSON text of the whole frame. */
   raw: string;
+  /**
+   * The catalog change the message makes, from the schema's normalised fields. Absent in batches
+   * spooled by an older version: those are re-derived from `raw` when written.
+   */
+  change?: LifecycleChange;
 }
 
 /** One `dead_letters` row. */
@@ -184,6 +190,7 @@ export function lifecycleRow(message: LifecycleChannelMessage, receivedAtMs: num
     seq: message.seq,
     receivedAtMs,
     raw: JSON.stringify(message.raw),
+    change: lifecycleChange(message),
   };
   if (message.type === "event_lifecycle" || message.type === "event_fee_update") {
     return {

@@ -7,6 +7,8 @@
  */
 import type postgres from "postgres";
 import type { Sql } from "../db/mod.ts";
+import { applyLifecycle, type LifecycleChange, lifecycleChange } from "../catalog/mod.ts";
+import { parseWsMessage } from "../kalshi/mod.ts";
 import { batchRowCount, type CaptureBatch } from "./batch.ts";
 import { batchChannelTimes, type ChannelTimes } from "./channel_times.ts";
 import type { DeadLetterRow, GapRow, LifecycleRow, TickRow, TradeRow } from "./rows.ts";
@@ -311,171 +313,24 @@ async function insertTrades(tx: Tx, t: TradeRow[], batchId: string): Promise<voi
     ON CONFLICT (trade_id) DO NOTHING`;
 }
 
-type Json = Record<string, unknown>;
-
-function str(value: unknown): string | null {
-  return typeof value === "string" && value !== "" ? value : null;
-}
-
-function num(value: unknown): string | null {
-  return typeof value === "number" && Number.isFinite(value) ? String(value) : null;
-}
-
-function secondsIso(value: unknown): string | null {
-  return typeof value === "number" && Number.isFinite(value) ? iso(value * 1000) : null;
-}
-
-/** The event of a market ticker: everything before its last dash (Kalshi's naming). */
-export function eventTickerOf(marketTicker: string): string {
-  const cut = marketTicker.lastIndexOf("-");
-  return cut > 0 ? marketTicker.slice(0, cut) : marketTicker;
-}
-
-/** The series of an event ticker: everything before its first dash. */
-export function seriesTickerOf(eventTicker: string): string {
-  const cut = eventTicker.indexOf("-");
-  return cut > 0 ? eventTicker.slice(0, cut) : eventTicker;
-}
-
-function settlementDollars(value: unknown): string | null {
-  if (typeof value === "string" && value !== "") return value;
-  if (typeof value === "number" && Number.isInteger(value)) return (value / 100).toFixed(2);
-  return null;
-}
-
 /** Stores one lifecycle row and applies it; returns the ticker of a market it created, else null. */
 async function storeLifecycle(tx: Tx, row: LifecycleRow, batchId: string): Promise<string | null> {
-  const frame = JSON.parse(row.raw) as Json;
-  const msg = (frame.msg ?? {}) as Json;
   await tx`
     INSERT INTO market_lifecycle (message_type, event_type, market_ticker, event_ticker, sid, seq,
       event_ts, received_at, batch_id, raw)
     VALUES (${row.messageType}, ${row.eventType}, ${row.marketTicker}, ${row.eventTicker},
       ${row.sid}, ${row.seq}, ${isoOrNull(row.eventTsMs)}, ${iso(row.receivedAtMs)}, ${batchId},
       ${row.raw}::jsonb)`;
-  if (row.messageType === "event_lifecycle") {
-    const eventTicker = row.eventTicker as string;
-    await tx`
-      INSERT INTO events (event_ticker, series_ticker, title, sub_title, collateral_return_type,
-        strike_date, strike_period, exchange_index, raw)
-      VALUES (${eventTicker}, ${str(msg.series_ticker) ?? seriesTickerOf(eventTicker)},
-        ${str(msg.title)}, ${str(msg.subtitle)}, ${str(msg.collateral_return_type)},
-        ${secondsIso(msg.strike_date)}, ${str(msg.strike_period)}, ${num(msg.exchange_index)},
-        ${JSON.stringify(msg)}::jsonb)
-      ON CONFLICT (event_ticker) DO UPDATE SET
-        title = COALESCE(EXCLUDED.title, events.title),
-        sub_title = COALESCE(EXCLUDED.sub_title, events.sub_title),
-        collateral_return_type = COALESCE(EXCLUDED.collateral_return_type, events.collateral_return_type),
-        strike_date = COALESCE(EXCLUDED.strike_date, events.strike_date),
-        strike_period = COALESCE(EXCLUDED.strike_period, events.strike_period),
-        exchange_index = COALESCE(EXCLUDED.exchange_index, events.exchange_index),
-        updated_at = now()`;
-    return null;
-  }
-  if (row.messageType === "event_fee_update") {
-    const eventTicker = row.eventTicker as string;
-    await tx`
-      INSERT INTO events (event_ticker, series_ticker, fee_type_override,
-        fee_multiplier_override, raw)
-      VALUES (${eventTicker}, ${seriesTickerOf(eventTicker)}, ${str(msg.fee_type_override)},
-        ${num(msg.fee_multiplier_override)}, ${JSON.stringify(msg)}::jsonb)
-      ON CONFLICT (event_ticker) DO UPDATE SET
-        fee_type_override = EXCLUDED.fee_type_override,
-        fee_multiplier_override = EXCLUDED.fee_multiplier_override,
-        updated_at = now()`;
-    return null;
-  }
-  const ticker = row.marketTicker as string;
-  switch (row.eventType) {
-    case "created":
-      return await createMarket(tx, row, msg);
-    case "activated":
-    case "deactivated": {
-      const status = msg.is_deactivated === true || row.eventType === "deactivated"
-        ? "inactive"
-        : "active";
-      await tx`UPDATE markets SET status = ${status}, updated_at = now() WHERE ticker = ${ticker}`;
-      return null;
-    }
-    case "close_date_updated":
-      await tx`
-        UPDATE markets SET close_time = COALESCE(${secondsIso(msg.close_ts)}, close_time),
-          updated_at = now()
-        WHERE ticker = ${ticker}`;
-      return null;
-    case "determined":
-      await tx`
-        UPDATE markets SET status = 'determined', result = COALESCE(${str(msg.result)}, result),
-          determination_ts = COALESCE(${secondsIso(msg.determination_ts)}, determination_ts),
-          settlement_value = COALESCE(${settlementDollars(msg.settlement_value)}::numeric,
-                                      settlement_value),
-          updated_at = now()
-        WHERE ticker = ${ticker}`;
-      return null;
-    case "settled":
-      await tx`
-        UPDATE markets SET status = 'finalized',
-          settlement_ts = COALESCE(${secondsIso(msg.settled_ts)}, settlement_ts),
-          updated_at = now()
-        WHERE ticker = ${ticker}`;
-      return null;
-    case "metadata_updated":
-      await tx`
-        UPDATE markets SET
-          strike_type = COALESCE(${str(msg.strike_type)}, strike_type),
-          floor_strike = COALESCE(${num(msg.floor_strike)}::numeric, floor_strike),
-          cap_strike = COALESCE(${num(msg.cap_strike)}::numeric, cap_strike),
-          custom_strike = COALESCE(${
-        msg.custom_strike ? JSON.stringify(msg.custom_strike) : null
-      }::jsonb, custom_strike),
-          yes_sub_title = COALESCE(${str(msg.yes_sub_title)}, yes_sub_title),
-          updated_at = now()
-        WHERE ticker = ${ticker}`;
-      return null;
-    case "price_level_structure_updated":
-      await tx`
-        UPDATE markets SET
-          price_level_structure = COALESCE(${str(msg.price_level_structure)},
-                                           price_level_structure),
-          price_ranges = COALESCE(${
-        msg.price_ranges ? JSON.stringify(msg.price_ranges) : null
-      }::jsonb, price_ranges),
-          updated_at = now()
-        WHERE ticker = ${ticker}`;
-      return null;
-    default:
-      return null; // kept in market_lifecycle; nothing to apply
-  }
+  return await applyLifecycle(tx, row.change ?? changeFromFrame(row.raw));
 }
 
-/**
- * Inserts a market first met through `created` from the message itself (the fallback row); the
- * new-markets hook then replaces it with REST's view, as discovery would.
- */
-async function createMarket(tx: Tx, row: LifecycleRow, msg: Json): Promise<string | null> {
-  const ticker = row.marketTicker as string;
-  const meta = (msg.additional_metadata ?? {}) as Json;
-  const eventTicker = str(meta.event_ticker) ?? eventTickerOf(ticker);
-  const inserted = await tx`
-    INSERT INTO markets (ticker, event_ticker, series_ticker, status, title, yes_sub_title,
-      no_sub_title, rules_primary, rules_secondary, can_close_early, is_multivariate, open_time,
-      close_time, expected_expiration_time, strike_type, floor_strike, cap_strike, custom_strike,
-      price_level_structure, price_ranges, exchange_index, raw)
-    VALUES (${ticker}, ${eventTicker},
-      COALESCE((SELECT series_ticker FROM events WHERE event_ticker = ${eventTicker}),
-               ${seriesTickerOf(eventTicker)}),
-      'initialized', ${str(meta.title)}, ${str(meta.yes_sub_title)}, ${str(meta.no_sub_title)},
-      ${str(meta.rules_primary)}, ${str(meta.rules_secondary)},
-      ${typeof meta.can_close_early === "boolean" ? meta.can_close_early : null},
-      ${row.messageType === "multivariate_market_lifecycle"}, ${secondsIso(msg.open_ts)},
-      ${secondsIso(msg.close_ts)}, ${secondsIso(meta.expected_expiration_ts)},
-      ${str(meta.strike_type)}, ${num(meta.floor_strike)}::numeric,
-      ${num(meta.cap_strike)}::numeric,
-      ${meta.custom_strike ? JSON.stringify(meta.custom_strike) : null}::jsonb,
-      ${str(msg.price_level_structure)},
-      ${msg.price_ranges ? JSON.stringify(msg.price_ranges) : null}::jsonb,
-      ${num(msg.exchange_index)}::integer, ${JSON.stringify(msg)}::jsonb)
-    ON CONFLICT (ticker) DO NOTHING
-    RETURNING ticker`;
-  return inserted.length > 0 ? ticker : null;
+/** The catalog change of a stored frame (rows spooled before `change` existed). */
+function changeFromFrame(raw: string): LifecycleChange {
+  const parsed = parseWsMessage(JSON.parse(raw));
+  if (parsed.status !== "valid") return { kind: "none" };
+  const m = parsed.message;
+  return m.type === "market_lifecycle_v2" || m.type === "multivariate_market_lifecycle" ||
+      m.type === "event_lifecycle" || m.type === "event_fee_update"
+    ? lifecycleChange(m)
+    : { kind: "none" };
 }

@@ -4,7 +4,8 @@ import { createLogger } from "../log/mod.ts";
 import { assertEquals } from "../testing/assert.ts";
 import type { CaptureBatch } from "./batch.ts";
 import { createCapturePipeline } from "./pipeline.ts";
-import type { LifecycleRow, TickRow, TradeRow } from "./rows.ts";
+import { type LifecycleRow, lifecycleRow, type TickRow, type TradeRow } from "./rows.ts";
+import { parseWsMessage } from "../kalshi/mod.ts";
 import { openSpool } from "./spool.ts";
 import { writeBatch } from "./store.ts";
 
@@ -289,5 +290,37 @@ Deno.test("ws.session keeps each channel's newest receive and exchange time; a r
     await writeBatch(sql, only("s:2", { gaps: [] }), { instance: "t" });
     const after = await getIngestState(sql, "ws.session", { scope: "t" });
     assertEquals(after?.channels, session?.channels);
+  });
+});
+
+Deno.test("a lifecycle row spooled without its catalog change is applied from its frame", async () => {
+  await withTestDatabase(async ({ sql }) => {
+    const frame = {
+      type: "market_lifecycle_v2",
+      sid: 1,
+      seq: 5,
+      msg: {
+        market_ticker: "KXTEST-26NOV25-T1",
+        event_type: "determined",
+        result: "yes",
+        determination_ts: T0 / 1000,
+        settlement_value: "1.0000",
+      },
+    };
+    const parsed = parseWsMessage(frame);
+    if (parsed.status !== "valid" || parsed.message.type !== "market_lifecycle_v2") {
+      throw new Error("the frame should validate");
+    }
+    const fresh = lifecycleRow(parsed.message, T0);
+    const { change: _, ...old } = fresh; // what an older version spooled
+    for (const [i, row] of [fresh, old].entries()) {
+      await sql`DELETE FROM markets`;
+      await sql`INSERT INTO markets (ticker, event_ticker, status, raw)
+        VALUES ('KXTEST-26NOV25-T1', 'KXTEST-26NOV25', 'closed', '{}')`;
+      const b = { ...batch(`s:${i}`, []), deadLetters: [], lifecycle: [row] };
+      assertEquals(await writeBatch(sql, b, { instance: "t" }), "written");
+      const [m] = await sql`SELECT status, result, settlement_value::text AS v FROM markets`;
+      assertEquals([m.status, m.result, m.v], ["determined", "yes", "1.0000"], `row ${i}`);
+    }
   });
 });

@@ -1,2 +1,7 @@
-/** Batch upserts of series, events and markets (discovery and live capture share them). @module */
+/**
+ * The one writer of `series`, `events` and `markets`: batch upserts from discovery (catalog.ts)
+ * and lifecycle changes from live capture (lifecycle.ts).
+ * @module
+ */
 export * from "./catalog.ts";
+export * from "./lifecycle.ts";

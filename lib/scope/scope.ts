@@ -141,6 +141,15 @@ export function seriesTickerOfEvent(eventTicker: string): string {
   return dash < 0 ? eventTicker : eventTicker.slice(0, dash);
 }
 
+/**
+ * The event ticker of a market ticker by Kalshi's naming convention (`EVENT-OUTCOME`: everything
+ * before the last dash); a fallback when the message names no event.
+ */
+export function eventTickerOfMarket(marketTicker: string): string {
+  const dash = marketTicker.lastIndexOf("-");
+  return dash < 0 ? marketTicker : marketTicker.slice(0, dash);
+}
+
 /** Whether a market is multivariate (a combo). */
 export function isComboMarket(
   market: Pick<ScopeMarket, "ticker" | "mveCollectionTicker">,

@@ -45,3 +45,21 @@ Deno.test("lib/ imports neither services/ nor portal/, and services never import
   }
   assertEquals(violations, []);
 });
+
+Deno.test("one writer per catalog table: only lib/catalog writes series, events and markets", () => {
+  const writes = /\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(series|events|markets)\b/i;
+  const violations: string[] = [];
+  for (const top of ["lib", "services", "portal"]) {
+    for (const file of sources(join(root, top))) {
+      const from = relative(root, file);
+      if (
+        from.startsWith("lib/catalog/") || /_test\.tsx?$|(^|\/)_?testing(\/|_|\.ts$)/.test(from)
+      ) {
+        continue;
+      }
+      const text = Deno.readTextFileSync(file);
+      if (writes.test(text)) violations.push(`${from}: ${writes.exec(text)![0]}`);
+    }
+  }
+  assertEquals(violations, []);
+});

@@ -109,6 +109,12 @@ export interface MarketLifecycleMessage extends WsEnvelope {
   priceLevelStructure: string | null;
   priceRanges: PriceRangeUnits[] | null;
   additionalMetadata: Record<string, unknown> | null;
+  /** metadata_updated: the new strike and subtitle fields, null when absent. */
+  strikeType: string | null;
+  floorStrike: number | null;
+  capStrike: number | null;
+  customStrike: Record<string, unknown> | null;
+  yesSubTitle: string | null;
 }
 
 /** `event_lifecycle` message (new event created). */
@@ -300,6 +306,7 @@ export const MarketLifecycleBodyWire = z.looseObject({
   floor_strike: z.number().nullish(),
   cap_strike: z.number().nullish(),
   custom_strike: JsonObject.nullish(),
+  yes_sub_title: z.string().nullish(),
 });
 
 function readSettlementValue(value: unknown): PriceUnits | null {
@@ -330,6 +337,11 @@ function toLifecycle(
     priceRanges: readPriceRanges(m.price_ranges),
     additionalMetadata: (m.additional_metadata as Record<string, unknown> | null | undefined) ??
       null,
+    strikeType: readString(m.strike_type),
+    floorStrike: readNumber(m.floor_strike),
+    capStrike: readNumber(m.cap_strike),
+    customStrike: (m.custom_strike as Record<string, unknown> | null | undefined) ?? null,
+    yesSubTitle: readString(m.yes_sub_title),
   };
 }
 

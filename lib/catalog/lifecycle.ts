@@ -1,0 +1,338 @@
+/**
+ * Lifecycle messages applied to `markets` and `events`: the catalog is the one writer of those
+ * tables, whether a row comes from discovery (catalog.ts) or from the WebSocket (here).
+ *
+ * {@linkcode lifecycleChange} turns a validated, normalised lifecycle message into a small plain
+ * change (kept in the capture row, so it survives the spool as JSON); {@linkcode applyLifecycle}
+ * writes it. Values are the schema's normalised ones: seconds become timestamps, settlement values
+ * exact dollars; jsonb columns keep Kalshi's own JSON, as discovery stores them.
+ * @module
+ */
+import type postgres from "postgres";
+import type { Queryable } from "../db/mod.ts";
+import type {
+  EventFeeUpdateMessage,
+  EventLifecycleMessage,
+  MarketLifecycleMessage,
+} from "../kalshi/mod.ts";
+import { priceUnitsToDollars } from "../kalshi/mod.ts";
+import { eventTickerOfMarket, seriesTickerOfEvent } from "../scope/mod.ts";
+
+type Json = Record<string, unknown>;
+
+/** The event a lifecycle message creates or updates. */
+export interface EventChange {
+  kind: "event";
+  eventTicker: string;
+  seriesTicker: string;
+  title: string | null;
+  subtitle: string | null;
+  collateralReturnType: string | null;
+  strikeDate: string | null;
+  strikePeriod: string | null;
+  exchangeIndex: number | null;
+  raw: Json;
+}
+
+/** New fee overrides of an event. */
+export interface EventFeeChange {
+  kind: "event_fee";
+  eventTicker: string;
+  seriesTicker: string;
+  feeTypeOverride: string | null;
+  feeMultiplierOverride: string | null;
+  raw: Json;
+}
+
+/** A market first met through `created` (inserted when absent; discovery refines it). */
+export interface MarketCreatedChange {
+  kind: "market_created";
+  ticker: string;
+  eventTicker: string;
+  isMultivariate: boolean;
+  title: string | null;
+  yesSubTitle: string | null;
+  noSubTitle: string | null;
+  rulesPrimary: string | null;
+  rulesSecondary: string | null;
+  canCloseEarly: boolean | null;
+  openTime: string | null;
+  closeTime: string | null;
+  expectedExpirationTime: string | null;
+  strikeType: string | null;
+  floorStrike: string | null;
+  capStrike: string | null;
+  customStrike: Json | null;
+  priceLevelStructure: string | null;
+  priceRanges: unknown;
+  exchangeIndex: number | null;
+  raw: Json;
+}
+
+/** Column updates of an existing market; `null` fields keep the stored value. */
+export interface MarketUpdateChange {
+  kind: "market_update";
+  ticker: string;
+  status: string | null;
+  closeTime: string | null;
+  result: string | null;
+  determinationTs: string | null;
+  settlementValue: string | null;
+  settlementTs: string | null;
+  strikeType: string | null;
+  floorStrike: string | null;
+  capStrike: string | null;
+  customStrike: Json | null;
+  yesSubTitle: string | null;
+  priceLevelStructure: string | null;
+  priceRanges: unknown;
+}
+
+/** What one lifecycle message changes in the catalog (`none`: kept in market_lifecycle only). */
+export type LifecycleChange =
+  | EventChange
+  | EventFeeChange
+  | MarketCreatedChange
+  | MarketUpdateChange
+  | { kind: "none" };
+
+/** A lifecycle message of any of the lifecycle channels. */
+export type LifecycleMessage =
+  | MarketLifecycleMessage
+  | EventLifecycleMessage
+  | EventFeeUpdateMessage;
+
+const iso = (seconds: number | null) =>
+  seconds === null ? null : new Date(seconds * 1000).toISOString();
+
+function text(value: unknown): string | null {
+  return typeof value === "string" && value !== "" ? value : null;
+}
+
+function decimal(value: unknown): string | null {
+  return typeof value === "number" && Number.isFinite(value) ? String(value) : null;
+}
+
+function object(value: unknown): Json | null {
+  return value !== null && typeof value === "object" && !Array.isArray(value)
+    ? value as Json
+    : null;
+}
+
+/** The message body (`msg`) as Kalshi sent it, for the jsonb columns. */
+function body(message: { raw: unknown }): Json {
+  return object(object(message.raw)?.msg) ?? {};
+}
+
+const EMPTY_UPDATE = {
+  status: null,
+  closeTime: null,
+  result: null,
+  determinationTs: null,
+  settlementValue: null,
+  settlementTs: null,
+  strikeType: null,
+  floorStrike: null,
+  capStrike: null,
+  customStrike: null,
+  yesSubTitle: null,
+  priceLevelStructure: null,
+  priceRanges: null,
+} as const;
+
+/** What a lifecycle message changes in `markets` / `events`. */
+export function lifecycleChange(message: LifecycleMessage): LifecycleChange {
+  if (message.type === "event_lifecycle") {
+    return {
+      kind: "event",
+      eventTicker: message.eventTicker,
+      seriesTicker: text(message.seriesTicker) ?? seriesTickerOfEvent(message.eventTicker),
+      title: text(message.title),
+      subtitle: text(message.subtitle),
+      collateralReturnType: text(message.collateralReturnType),
+      strikeDate: iso(message.strikeDate),
+      strikePeriod: text(message.strikePeriod),
+      exchangeIndex: message.exchangeIndex,
+      raw: body(message),
+    };
+  }
+  if (message.type === "event_fee_update") {
+    return {
+      kind: "event_fee",
+      eventTicker: message.eventTicker,
+      seriesTicker: seriesTickerOfEvent(message.eventTicker),
+      feeTypeOverride: text(message.feeTypeOverride),
+      feeMultiplierOverride: decimal(message.feeMultiplierOverride),
+      raw: body(message),
+    };
+  }
+  return marketChange(message);
+}
+
+function marketChange(m: MarketLifecycleMessage): LifecycleChange {
+  const update = { kind: "market_update" as const, ticker: m.marketTicker, ...EMPTY_UPDATE };
+  switch (m.eventType) {
+    case "created":
+      return createdChange(m);
+    case "activated":
+    case "deactivated":
+      return {
+        ...update,
+        status: m.isDeactivated === true || m.eventType === "deactivated" ? "inactive" : "active",
+      };
+    case "close_date_updated":
+      return { ...update, closeTime: iso(m.closeTs) };
+    case "determined":
+      return {
+        ...update,
+        status: "determined",
+        result: text(m.result),
+        determinationTs: iso(m.determinationTs),
+        settlementValue: m.settlementValue === null ? null : priceUnitsToDollars(m.settlementValue),
+      };
+    case "settled":
+      return { ...update, status: "finalized", settlementTs: iso(m.settledTs) };
+    case "metadata_updated":
+      return {
+        ...update,
+        strikeType: text(m.strikeType),
+        floorStrike: decimal(m.floorStrike),
+        capStrike: decimal(m.capStrike),
+        customStrike: m.customStrike,
+        yesSubTitle: text(m.yesSubTitle),
+      };
+    case "price_level_structure_updated":
+      return {
+        ...update,
+        priceLevelStructure: text(m.priceLevelStructure),
+        priceRanges: body(m).price_ranges ?? null,
+      };
+    default:
+      return { kind: "none" };
+  }
+}
+
+function createdChange(m: MarketLifecycleMessage): MarketCreatedChange {
+  const meta = m.additionalMetadata ?? {};
+  const raw = body(m);
+  return {
+    kind: "market_created",
+    ticker: m.marketTicker,
+    eventTicker: text(meta.event_ticker) ?? eventTickerOfMarket(m.marketTicker),
+    isMultivariate: m.type === "multivariate_market_lifecycle",
+    title: text(meta.title),
+    yesSubTitle: text(meta.yes_sub_title),
+    noSubTitle: text(meta.no_sub_title),
+    rulesPrimary: text(meta.rules_primary),
+    rulesSecondary: text(meta.rules_secondary),
+    canCloseEarly: typeof meta.can_close_early === "boolean" ? meta.can_close_early : null,
+    openTime: iso(m.openTs),
+    closeTime: iso(m.closeTs),
+    expectedExpirationTime: typeof meta.expected_expiration_ts === "number"
+      ? iso(meta.expected_expiration_ts)
+      : null,
+    strikeType: text(meta.strike_type),
+    floorStrike: decimal(meta.floor_strike),
+    capStrike: decimal(meta.cap_strike),
+    customStrike: object(meta.custom_strike),
+    priceLevelStructure: text(m.priceLevelStructure),
+    priceRanges: raw.price_ranges ?? null,
+    exchangeIndex: m.exchangeIndex,
+    raw,
+  };
+}
+
+const json = (value: unknown) => (value ?? null) as postgres.JSONValue;
+
+/** Applies a change; returns the ticker of a market it created, else null. */
+export async function applyLifecycle(
+  sql: Queryable,
+  change: LifecycleChange,
+): Promise<string | null> {
+  switch (change.kind) {
+    case "event":
+      await upsertEventFromLifecycle(sql, change);
+      return null;
+    case "event_fee":
+      await sql`
+        INSERT INTO events (event_ticker, series_ticker, fee_type_override,
+          fee_multiplier_override, raw)
+        VALUES (${change.eventTicker}, ${change.seriesTicker}, ${change.feeTypeOverride},
+          ${change.feeMultiplierOverride}, ${sql.json(json(change.raw))})
+        ON CONFLICT (event_ticker) DO UPDATE SET
+          fee_type_override = EXCLUDED.fee_type_override,
+          fee_multiplier_override = EXCLUDED.fee_multiplier_override,
+          updated_at = now()`;
+      return null;
+    case "market_created":
+      return await insertMarketFromLifecycle(sql, change);
+    case "market_update":
+      await updateMarketFromLifecycle(sql, change);
+      return null;
+    case "none":
+      return null;
+  }
+}
+
+async function upsertEventFromLifecycle(sql: Queryable, c: EventChange): Promise<void> {
+  await sql`
+    INSERT INTO events (event_ticker, series_ticker, title, sub_title, collateral_return_type,
+      strike_date, strike_period, exchange_index, raw)
+    VALUES (${c.eventTicker}, ${c.seriesTicker}, ${c.title}, ${c.subtitle},
+      ${c.collateralReturnType}, ${c.strikeDate}, ${c.strikePeriod}, ${c.exchangeIndex},
+      ${sql.json(json(c.raw))})
+    ON CONFLICT (event_ticker) DO UPDATE SET
+      title = COALESCE(EXCLUDED.title, events.title),
+      sub_title = COALESCE(EXCLUDED.sub_title, events.sub_title),
+      collateral_return_type = COALESCE(EXCLUDED.collateral_return_type,
+                                        events.collateral_return_type),
+      strike_date = COALESCE(EXCLUDED.strike_date, events.strike_date),
+      strike_period = COALESCE(EXCLUDED.strike_period, events.strike_period),
+      exchange_index = COALESCE(EXCLUDED.exchange_index, events.exchange_index),
+      updated_at = now()`;
+}
+
+async function insertMarketFromLifecycle(
+  sql: Queryable,
+  c: MarketCreatedChange,
+): Promise<string | null> {
+  const inserted = await sql`
+    INSERT INTO markets (ticker, event_ticker, series_ticker, status, title, yes_sub_title,
+      no_sub_title, rules_primary, rules_secondary, can_close_early, is_multivariate, open_time,
+      close_time, expected_expiration_time, strike_type, floor_strike, cap_strike, custom_strike,
+      price_level_structure, price_ranges, exchange_index, raw)
+    VALUES (${c.ticker}, ${c.eventTicker},
+      COALESCE((SELECT series_ticker FROM events WHERE event_ticker = ${c.eventTicker}),
+               ${seriesTickerOfEvent(c.eventTicker)}),
+      'initialized', ${c.title}, ${c.yesSubTitle}, ${c.noSubTitle}, ${c.rulesPrimary},
+      ${c.rulesSecondary}, ${c.canCloseEarly}, ${c.isMultivariate}, ${c.openTime},
+      ${c.closeTime}, ${c.expectedExpirationTime}, ${c.strikeType}, ${c.floorStrike}::numeric,
+      ${c.capStrike}::numeric, ${c.customStrike === null ? null : sql.json(json(c.customStrike))},
+      ${c.priceLevelStructure}, ${c.priceRanges === null ? null : sql.json(json(c.priceRanges))},
+      ${c.exchangeIndex}::integer, ${sql.json(json(c.raw))})
+    ON CONFLICT (ticker) DO NOTHING
+    RETURNING ticker`;
+  return inserted.length > 0 ? c.ticker : null;
+}
+
+async function updateMarketFromLifecycle(sql: Queryable, c: MarketUpdateChange): Promise<void> {
+  const customStrike = c.customStrike === null ? null : sql.json(json(c.customStrike));
+  const priceRanges = c.priceRanges === null ? null : sql.json(json(c.priceRanges));
+  await sql`
+    UPDATE markets SET
+      status = COALESCE(${c.status}, status),
+      close_time = COALESCE(${c.closeTime}::timestamptz, close_time),
+      result = COALESCE(${c.result}, result),
+      determination_ts = COALESCE(${c.determinationTs}::timestamptz, determination_ts),
+      settlement_value = COALESCE(${c.settlementValue}::numeric, settlement_value),
+      settlement_ts = COALESCE(${c.settlementTs}::timestamptz, settlement_ts),
+      strike_type = COALESCE(${c.strikeType}, strike_type),
+      floor_strike = COALESCE(${c.floorStrike}::numeric, floor_strike),
+      cap_strike = COALESCE(${c.capStrike}::numeric, cap_strike),
+      custom_strike = COALESCE(${customStrike}::jsonb, custom_strike),
+      yes_sub_title = COALESCE(${c.yesSubTitle}, yes_sub_title),
+      price_level_structure = COALESCE(${c.priceLevelStructure}, price_level_structure),
+      price_ranges = COALESCE(${priceRanges}::jsonb, price_ranges),
+      updated_at = now()
+    WHERE ticker = ${c.ticker}`;
+}
