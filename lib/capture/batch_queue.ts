@@ -1,0 +1,97 @@
+/**
+ * The in-memory queue of sealed batches waiting for the writer, bounded by rows: past the bound,
+ * or when asked (writes keep failing, the service stops), queued batches move to the tail of the
+ * on-disk spool. The spool always holds older batches than the queue, so replaying it first keeps
+ * the order in which batches were sealed.
+ * @module
+ */
+import type { Logger } from "../log/mod.ts";
+import { batchRowCount, type CaptureBatch } from "./batch.ts";
+import type { Spool } from "./spool.ts";
+
+/** What a {@linkcode BatchQueue} reports. */
+export interface BatchQueueEvents {
+  /** Batches are being moved to the spool (counted when the move starts). */
+  onSpooled: (batches: number) => void;
+  /** A spool append landed (the writer has older work to replay). */
+  onAppended: () => void;
+}
+
+/** Sealed batches in memory, overflowing to the spool. */
+export class BatchQueue {
+  #batches: CaptureBatch[] = [];
+  #rows = 0;
+  #spooling: Promise<void> = Promise.resolve();
+  #spool: Spool;
+  #logger: Logger;
+  #maxRows: number;
+  #events: BatchQueueEvents;
+
+  /** A queue spooling past `maxRows`. */
+  constructor(spool: Spool, logger: Logger, options: { maxRows: number } & BatchQueueEvents) {
+    this.#spool = spool;
+    this.#logger = logger;
+    this.#maxRows = options.maxRows;
+    this.#events = options;
+  }
+
+  /** Rows queued in memory. */
+  get rows(): number {
+    return this.#rows;
+  }
+
+  /** Batches queued in memory. */
+  get length(): number {
+    return this.#batches.length;
+  }
+
+  /** Settles once every spool append started so far has finished (or failed). */
+  get spooling(): Promise<void> {
+    return this.#spooling;
+  }
+
+  /** Queues a sealed batch; spools the queue when it passes the row bound. */
+  push(batch: CaptureBatch): void {
+    this.#batches.push(batch);
+    this.#rows += batchRowCount(batch);
+    if (this.#rows > this.#maxRows) void this.spoolAll(`buffer above ${this.#maxRows} rows`);
+  }
+
+  /** The oldest queued batch, removed; undefined when empty. */
+  shift(): CaptureBatch | undefined {
+    const batch = this.#batches.shift();
+    if (batch !== undefined) this.#rows -= batchRowCount(batch);
+    return batch;
+  }
+
+  /** Puts a batch back at the head (a write that failed). */
+  unshift(batch: CaptureBatch): void {
+    this.#batches.unshift(batch);
+    this.#rows += batchRowCount(batch);
+  }
+
+  /** Removes and returns every queued batch. */
+  takeAll(): CaptureBatch[] {
+    this.#rows = 0;
+    return this.#batches.splice(0, this.#batches.length);
+  }
+
+  /**
+   * Moves every queued batch to the spool tail. When the disk refuses too, the batches stay in
+   * memory rather than being lost.
+   */
+  spoolAll(reason: string): Promise<void> {
+    if (this.#batches.length === 0) return this.#spooling;
+    const moving = this.takeAll();
+    this.#events.onSpooled(moving.length);
+    this.#logger.warn("spooling batches", { reason, batches: moving.length, dir: this.#spool.dir });
+    this.#spooling = this.#spooling.then(() => this.#spool.append(moving)).then(
+      () => this.#events.onAppended(),
+      (error) => {
+        this.#logger.error("spool append failed; keeping batches in memory", { error });
+        for (const batch of moving.toReversed()) this.unshift(batch);
+      },
+    );
+    return this.#spooling;
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * The single in-order writer of capture batches: it replays the spool before anything newer,
+ * then writes queued batches one at a time. A batch the database refuses as data is written
+ * again with per-row salvage; a failed write is retried with backoff, and after repeated failures
+ * the queue goes to the spool. While stopping, a failure spools what is left and ends the loop.
+ * @module
+ */
+import type { Logger } from "../log/mod.ts";
+import { batchRowCount, type CaptureBatch } from "./batch.ts";
+import type { BatchQueue } from "./batch_queue.ts";
+import type { LatencyHistogram } from "./latency.ts";
+import type { Spool } from "./spool.ts";
+import { isDataError, type WriteOutcome } from "./store.ts";
+
+/** Writes one batch; `salvage` dead-letters the rows the database refuses instead of failing. */
+export type BatchWrite = (
+  batch: CaptureBatch,
+  source: string,
+  salvage: boolean,
+) => Promise<WriteOutcome>;
+
+/** Counters of the writer, for metrics and tests. */
+export interface WriterStats {
+  batchesWritten: number;
+  batchesDuplicate: number;
+  rowsWritten: number;
+  writeFailures: number;
+}
+
+/** Dependencies and settings of {@linkcode BatchWriter}. */
+export interface BatchWriterOptions {
+  write: BatchWrite;
+  queue: BatchQueue;
+  spool: Spool;
+  logger: Logger;
+  latency: LatencyHistogram;
+  stats: WriterStats;
+  /** Current time in ms (receive→commit latency). */
+  now: () => number;
+  /** Consecutive failed writes after which queued batches go to the spool (default 3). */
+  spoolAfterFailures?: number;
+  /** Pause after a failed write, ms (default 500, doubling up to 10 000). */
+  retryBaseMs?: number;
+  /** Called after each batch settles (written, failed or replayed). */
+  onProgress: () => void;
+}
+
+/** The writer loop and the state the pipeline's stop needs. */
+export class BatchWriter {
+  #o: BatchWriterOptions;
+  #failures = 0;
+  #wake: (() => void) | null = null;
+  #retryAbort = new AbortController();
+  /** The batch being written, and whether it came from the spool (it is still there). */
+  inflight: { batch: CaptureBatch; fromSpool: boolean } | null = null;
+  /** The loop returns once the queue is empty. */
+  stopping = false;
+  /** The stop took over: whatever the loop holds is handled by the stop. */
+  stopped = false;
+
+  /** A writer; call {@linkcode run} to start it. */
+  constructor(options: BatchWriterOptions) {
+    this.#o = options;
+  }
+
+  /** Wakes the loop when it waits for work. */
+  signal(): void {
+    this.#wake?.();
+    this.#wake = null;
+  }
+
+  /** Ends a backoff pause at once (stopping). */
+  cutRetry(): void {
+    this.#retryAbort.abort();
+  }
+
+  /** Runs until stopped: spool first, then the queue. */
+  async run(): Promise<void> {
+    const { queue, spool } = this.#o;
+    while (!this.stopped) {
+      await queue.spooling;
+      if (!spool.empty) {
+        const replay = await this.#replayOne();
+        if (replay === "end") return;
+        if (replay === "replayed") continue;
+      }
+      const batch = queue.shift();
+      if (batch === undefined) {
+        this.#o.onProgress();
+        if (this.stopping) return;
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        continue;
+      }
+      if (!await this.#writeQueued(batch)) return;
+    }
+  }
+
+  /** Writes the spool's oldest batch ("empty": it had none after all; "end": stop the loop). */
+  async #replayOne(): Promise<"replayed" | "empty" | "end"> {
+    const batch = await this.#o.spool.peek();
+    if (batch === null) return "empty";
+    this.inflight = { batch, fromSpool: true };
+    try {
+      this.#committed(batch, await this.#writeOnce(batch, "spool"));
+      this.inflight = null;
+      await this.#o.spool.ack();
+    } catch (error) {
+      this.inflight = null;
+      if (this.stopped) return "end";
+      if (this.stopping) {
+        await this.#o.queue.spoolAll("database unreachable while stopping");
+        return "end";
+      }
+      await this.#failed(batch, error);
+    }
+    this.#o.onProgress();
+    return "replayed";
+  }
+
+  /** Writes a batch from the queue; false when the loop must end. */
+  async #writeQueued(batch: CaptureBatch): Promise<boolean> {
+    this.inflight = { batch, fromSpool: false };
+    try {
+      const outcome = await this.#writeOnce(batch, "ws");
+      if (this.stopped) return false; // the stop already spooled it; the replay finds its id
+      this.#committed(batch, outcome);
+      this.inflight = null;
+    } catch (error) {
+      this.inflight = null;
+      if (this.stopped) return false;
+      this.#o.queue.unshift(batch);
+      if (this.stopping) {
+        await this.#o.queue.spoolAll("database unreachable while stopping");
+        return false;
+      }
+      await this.#failed(batch, error);
+    }
+    this.#o.onProgress();
+    return true;
+  }
+
+  /** One write; a batch the database refuses as data is written again, salvaging what it can. */
+  async #writeOnce(batch: CaptureBatch, source: string): Promise<WriteOutcome> {
+    try {
+      return await this.#o.write(batch, source, false);
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      this.#o.logger.error("the database refused rows of a batch; dead-lettering them", {
+        batch: batch.id,
+        error: (error as Error).message,
+      });
+      return await this.#o.write(batch, source, true);
+    }
+  }
+
+  #committed(batch: CaptureBatch, outcome: WriteOutcome): void {
+    const { stats, latency } = this.#o;
+    this.#failures = 0;
+    if (outcome === "duplicate") {
+      stats.batchesDuplicate++;
+      return;
+    }
+    stats.batchesWritten++;
+    stats.rowsWritten += batchRowCount(batch);
+    const at = this.#o.now();
+    for (const r of batch.ticks) latency.record(at - r.receivedAtMs);
+    for (const r of batch.trades) latency.record(at - r.receivedAtMs);
+  }
+
+  async #failed(batch: CaptureBatch, error: unknown): Promise<void> {
+    this.#failures++;
+    this.#o.stats.writeFailures++;
+    this.#o.logger.warn("batch write failed", {
+      batch: batch.id,
+      failures: this.#failures,
+      error: (error as Error)?.message ?? String(error),
+    });
+    if (this.#failures >= (this.#o.spoolAfterFailures ?? 3)) {
+      await this.#o.queue.spoolAll(`${this.#failures} failed writes`);
+    }
+    const base = this.#o.retryBaseMs ?? 500;
+    const delay = Math.min(10_000, base * 2 ** Math.min(this.#failures - 1, 5));
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, delay);
+      this.#retryAbort.signal.addEventListener("abort", () => {
+        clearTimeout(t);
+        resolve();
+      }, { once: true });
+    });
+  }
+}
