@@ -469,3 +469,105 @@ Deno.test("a buffer limit below one message is refused", () => {
     assertThrows(() => createWsClient({ maxBufferedMessages }), RangeError);
   }
 });
+
+Deno.test("refused handshakes are refused items counted in a row, and the client keeps reconnecting", async () => {
+  let handshakes = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+    handshakes++;
+    if (handshakes <= 3) {
+      const status = handshakes === 2 ? 403 : 401;
+      return new Response('{"code":"token_authentication_failure"}', { status });
+    }
+    const { socket, response } = Deno.upgradeWebSocket(request);
+    socket.onmessage = (e) => {
+      const cmd = JSON.parse(String(e.data));
+      socket.send(
+        JSON.stringify({ id: cmd.id, type: "subscribed", msg: { channel: "ticker", sid: 1 } }),
+      );
+    };
+    return response;
+  });
+  const client = createWsClient({
+    url: `ws://127.0.0.1:${(server.addr as Deno.NetAddr).port}/trade-api/ws/v2`,
+    clock: steppingClock(),
+    livenessTimeoutMs: 0,
+  });
+  try {
+    const subscribed = client.subscribe("ticker");
+    const items = await collect(client, (item) => isType(item, "subscribed"));
+    await subscribed;
+    assertEquals(items.map((i) => i.kind), [
+      "refused",
+      "refused",
+      "refused",
+      "disconnect",
+      "message",
+    ]);
+    const refused = items.filter((i) => i.kind === "refused");
+    assertEquals(refused.map((i) => [i.status, i.attempts]), [[401, 1], [403, 2], [401, 3]]);
+    const marker = items[3];
+    assertOk(marker.kind === "disconnect" && marker.failedAttempts === 3);
+    assertOk(marker.reason.includes("status code: 401"), marker.reason);
+    const first = refused[0];
+    assertOk(first.kind === "refused" && first.receivedAtMs > marker.startedAtMs);
+  } finally {
+    await client.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("channelOf names the channel of each confirmed sid when its reply is read, and a reconnect forgets the old sids", async () => {
+  const server = startFixtureServer();
+  const client = createWsClient({
+    url: server.wsUrl,
+    clock: steppingClock(),
+    livenessTimeoutMs: 0,
+  });
+  try {
+    await client.subscribe("ticker");
+    await client.subscribe("trade");
+    const channelAtRead: [string, string | null][] = [];
+    const readSubscribed = (count: number) =>
+      collect(client, (item, all) => {
+        if (item.kind === "message" && item.message.type === "subscribed") {
+          channelAtRead.push([item.message.channel, client.channelOf(item.message.sid)]);
+        }
+        return all.filter((i) => isType(i, "subscribed")).length >= count;
+      });
+    await readSubscribed(2);
+    assertEquals([client.channelOf(1), client.channelOf(2), client.channelOf(3)], [
+      "ticker",
+      "trade",
+      null,
+    ]);
+    await client.unsubscribe("ticker");
+    server.dropConnections();
+    await readSubscribed(1);
+    assertEquals(channelAtRead, [["ticker", "ticker"], ["trade", "trade"], ["trade", "trade"]]);
+    assertEquals([client.channelOf(1), client.channelOf(2)], ["trade", null]);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("a channel error on a sid makes the client subscribe that channel again", async () => {
+  const server = startFixtureServer();
+  const client = createWsClient({
+    url: server.wsUrl,
+    clock: steppingClock(),
+    livenessTimeoutMs: 0,
+  });
+  try {
+    await client.subscribe("trade");
+    server.broadcast(JSON.stringify({ type: "error", sid: 1, msg: { code: 10, msg: "gone" } }));
+    await collect(client, (_item, all) => all.filter((i) => isType(i, "subscribed")).length >= 2);
+    const subscribes = server.commands.filter((c) => c.cmd === "subscribe");
+    assertEquals(subscribes.length, 2);
+    assertEquals(client.subscriptions()[0].sid, 2);
+    assertEquals(client.channelOf(2), "trade");
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});

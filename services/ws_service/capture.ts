@@ -335,9 +335,8 @@ export async function runWsCapture(options: WsCaptureOptions): Promise<CaptureSu
     gaps.setMarkets(map);
   };
 
-  // Authentication failures show on the socket the client opens: watch them there.
+  // The stale-channel watchdog below closes the socket the client opened last.
   let socket: WebSocket | null = null;
-  let refusedInARow = 0;
   const url = new URL(String(options.wsUrl));
   const client = createWsClient({
     url,
@@ -347,26 +346,8 @@ export async function runWsCapture(options: WsCaptureOptions): Promise<CaptureSu
     maxTickersPerCommand: tickersPerCommand,
     reconnect: options.reconnect,
     connect(target, headers) {
-      const ws = new HeaderWebSocket(target, { headers });
-      socket = ws;
-      ws.addEventListener("open", () => (refusedInARow = 0));
-      ws.addEventListener("error", (event) => {
-        const status = /status code:? (40[13])/.exec((event as ErrorEvent).message ?? "");
-        if (status === null) return;
-        refusedInARow++;
-        authFailures.inc();
-        const error = new WsAuthError(Number(status[1]), refusedInARow, url.href);
-        logger.error("WebSocket handshake refused: authentication problem", {
-          status: Number(status[1]),
-          attempt: refusedInARow,
-          detail: error.message,
-        });
-        if (refusedInARow >= (options.authFailureLimit ?? 3)) {
-          fatal = error;
-          stop.abort(error);
-        }
-      });
-      return ws;
+      socket = new HeaderWebSocket(target, { headers });
+      return socket;
     },
   });
   stop.signal.addEventListener("abort", () => void client.close(), { once: true });
@@ -479,7 +460,6 @@ export async function runWsCapture(options: WsCaptureOptions): Promise<CaptureSu
     pipeline,
   });
 
-  const sidChannel = new Map<number, string>();
   const handle = (item: WsStreamItem) => {
     switch (item.kind) {
       case "message": {
@@ -502,12 +482,11 @@ export async function runWsCapture(options: WsCaptureOptions): Promise<CaptureSu
             lifecycleRow(m as Parameters<typeof lifecycleRow>[0], item.receivedAtMs),
           );
         } else if (m.type === "subscribed") {
-          sidChannel.set(m.sid, m.channel);
           lastSeen.set(m.channel, Date.now());
           recordGap(gaps.subscribed(m.channel, item.receivedAtMs));
         } else if (m.type === "ok" || m.type === "unsubscribed") {
-          const channel = m.sid === null ? undefined : sidChannel.get(m.sid);
-          if (m.type === "ok" && channel !== undefined) {
+          const channel = m.sid === null ? null : client.channelOf(m.sid);
+          if (m.type === "ok" && channel !== null) {
             recordGap(gaps.acknowledged(channel, item.receivedAtMs));
           }
         } else if (m.type === "error") {
@@ -542,7 +521,7 @@ export async function runWsCapture(options: WsCaptureOptions): Promise<CaptureSu
         });
         return;
       case "gap": {
-        const channel = item.channel ?? sidChannel.get(item.sid) ?? "unknown";
+        const channel = item.channel ?? client.channelOf(item.sid) ?? "unknown";
         recordGap(gaps.instant(channel, "seq_gap", item.receivedAtMs, {
           sid: item.sid,
           expectedSeq: item.expectedSeq,
@@ -552,7 +531,6 @@ export async function runWsCapture(options: WsCaptureOptions): Promise<CaptureSu
       }
       case "disconnect":
         reconnects.inc();
-        sidChannel.clear();
         logger.warn("WebSocket reconnected after an outage", {
           reason: item.reason,
           failedAttempts: item.failedAttempts,
@@ -562,6 +540,21 @@ export async function runWsCapture(options: WsCaptureOptions): Promise<CaptureSu
           detail: { reason: item.reason, failedAttempts: item.failedAttempts },
         });
         return;
+      case "refused": {
+        // Refused handshakes in a row: a credentials problem that retrying will not fix.
+        authFailures.inc();
+        const error = new WsAuthError(item.status, item.attempts, url.href);
+        logger.error("WebSocket handshake refused: authentication problem", {
+          status: item.status,
+          attempt: item.attempts,
+          detail: error.message,
+        });
+        if (item.attempts >= (options.authFailureLimit ?? 3)) {
+          fatal = error;
+          stop.abort(error);
+        }
+        return;
+      }
     }
   };
 

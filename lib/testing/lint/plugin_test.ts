@@ -45,12 +45,10 @@ function* sources(dir: string): Generator<string> {
  */
 const KNOWN_LONG = [
   "lib/backfill/worker_pool.ts",
-  "lib/capture/pipeline.ts",
   "lib/db/embedded.ts",
   "lib/kalshi/rest.ts",
   "lib/kalshi/sim/simulator.ts",
   "lib/kalshi/sim/world.ts",
-  "lib/kalshi/ws.ts",
   "portal/routes/index.tsx",
   "portal/routes/markets/[ticker].tsx",
   "services/rag_service/testing_seed.ts",
