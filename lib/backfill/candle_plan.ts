@@ -89,6 +89,14 @@ function windowOf(w: CandleWork<unknown>): Window {
   return { startTs: w.payload.start_ts, endTs: w.payload.end_ts };
 }
 
+/** The smallest window holding every work's window. */
+function unionOf(work: readonly CandleWork<unknown>[]): Window {
+  return {
+    startTs: Math.min(...work.map((w) => w.payload.start_ts)),
+    endTs: Math.max(...work.map((w) => w.payload.end_ts)),
+  };
+}
+
 /**
  * Groups candle work into request units (see module doc). Live jobs of one period whose windows
  * lie in the same cell of the shared grid ({@linkcode candleWindowCell}) share batch requests over
@@ -133,20 +141,20 @@ export function planCandleUnits<J>(
       alone.push(...unique);
       continue;
     }
-    const union: Window = {
-      startTs: Math.min(...unique.map((w) => w.payload.start_ts)),
-      endTs: Math.max(...unique.map((w) => w.payload.end_ts)),
-    };
+    const union = unionOf(unique);
     const shape = batchShape(
       unique.length,
       periodCount(union.startTs, union.endTs, period),
       limits,
     );
-    const windows = splitWindow(union, period, shape.periodsPerRequest);
     for (let i = 0; i < unique.length; i += shape.tickers) {
       const chunk = unique.slice(i, i + shape.tickers);
       if (chunk.length === 1) alone.push(...chunk);
-      else units.push({ endpoint: "batch", periodMinutes: period, windows, work: chunk });
+      else {
+        // The chunk's own union, not the group's: no candles (or pieces) none of its jobs need.
+        const windows = splitWindow(unionOf(chunk), period, shape.periodsPerRequest);
+        units.push({ endpoint: "batch", periodMinutes: period, windows, work: chunk });
+      }
     }
   }
   // One market at a time: adjacent windows of a market and period become one run of requests.
