@@ -2,10 +2,10 @@ import { createTestDatabase } from "../../lib/db/testing.ts";
 import { createLogger } from "../../lib/log/mod.ts";
 import { createMetrics, createReadiness } from "../../lib/runtime/mod.ts";
 import { EVERYTHING } from "../../lib/scope/mod.ts";
-import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
+import { assertEquals, assertOk, assertRejects } from "../../lib/testing/assert.ts";
 import { startTcpProxy } from "../../lib/testing/tcp_proxy.ts";
 import { createPool } from "../../lib/db/mod.ts";
-import { type CaptureState, runWsCapture, type WsCaptureOptions } from "./capture.ts";
+import { type CaptureState, runWsCapture, WsAuthError, type WsCaptureOptions } from "./capture.ts";
 import { seedMarkets, sentFrames, simClock, startSim, until } from "./_testing.ts";
 import type { ServedSimulator } from "../../lib/kalshi/sim/mod.ts";
 import type { Sql } from "../../lib/db/mod.ts";
@@ -542,3 +542,47 @@ Deno.test("readiness turns 503 when the simulator goes silent while markets are 
     await db.drop();
   }
 });
+
+for (const [limit, statuses] of [[3, [401, 401, 403, 401]], [2, [403, 401]]] as const) {
+  Deno.test(`refused handshakes stop the capture with WsAuthError after ${limit} in a row`, async () => {
+    const db = await createTestDatabase();
+    let handshakes = 0;
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
+      const status = statuses[Math.min(handshakes, statuses.length - 1)];
+      handshakes++;
+      return new Response('{"code":"token_authentication_failure"}', { status });
+    });
+    const wsUrl = `ws://127.0.0.1:${(server.addr as Deno.NetAddr).port}/trade-api/ws/v2`;
+    const metrics = createMetrics();
+    try {
+      const error = await assertRejects(
+        () =>
+          runWsCapture({
+            sql: db.sql,
+            logger: quiet,
+            metrics,
+            signal: new AbortController().signal,
+            wsUrl,
+            credentials: null,
+            scope: EVERYTHING,
+            spoolDir: Deno.makeTempDirSync({ prefix: "ws_spool_auth_" }),
+            refreshMs: 3_600_000,
+            reconnect: { baseMs: 10, maxMs: 50 },
+            ...(limit === 3 ? {} : { authFailureLimit: limit }),
+          }),
+        WsAuthError,
+      );
+      assertEquals([error.status, error.attempts], [statuses[limit - 1], limit]);
+      assertOk(error.message.startsWith(
+        `Kalshi refused the WebSocket handshake to ${wsUrl} with HTTP ${
+          statuses[limit - 1]
+        } ${limit} times in a row: an authentication problem.`,
+      ));
+      assertEquals(handshakes, limit, "no handshake after the limit");
+      assertEquals(metrics.counter("ws_auth_failures_total", "").get({}), limit);
+    } finally {
+      await server.shutdown();
+      await db.drop();
+    }
+  });
+}

@@ -52,7 +52,6 @@ const KNOWN_LONG = [
   "portal/routes/index.tsx",
   "portal/routes/markets/[ticker].tsx",
   "services/rag_service/testing_seed.ts",
-  "services/ws_service/capture.ts",
   "services/ws_service/new_markets.ts",
 ];
 

@@ -1,0 +1,136 @@
+/**
+ * Routing: what one WebSocket stream item means for capture, as plain data. `routeItem` is pure
+ * (no socket, no database, no clock): the run loop applies its effects to the pipeline, the gap
+ * tracker, the metrics and the log, so every routing rule is tested on its own.
+ * @module
+ */
+import {
+  type DeadLetterRow,
+  type LifecycleRow,
+  lifecycleRow,
+  type TickRow,
+  tickRow,
+  type TradeRow,
+  tradeRow,
+} from "../../lib/capture/mod.ts";
+import type { WsStreamItem } from "../../lib/kalshi/mod.ts";
+
+/** Message types of the lifecycle channels, stored in `market_lifecycle`. */
+export const LIFECYCLE_TYPES: ReadonlySet<string> = new Set([
+  "market_lifecycle_v2",
+  "multivariate_market_lifecycle",
+  "event_lifecycle",
+  "event_fee_update",
+]);
+
+/** One consequence of a stream item. */
+export type Effect =
+  | { kind: "tick"; row: TickRow }
+  | { kind: "trade"; row: TradeRow }
+  | { kind: "lifecycle"; row: LifecycleRow }
+  | { kind: "dead_letter"; row: DeadLetterRow; reason: "unknown_type" | "invalid" }
+  /** A data message arrived (readiness, silence watch, rates); `exchangeMs` moves the watermark. */
+  | { kind: "data"; type: string; channel: string; atMs: number; exchangeMs: number | null }
+  /** A control reply was counted (subscribed, ok, error, …). */
+  | { kind: "control"; type: string }
+  | { kind: "subscribed"; channel: string; atMs: number }
+  | { kind: "acknowledged"; channel: string; atMs: number }
+  | { kind: "seq_gap"; channel: string; atMs: number; detail: Record<string, unknown> }
+  | { kind: "disconnected"; fromMs: number; reason: string; failedAttempts: number }
+  | { kind: "refused"; status: number; attempts: number }
+  | { kind: "error_reply"; code: number | null; message: string | null; sid: number | null };
+
+/** What routing needs to know besides the item. */
+export interface RouteContext {
+  /** Stamped on dead letters. */
+  sessionId: string;
+  /** The channel of a subscription id, as the client knows it. */
+  channelOf(sid: number): string | null;
+}
+
+/** The effects of one stream item, in the order they must be applied. */
+export function routeItem(item: WsStreamItem, context: RouteContext): Effect[] {
+  switch (item.kind) {
+    case "message":
+      return routeMessage(item.message, item.receivedAtMs, context);
+    case "unsupported":
+      return [{
+        kind: "dead_letter",
+        reason: "unknown_type",
+        row: {
+          source: `ws:${item.type}`,
+          error: `unknown message type "${item.type}"`,
+          payload: JSON.stringify(item.raw),
+          context: { sessionId: context.sessionId },
+          receivedAtMs: item.receivedAtMs,
+        },
+      }];
+    case "invalid":
+      return [{
+        kind: "dead_letter",
+        reason: "invalid",
+        row: {
+          source: "ws",
+          error: item.error,
+          payload: item.rawText,
+          context: { sessionId: context.sessionId },
+          receivedAtMs: item.receivedAtMs,
+        },
+      }];
+    case "gap":
+      return [{
+        kind: "seq_gap",
+        channel: item.channel ?? context.channelOf(item.sid) ?? "unknown",
+        atMs: item.receivedAtMs,
+        detail: { sid: item.sid, expectedSeq: item.expectedSeq, receivedSeq: item.receivedSeq },
+      }];
+    case "disconnect":
+      return [{
+        kind: "disconnected",
+        fromMs: item.startedAtMs,
+        reason: item.reason,
+        failedAttempts: item.failedAttempts,
+      }];
+    case "refused":
+      return [{ kind: "refused", status: item.status, attempts: item.attempts }];
+  }
+}
+
+type Message = Extract<WsStreamItem, { kind: "message" }>["message"];
+
+function routeMessage(m: Message, atMs: number, context: RouteContext): Effect[] {
+  if (m.type === "ticker") {
+    return [
+      { kind: "data", type: m.type, channel: "ticker", atMs, exchangeMs: m.tsMs },
+      { kind: "tick", row: tickRow(m, atMs) },
+    ];
+  }
+  if (m.type === "trade") {
+    return [
+      { kind: "data", type: m.type, channel: "trade", atMs, exchangeMs: m.tsMs },
+      { kind: "trade", row: tradeRow(m, atMs) },
+    ];
+  }
+  if (
+    m.type === "market_lifecycle_v2" || m.type === "multivariate_market_lifecycle" ||
+    m.type === "event_lifecycle" || m.type === "event_fee_update"
+  ) {
+    return [
+      { kind: "data", type: m.type, channel: m.type, atMs, exchangeMs: null },
+      { kind: "lifecycle", row: lifecycleRow(m, atMs) },
+    ];
+  }
+  const counted: Effect = { kind: "control", type: m.type };
+  switch (m.type) {
+    case "subscribed":
+      return [counted, { kind: "subscribed", channel: m.channel, atMs }];
+    case "ok": {
+      const channel = m.sid === null ? null : context.channelOf(m.sid);
+      return channel === null ? [counted] : [counted, { kind: "acknowledged", channel, atMs }];
+    }
+    case "error":
+      return [counted, { kind: "error_reply", code: m.code, message: m.message, sid: m.sid }];
+    default:
+      return [counted];
+  }
+}
