@@ -48,11 +48,14 @@ have=$("$out/bin/deno" --version | head -n1 | awk '{print $2}')
 # 3. Static assets and the portal's npm dependencies, with the shipped binary.
 cd "$out"
 export DENO_NO_UPDATE_CHECK=1 NO_COLOR=1
+# node_modules/ first (deno.json's nodeModulesDir is "manual": nothing installs on its own): the
+# portal's graph, the launch step, and the client bundle's packages for the asset build.
+log "deno install --frozen (portal graph)"
+bin/deno install --frozen --entrypoint portal/main.ts lib/launch/entry.ts lib/launch/main.ts \
+  portal/build.ts portal/client.ts >/dev/null
 log "building static assets"
 bin/deno run --allow-read --allow-write=portal/static/build --allow-run --allow-env --allow-net \
   portal/build.ts >/dev/null
-log "deno install --frozen (portal graph)"
-bin/deno install --frozen --entrypoint portal/main.ts lib/launch/main.ts >/dev/null
 
 # 4. The App Service startup command.
 cat >startup.sh <<'SH'

@@ -2,6 +2,7 @@
 import {
   defineCommand,
   intValue,
+  ipAddressValue,
   listValue,
   portValue,
   setting,
@@ -61,6 +62,15 @@ export const launcherCommand = defineCommand({
       schema: portValue(),
       default: "9400",
       help: "first /metrics port; each service gets the next one",
+    }),
+    listenHost: setting({
+      env: "START_LISTEN_HOST",
+      flag: "listen-host",
+      schema: ipAddressValue(),
+      default: "127.0.0.1",
+      help: "address the portal and every service's /healthz and /metrics listen on: 127.0.0.1 " +
+        "this machine only (a login node is shared), 0.0.0.0 every interface",
+      expected: "an IP address such as 127.0.0.1 or 0.0.0.0",
     }),
     once: setting({
       env: "START_ONCE",

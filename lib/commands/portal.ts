@@ -52,7 +52,9 @@ export const portalCommand = defineCommand({
       flag: "hostname",
       schema: z.string().min(1),
       default: "0.0.0.0",
-      help: "address to listen on",
+      help: "address to listen on: 0.0.0.0 every interface (App Service needs it), 127.0.0.1 " +
+        "this machine only (under `deno task start`: START_LISTEN_HOST, default 127.0.0.1)",
+      access: "host",
     }),
     frontDoorId: setting({
       env: "FRONT_DOOR_ID",

@@ -9,7 +9,14 @@ import {
   switchValue,
   urlValue,
 } from "../config/mod.ts";
-import { databaseUrl, logLevel, metricsPort, POSTGRES_LIBRARY_ENV, shutdownMs } from "./shared.ts";
+import {
+  databaseUrl,
+  logLevel,
+  metricsHost,
+  metricsPort,
+  POSTGRES_LIBRARY_ENV,
+  shutdownMs,
+} from "./shared.ts";
 
 const isoTime = z.string().refine((t) => !Number.isNaN(Date.parse(t)), "an ISO 8601 time")
   .transform((t) => new Date(t));
@@ -36,6 +43,7 @@ export const ragServiceCommand = defineCommand({
     databaseUrl,
     logLevel,
     metricsPort,
+    metricsHost,
     shutdownMs,
     once: setting({
       env: "RAG_ONCE",

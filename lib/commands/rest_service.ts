@@ -7,6 +7,7 @@ import {
   amqpUrl,
   databaseUrl,
   logLevel,
+  metricsHost,
   metricsPort,
   POSTGRES_LIBRARY_ENV,
   shutdownMs,
@@ -37,6 +38,7 @@ export const restServiceCommand = defineCommand({
     amqpUrl,
     logLevel,
     metricsPort,
+    metricsHost,
     shutdownMs,
     once: setting({
       env: "REST_ONCE",

@@ -1,6 +1,6 @@
-/** Settings several commands share: database, broker, logging, metrics port. */
+/** Settings several commands share: database, broker, logging, metrics port and address. */
 import { z } from "zod";
-import { choiceValue, portValue, setting, urlValue } from "../config/mod.ts";
+import { choiceValue, ipAddressValue, portValue, setting, urlValue } from "../config/mod.ts";
 
 /**
  * Environment variables the pool still consults (createPool passes host, port, user and database
@@ -50,8 +50,25 @@ export const metricsPort = setting({
   env: "METRICS_PORT",
   flag: "metrics-port",
   schema: portValue().optional(),
-  help: "port serving /healthz and /metrics (Prometheus); unset serves none",
+  help:
+    "port serving /healthz (liveness), /readyz (readiness) and /metrics (Prometheus); unset serves none",
   access: "listen",
+});
+
+/**
+ * `METRICS_HOST`: the address /healthz and /metrics listen on. Every interface by default for a
+ * service run on its own (a scraper on another machine); `deno task start` sets it from
+ * START_LISTEN_HOST (default 127.0.0.1), since a login node is shared.
+ */
+export const metricsHost = setting({
+  env: "METRICS_HOST",
+  flag: "metrics-host",
+  schema: ipAddressValue(),
+  default: "0.0.0.0",
+  help: "address /healthz and /metrics listen on: 0.0.0.0 every interface, 127.0.0.1 this " +
+    "machine only (under `deno task start`: START_LISTEN_HOST, default 127.0.0.1)",
+  expected: "an IP address such as 127.0.0.1 or 0.0.0.0",
+  access: "host",
 });
 
 /** A shutdown deadline in milliseconds. */

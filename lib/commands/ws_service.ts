@@ -9,7 +9,14 @@ import {
   kalshiWsUrl,
 } from "../kalshi/settings.ts";
 import { scopeSettings } from "../scope/mod.ts";
-import { databaseUrl, logLevel, metricsPort, POSTGRES_LIBRARY_ENV, shutdownMs } from "./shared.ts";
+import {
+  databaseUrl,
+  logLevel,
+  metricsHost,
+  metricsPort,
+  POSTGRES_LIBRARY_ENV,
+  shutdownMs,
+} from "./shared.ts";
 
 /** `WS_SPOOL_DIR`: ws_service's on-disk spool (also measured by `status`, read-only there). */
 export const wsSpoolDir = setting({
@@ -40,6 +47,7 @@ export const wsServiceCommand = defineCommand({
     ...scopeSettings,
     logLevel,
     metricsPort,
+    metricsHost,
     shutdownMs,
     spoolDir: wsSpoolDir,
     instance: setting({

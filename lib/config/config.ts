@@ -2,8 +2,11 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 
-/** Which Deno permission a setting's value implies, for the launch step. */
-export type Access = "net" | "listen" | "read" | "write";
+/**
+ * Which Deno permission a setting's value implies, for the launch step: `host` is an address to
+ * listen on, granted together with every `listen` port of the command.
+ */
+export type Access = "net" | "listen" | "host" | "read" | "write";
 
 /** One setting: an environment variable, optionally a flag, its schema and help text. */
 export interface Setting<T = unknown> {

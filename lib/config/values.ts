@@ -53,6 +53,16 @@ export function portValue(): z.ZodType<number> {
   return intValue(0, 65535);
 }
 
+/** An IP address to listen on: IPv4 (`127.0.0.1`, `0.0.0.0`) or IPv6 (`::1`, `::`). */
+export function ipAddressValue(): z.ZodType<string> {
+  const expected =
+    "an IP address such as 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)";
+  return z.string({ message: expected }).refine(
+    (text) => z.ipv4().safeParse(text).success || z.ipv6().safeParse(text).success,
+    { message: expected },
+  );
+}
+
 /** One of the given words. */
 export function choiceValue<const T extends readonly [string, ...string[]]>(
   choices: T,

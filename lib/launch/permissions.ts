@@ -34,6 +34,9 @@ export function planPermissions(
   config: Record<string, unknown>,
 ): PermissionPlan {
   const plan: PermissionPlan = { net: [], read: [], write: [], env: [], extra: [] };
+  // Ports are granted on 0.0.0.0 and 127.0.0.1, and on every address a `host` setting names.
+  const listenHosts = ["0.0.0.0", "127.0.0.1"];
+  const listenPorts: unknown[] = [];
   for (const [key, s] of Object.entries(command.settings)) {
     plan.env.push(s.env);
     const value = config[key];
@@ -47,7 +50,10 @@ export function planPermissions(
         break;
       }
       case "listen":
-        plan.net.push(`0.0.0.0:${value}`, `127.0.0.1:${value}`);
+        listenPorts.push(value);
+        break;
+      case "host":
+        listenHosts.push(String(value));
         break;
       case "read":
         plan.read.push(...asPaths(value));
@@ -57,6 +63,10 @@ export function planPermissions(
         plan.write.push(...asPaths(value));
         break;
     }
+  }
+  for (const port of listenPorts) {
+    const hosts = [...new Set(listenHosts)];
+    plan.net.push(...hosts.map((host) => `${host.includes(":") ? `[${host}]` : host}:${port}`));
   }
   plan.env.push(...(command.extraEnv ?? []));
   plan.extra.push(...(command.extraFlags ?? []));

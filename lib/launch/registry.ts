@@ -16,6 +16,18 @@ export interface Runnable {
   command: Command;
   /** Entry module, relative to the project root. */
   entry: string;
+  /** A one-shot step run before the command, once its settings are valid (default: none). */
+  prepare?: PrepareStep;
+}
+
+/** A one-shot step a command needs first, e.g. the portal's asset build. */
+export interface PrepareStep {
+  /** Entry module, relative to the project root. */
+  entry: string;
+  /** Its arguments. */
+  args: readonly string[];
+  /** Its permission flags (fixed: the step reads no settings). */
+  flags: readonly string[];
 }
 
 /** The commands by name (the names `deno task` and the SLURM scripts use). */
@@ -27,6 +39,15 @@ export const RUNNABLES: Record<string, Runnable> = {
   rest_service: { command: restServiceCommand, entry: "services/rest_service/main.ts" },
   worker_service: { command: workerServiceCommand, entry: "services/worker_service/main.ts" },
   ws_service: { command: wsServiceCommand, entry: "services/ws_service/main.ts" },
-  portal: { command: portalCommand, entry: "portal/main.ts" },
+  portal: {
+    command: portalCommand,
+    entry: "portal/main.ts",
+    // The bundled islands and stylesheet (portal/static/build is not in git): built when stale.
+    prepare: {
+      entry: "portal/build.ts",
+      args: ["--if-stale"],
+      flags: ["--allow-read", "--allow-write=portal/static/build", "--allow-run"],
+    },
+  },
   status: { command: statusCommand, entry: "services/status/main.ts" },
 };

@@ -1,5 +1,6 @@
 /** Renders every registered command's settings as Markdown, so docs/configuration.md never drifts. */
-import { RUNNABLES } from "./registry.ts";
+import { launcherCommand } from "../commands/launcher.ts";
+import { type Runnable, RUNNABLES } from "./registry.ts";
 
 function cell(text: string): string {
   return text.replaceAll("|", "\\|").replaceAll("\n", " ");
@@ -16,9 +17,14 @@ export function renderSettingsDoc(): string {
     "the variable, the value received and what was expected; secrets are never echoed.",
     "",
     "The **grant** column is the Deno permission the launch step derives from the value: `net` (the",
-    "host of the URL), `listen` (the port), `read`/`write` (the path).",
+    "host of the URL), `listen` (the port), `host` (an address the ports are granted on),",
+    "`read`/`write` (the path).",
   ];
-  for (const [name, { command, entry }] of Object.entries(RUNNABLES)) {
+  // `deno task start` runs no command of its own through the launch step, but has settings too.
+  const start: Runnable = { command: launcherCommand, entry: "services/launcher/main.ts" };
+  for (
+    const [name, { command, entry }] of [...Object.entries(RUNNABLES), ["start", start] as const]
+  ) {
     out.push(
       "",
       `## ${name}`,

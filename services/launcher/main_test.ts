@@ -50,7 +50,7 @@ Deno.test("start refuses a wrong setting before starting anything", async () => 
   const run = await start(["--services", "no_such_service", "--once"], {
     DATABASE_URL: "postgres://postgres@127.0.0.1:1/none",
   });
-  assertEquals(run.code, 1);
+  assertEquals(run.code, 2);
   assertOk(run.stderr.includes("no_such_service"), run.stderr);
 });
 

@@ -29,6 +29,7 @@ const outcome = await runService({
   name: "rag_service",
   logger,
   port: config.once || config.eval ? undefined : config.metricsPort,
+  hostname: config.metricsHost,
   shutdownMs: config.shutdownMs,
 }, async ({ signal, metrics }) => {
   // Work cut short by the stop signal is not a failure: the next start redoes it idempotently.

@@ -25,7 +25,13 @@ const scope = scopeFromConfig(config);
 logger.info("starting", { scope, once: config.once, rest_url: config.kalshiRestUrl.href });
 
 const outcome = await runService(
-  { name: "rest_service", logger, port: config.metricsPort, shutdownMs: config.shutdownMs },
+  {
+    name: "rest_service",
+    logger,
+    port: config.metricsPort,
+    hostname: config.metricsHost,
+    shutdownMs: config.shutdownMs,
+  },
   async ({ signal, metrics, readiness }) => {
     try {
       await runRestService(

@@ -35,6 +35,7 @@ const outcome = await runService({
   name: "worker_service",
   logger,
   port: config.metricsPort,
+  hostname: config.metricsHost,
   shutdownMs: config.shutdownMs,
 }, async ({ signal, metrics, readiness }) => {
   addBackfillReadiness(readiness, sql, {

@@ -41,6 +41,7 @@ const outcome = await runService({
   name: "ws_service",
   logger,
   port: config.metricsPort,
+  hostname: config.metricsHost,
   shutdownMs: config.shutdownMs,
 }, async ({ signal, metrics, readiness }) => {
   await runWsCapture({
