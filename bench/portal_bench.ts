@@ -12,7 +12,7 @@
  * ratio (the bench cycles through all markets, each seen about every 1,000 requests).
  */
 import type { BenchRow } from "./harness.ts";
-import { createTestDatabase } from "../lib/db/testing.ts";
+import { createTestDatabase } from "../lib/db/testing/database.ts";
 import { createLogger } from "../lib/log/mod.ts";
 import { createPortalApp } from "../portal/app.ts";
 import { createReaderPool } from "../portal/db.ts";

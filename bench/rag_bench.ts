@@ -4,7 +4,7 @@
  * run (plain JS arrays of numbers, every score computed, a full sort); and the offline model's fit
  * per pass on the seeded corpus, cached (same UTC day, unchanged corpus) beside a full refit.
  */
-import { withTestDatabase } from "../lib/db/testing.ts";
+import { withTestDatabase } from "../lib/db/testing/database.ts";
 import { syncEmbeddings } from "../services/rag_service/embedding_store.ts";
 import { ExactIndex } from "../services/rag_service/exact_index.ts";
 import { createHashingEmbedder } from "../services/rag_service/hashing_embedder.ts";
@@ -14,7 +14,7 @@ import {
   OfflineFitCache,
 } from "../services/rag_service/offline_predictor.ts";
 import { postgresRunner } from "../services/rag_service/sql_runner.ts";
-import { prng, seedWorld } from "../services/rag_service/testing_seed.ts";
+import { prng, seedWorld } from "../services/rag_service/testing/seed.ts";
 import { normalize } from "../services/rag_service/vectors.ts";
 import type { BenchRow } from "./harness.ts";
 

@@ -6,7 +6,7 @@
  * Numbers only; never a pass/fail on time.
  */
 import type { BenchRow } from "./harness.ts";
-import { createTestDatabase } from "../lib/db/testing.ts";
+import { createTestDatabase } from "../lib/db/testing/database.ts";
 import { createRateLimiter, createRestClient } from "../lib/kalshi/mod.ts";
 import { serveSimulator } from "../lib/kalshi/sim/mod.ts";
 import type { RestRecord } from "../lib/kalshi/sim/ground_truth.ts";

@@ -11,10 +11,10 @@
  * Requests are counted on the client side: calls that succeeded, and 429 answers retried.
  */
 import { Configuration, HistoricalApi, MarketApi } from "kalshi-typescript";
-import { insertJobs, simWorkload } from "../lib/backfill/sim_workload.ts";
+import { insertJobs, simWorkload } from "../lib/backfill/testing/workload.ts";
 import { runWorkerPool } from "../lib/backfill/worker_pool.ts";
 import { CANDLE_PERIODS } from "../lib/backfill/job.ts";
-import { withTestDatabase } from "../lib/db/testing.ts";
+import { withTestDatabase } from "../lib/db/testing/database.ts";
 import { createRateLimiter, createRestClient } from "../lib/kalshi/mod.ts";
 import { createWorld, isHistorical, type World } from "../lib/kalshi/sim/world.ts";
 import { createLogger } from "../lib/log/mod.ts";

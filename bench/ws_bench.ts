@@ -11,7 +11,7 @@ import { Readable, Writable } from "node:stream";
 import { pipeline as pipeStreams } from "node:stream/promises";
 import { createCapturePipeline, openSpool, type TickRow } from "../lib/capture/mod.ts";
 import type { Sql } from "../lib/db/mod.ts";
-import { withTestDatabase } from "../lib/db/testing.ts";
+import { withTestDatabase } from "../lib/db/testing/database.ts";
 import {
   createWorld,
   marketExists,

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { createPool, type Sql } from "../lib/db/mod.ts";
-import { createTestDatabase, type TestDatabase } from "../lib/db/testing.ts";
+import { createTestDatabase, type TestDatabase } from "../lib/db/testing/database.ts";
 import { PROJECT_ROOT } from "../lib/launch/launch.ts";
 import { RUNNABLES } from "../lib/launch/registry.ts";
 import { assertEquals, assertOk } from "../lib/testing/assert.ts";

@@ -13,12 +13,13 @@ import {
   type ScheduledTruth,
   scheduledTruth,
   type Truth,
-} from "../lib/backfill/sim_workload.ts";
-import { createTestDatabase, type TestDatabase } from "../lib/db/testing.ts";
+} from "../lib/backfill/testing/workload.ts";
+import { createTestDatabase, type TestDatabase } from "../lib/db/testing/database.ts";
 import { type ServedSimulator, serveSimulator } from "../lib/kalshi/sim/mod.ts";
 import type { RestRecord } from "../lib/kalshi/sim/ground_truth.ts";
 import { assertEquals, assertOk } from "../lib/testing/assert.ts";
-import { finish, pausedSimNow, spawnService, until } from "./_e2e.ts";
+import { finish, pausedSimNow, spawnService } from "./testing/e2e.ts";
+import { until } from "../lib/testing/wait.ts";
 
 /** The simulator's paused "now" (see {@linkcode pausedSimNow}). */
 const SIM_NOW = pausedSimNow();
@@ -136,6 +137,7 @@ Deno.test("a worker killed with SIGKILL mid-run is replaced and the run converge
     await until(
       async () => (await countJobs(db.sql)).succeeded >= Math.floor(pending / 4),
       "a quarter of the jobs done",
+      { limitMs: 300_000 },
     );
     first.child.kill("SIGKILL");
     const killed = await finish(first);

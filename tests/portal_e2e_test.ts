@@ -6,7 +6,7 @@
  * real portal process, started through the launch plan, serves that database with its derived
  * permission flags.
  */
-import { createTestDatabase, type TestDatabase } from "../lib/db/testing.ts";
+import { createTestDatabase, type TestDatabase } from "../lib/db/testing/database.ts";
 import type { Sql } from "../lib/db/pool.ts";
 import { serveSimulator } from "../lib/kalshi/sim/mod.ts";
 import { createLogger } from "../lib/log/mod.ts";
@@ -15,7 +15,8 @@ import { createPortalApp } from "../portal/app.ts";
 import { type Assets, loadAssets } from "../portal/assets.ts";
 import { buildAssets } from "../portal/build.ts";
 import { createReaderPool } from "../portal/db.ts";
-import { finish, pausedSimNow, spawnLaunched, spawnService, until } from "./_e2e.ts";
+import { finish, pausedSimNow, spawnLaunched, spawnService } from "./testing/e2e.ts";
+import { until } from "../lib/testing/wait.ts";
 import { CANDLE_COLUMNS } from "../portal/data/candles.ts";
 
 const MARKETS = 50;
@@ -240,12 +241,16 @@ Deno.test("the portal shows exactly what discovery and backfill stored, and runs
         });
         try {
           let url = "";
-          await until(() => {
-            const line = portal.sofar.stderr.split("\n").find((l) => l.includes('"listening"'));
-            if (line) url = JSON.parse(line).url;
-            if (exited && !url) throw new Error(`portal exited: ${portal.sofar.stderr}`);
-            return Promise.resolve(url !== "");
-          }, "the portal to listen");
+          await until(
+            () => {
+              const line = portal.sofar.stderr.split("\n").find((l) => l.includes('"listening"'));
+              if (line) url = JSON.parse(line).url;
+              if (exited && !url) throw new Error(`portal exited: ${portal.sofar.stderr}`);
+              return Promise.resolve(url !== "");
+            },
+            "the portal to listen",
+            { limitMs: 300_000 },
+          );
           const health = await fetch(new URL("/healthz", url));
           assertEquals([health.status, await health.json()], [200, { status: "ok" }]);
           const page = await fetch(new URL(`/markets/${encodeURIComponent(market.ticker)}`, url));

@@ -5,7 +5,7 @@
  * it with the npm `deno` package), else builds one with this Deno binary.
  */
 import { join } from "node:path";
-import { createTestDatabase } from "../../lib/db/testing.ts";
+import { createTestDatabase } from "../../lib/db/testing/database.ts";
 import { PROJECT_ROOT } from "../../lib/launch/launch.ts";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
 

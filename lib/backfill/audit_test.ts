@@ -1,5 +1,5 @@
 import type { Sql } from "../db/mod.ts";
-import { withTestDatabase } from "../db/testing.ts";
+import { withTestDatabase } from "../db/testing/database.ts";
 import { assertEquals, assertOk } from "../testing/assert.ts";
 import { auditCoverage } from "./audit.ts";
 import { scheduleDueBackfill } from "./schedule.ts";

@@ -8,6 +8,7 @@
  * @module
  */
 import type { Queryable, Sql } from "../db/mod.ts";
+import { backoffDelay } from "../runtime/mod.ts";
 
 /** A job a worker holds a lease on. `payload` is unvalidated JSON (validate at the edge). */
 export interface ClaimedJob {
@@ -167,9 +168,11 @@ export function retryDelayMs(
   attempts: number,
   options: { baseMs?: number; maxMs?: number } = {},
 ): number {
-  const base = options.baseMs ?? 5_000;
-  const max = options.maxMs ?? 15 * 60_000;
-  return Math.min(max, base * 2 ** Math.max(0, attempts - 1));
+  return backoffDelay(attempts - 1, {
+    baseMs: options.baseMs ?? 5_000,
+    maxMs: options.maxMs ?? 15 * 60_000,
+    jitter: false,
+  });
 }
 
 /** What {@linkcode failJob} did. */

@@ -1,6 +1,6 @@
 import type { Sql } from "../db/mod.ts";
 import { getIngestState } from "../db/mod.ts";
-import { withTestDatabase } from "../db/testing.ts";
+import { withTestDatabase } from "../db/testing/database.ts";
 import { assertEquals, assertOk, assertRejects } from "../testing/assert.ts";
 import {
   claimJobs,

@@ -1,11 +1,11 @@
-import { withTestDatabase } from "../db/testing.ts";
+import { withTestDatabase } from "../db/testing/database.ts";
 import { createRateLimiter, createRestClient } from "../kalshi/mod.ts";
 import { serveSimulator } from "../kalshi/sim/mod.ts";
 import { createLogger } from "../log/mod.ts";
 import { createMetrics, createReadiness } from "../runtime/mod.ts";
 import { assertEquals, assertOk } from "../testing/assert.ts";
 import { addBackfillReadiness, readBacklogHealth } from "./health.ts";
-import { insertJobs, simWorkload } from "./sim_workload.ts";
+import { insertJobs, simWorkload } from "./testing/workload.ts";
 import { runWorkerPool } from "./worker_pool.ts";
 
 const SIM_NOW = Date.UTC(2026, 9, 14, 15, 30);

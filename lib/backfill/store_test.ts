@@ -1,4 +1,4 @@
-import { withTestDatabase } from "../db/testing.ts";
+import { withTestDatabase } from "../db/testing/database.ts";
 import { assertEquals, assertOk } from "../testing/assert.ts";
 import { advanceWatermark, scopeWindows } from "./store.ts";
 

@@ -1,4 +1,4 @@
-import { withTestDatabase } from "../db/testing.ts";
+import { withTestDatabase } from "../db/testing/database.ts";
 import { createRateLimiter, createRestClient } from "../kalshi/mod.ts";
 import { type ServedSimulator, serveSimulator } from "../kalshi/sim/mod.ts";
 import { createLogger } from "../log/mod.ts";
@@ -7,7 +7,7 @@ import { assertEquals, assertOk } from "../testing/assert.ts";
 import { startTcpProxy } from "../testing/tcp_proxy.ts";
 import { createPool } from "../db/mod.ts";
 import { countJobs } from "./claim.ts";
-import { diffLines, insertJobs, readStored, simWorkload, type Truth } from "./sim_workload.ts";
+import { diffLines, insertJobs, readStored, simWorkload, type Truth } from "./testing/workload.ts";
 import { runWorkerPool } from "./worker_pool.ts";
 import { createWakeup } from "./wakeup.ts";
 import { guardPostgresClosedSocketWrites } from "../db/postgres_guard.ts";

@@ -1,4 +1,4 @@
-import { withTestDatabase } from "../db/testing.ts";
+import { withTestDatabase } from "../db/testing/database.ts";
 import { getIngestState, setIngestState } from "../db/mod.ts";
 import { createLogger } from "../log/mod.ts";
 import { assertEquals } from "../testing/assert.ts";

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Logger } from "../log/mod.ts";
+import { backoffDelay } from "../runtime/mod.ts";
 import { batchRowCount, type CaptureBatch } from "./batch.ts";
 import type { BatchQueue } from "./batch_queue.ts";
 import type { LatencyHistogram } from "./latency.ts";
@@ -178,8 +179,11 @@ export class BatchWriter {
     if (this.#failures >= (this.#o.spoolAfterFailures ?? 3)) {
       await this.#o.queue.spoolAll(`${this.#failures} failed writes`);
     }
-    const base = this.#o.retryBaseMs ?? 500;
-    const delay = Math.min(10_000, base * 2 ** Math.min(this.#failures - 1, 5));
+    const delay = backoffDelay(this.#failures - 1, {
+      baseMs: this.#o.retryBaseMs ?? 500,
+      maxMs: 10_000,
+      jitter: false,
+    });
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, delay);
       this.#retryAbort.signal.addEventListener("abort", () => {

@@ -1,5 +1,5 @@
 import postgres from "postgres";
-import { createTestDatabase, type TestDatabase } from "../db/testing.ts";
+import { createTestDatabase, type TestDatabase } from "../db/testing/database.ts";
 import {
   EventSchema,
   type KalshiEvent,

@@ -1,4 +1,4 @@
-import { withTestDatabase } from "../db/testing.ts";
+import { withTestDatabase } from "../db/testing/database.ts";
 import { type MarketLifecycleMessage, parseWsMessage } from "../kalshi/mod.ts";
 import { fixturePath } from "../kalshi/testing/fixtures.ts";
 import { assertEquals } from "../testing/assert.ts";

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { assertEquals, assertOk } from "../testing/assert.ts";
 import { startEmbeddedPostgres } from "./embedded.ts";
 import { createPool } from "./pool.ts";
-import { createTestDatabase } from "./testing.ts";
+import { createTestDatabase } from "./testing/database.ts";
 
 async function scratchDir(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "kalshi_embedded_" });

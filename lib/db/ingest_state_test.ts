@@ -9,7 +9,7 @@ import {
   listIngestState,
   setIngestState,
 } from "./ingest_state.ts";
-import { withTestDatabase } from "./testing.ts";
+import { withTestDatabase } from "./testing/database.ts";
 
 Deno.test("the SQL CHECK on ingest_state.key lists exactly the keys defined in TypeScript", async () => {
   await withTestDatabase(async ({ sql }) => {

@@ -8,7 +8,7 @@ import {
   migrationStatus,
 } from "./migrate.ts";
 import { createPool } from "./pool.ts";
-import { withTestDatabase } from "./testing.ts";
+import { withTestDatabase } from "./testing/database.ts";
 
 const EXPECTED_TABLES = [
   "backfill_jobs",

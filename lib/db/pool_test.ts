@@ -6,7 +6,7 @@ import {
   parseDatabaseUrl,
   tlsOptionsFor,
 } from "./pool.ts";
-import { withTestDatabase } from "./testing.ts";
+import { withTestDatabase } from "./testing/database.ts";
 
 Deno.test("a database URL is parsed into explicit settings, extra parameters kept", () => {
   const s = parseDatabaseUrl(

@@ -3,7 +3,7 @@ import { assertEquals, assertOk, assertRejects } from "../testing/assert.ts";
 import postgres from "postgres";
 import { ensureTickPartitions } from "./partitions.ts";
 import type { Queryable, Sql } from "./pool.ts";
-import { createTestDatabase, withTestDatabase } from "./testing.ts";
+import { createTestDatabase, withTestDatabase } from "./testing/database.ts";
 
 /** Runs `fn` in a transaction acting as `role`; the transaction is always rolled back. */
 async function asRole(

@@ -1,5 +1,5 @@
 import { startFixtureServer } from "./testing/fixture_server.ts";
-import { runClientContract } from "./contract_suite.ts";
+import { runClientContract } from "./testing/contract_suite.ts";
 
 Deno.test("the client honours its contract against the fixture server", async (t) => {
   const server = startFixtureServer();

@@ -5,7 +5,7 @@
  * since they all go through the launch step) and tries to step outside.
  */
 import { join } from "node:path";
-import { createTestDatabase } from "../db/testing.ts";
+import { createTestDatabase } from "../db/testing/database.ts";
 import { assertEquals, assertOk } from "../testing/assert.ts";
 import { type LaunchPlan, planLaunch, PROJECT_ROOT } from "./launch.ts";
 import type { ProbeRequest, ProbeResult } from "./grant_probe.ts";

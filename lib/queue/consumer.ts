@@ -8,6 +8,7 @@
 // @ts-types="./_amqplib.d.ts"
 import amqp from "amqplib";
 import type { Logger } from "../log/mod.ts";
+import { backoffDelay } from "../runtime/backoff.ts";
 import { JOBS_EXCHANGE, JobsReady } from "./topology.ts";
 
 /** Options of {@linkcode startJobsConsumer}. */
@@ -40,7 +41,7 @@ export interface JobsConsumer {
 }
 
 function defaultDelay(attempt: number): number {
-  return Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
+  return backoffDelay(attempt, { baseMs: 500, maxMs: 30_000, jitter: false });
 }
 
 function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {

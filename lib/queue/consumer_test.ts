@@ -7,6 +7,7 @@ import { rabbitRequirement, testAmqpUrl, testRequiring } from "../testing/requir
 import { startTcpProxy } from "../testing/tcp_proxy.ts";
 import { startJobsConsumer } from "./consumer.ts";
 import { JOBS_EXCHANGE, type JobsReady } from "./topology.ts";
+import { until } from "../testing/wait.ts";
 
 const rabbit = await rabbitRequirement();
 
@@ -22,15 +23,6 @@ async function publish(bodies: (string | JobsReady)[]): Promise<void> {
     await channel.waitForConfirms();
   } finally {
     await model.close();
-  }
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  // A failure deadline only, never a performance threshold.
-  const deadline = Date.now() + 30_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
   }
 }
 

@@ -1,6 +1,6 @@
 // @ts-types="./_amqplib.d.ts"
 import amqp from "amqplib";
-import { createTestDatabase } from "../db/testing.ts";
+import { createTestDatabase } from "../db/testing/database.ts";
 import { scheduleDueBackfill } from "../backfill/schedule.ts";
 import { createLogger } from "../log/mod.ts";
 import { assertEquals, assertOk } from "../testing/assert.ts";
@@ -8,6 +8,7 @@ import { rabbitRequirement, testAmqpUrl, testRequiring } from "../testing/requir
 import { startTcpProxy } from "../testing/tcp_proxy.ts";
 import { createJobsPublisher } from "./publisher.ts";
 import { JobsReady } from "./topology.ts";
+import { until } from "../testing/wait.ts";
 
 const rabbit = await rabbitRequirement();
 
@@ -33,15 +34,6 @@ async function listen(
       await model.close();
     },
   };
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  // A failure deadline only, never a performance threshold.
-  const deadline = Date.now() + 30_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 function collectingLogger() {

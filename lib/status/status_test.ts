@@ -4,7 +4,7 @@ import { parseCommandLine } from "../config/mod.ts";
 import { statusCommand } from "../commands/status.ts";
 import type { Sql } from "../db/mod.ts";
 import { createPool } from "../db/mod.ts";
-import { type TestDatabase, withTestDatabase } from "../db/testing.ts";
+import { type TestDatabase, withTestDatabase } from "../db/testing/database.ts";
 import { assertEquals, assertOk, assertRejects } from "../testing/assert.ts";
 import {
   collectStatus,
@@ -18,7 +18,13 @@ import {
   type StatusIo,
   withDeadline,
 } from "./mod.ts";
-import { seedDiscovery, seedHealthy, seedJob, seedOpenMarket, seedSession } from "./testing.ts";
+import {
+  seedDiscovery,
+  seedHealthy,
+  seedJob,
+  seedOpenMarket,
+  seedSession,
+} from "./testing/seed.ts";
 
 const NOW = new Date("2026-12-02T12:00:00.000Z");
 const MINUTE = 60_000;

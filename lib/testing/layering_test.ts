@@ -63,3 +63,25 @@ Deno.test("one writer per catalog table: only lib/catalog writes series, events 
   }
   assertEquals(violations, []);
 });
+
+/** Test code: tests, and test support in a module's `testing/` folder. */
+function isTestCode(path: string): boolean {
+  return /_test\.tsx?$/.test(path) || /(^|\/)testing\//.test(path);
+}
+
+Deno.test("test support lives in testing/ folders and no production module imports it", () => {
+  const violations: string[] = [];
+  for (const top of ["lib", "services", "portal"]) {
+    for (const file of sources(join(root, top))) {
+      const from = relative(root, file);
+      if (/testing[^/]*\.tsx?$/.test(from) && !/(^|\/)testing\//.test(from)) {
+        violations.push(`${from}: test support outside a testing/ folder`);
+      }
+      if (isTestCode(from)) continue;
+      for (const target of imports(file)) {
+        if (isTestCode(target)) violations.push(`${from} imports ${target}`);
+      }
+    }
+  }
+  assertEquals(violations, []);
+});

@@ -1,7 +1,7 @@
 import postgres from "postgres";
 import { assertEquals, assertOk, assertRejects } from "./assert.ts";
 import { startTcpProxy } from "./tcp_proxy.ts";
-import { createTestDatabase } from "../db/testing.ts";
+import { createTestDatabase } from "../db/testing/database.ts";
 
 Deno.test("a cut proxy drops live PostgreSQL connections and refuses new ones until restored", async () => {
   const db = await createTestDatabase({ migrate: false });

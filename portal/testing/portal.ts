@@ -3,7 +3,7 @@
  * pool as the portal uses in production, and the app built over it with a fixed clock.
  * @module
  */
-import { createTestDatabase, type TestDatabase } from "../../lib/db/testing.ts";
+import { createTestDatabase, type TestDatabase } from "../../lib/db/testing/database.ts";
 import type { Sql } from "../../lib/db/pool.ts";
 import { createLogger } from "../../lib/log/mod.ts";
 import { createPortalApp, type PortalOptions } from "../app.ts";

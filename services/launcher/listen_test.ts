@@ -6,7 +6,7 @@
  * loopback address: a socket bound to 127.0.0.1 refuses it, as it refuses the machine's network
  * addresses).
  */
-import { createTestDatabase } from "../../lib/db/testing.ts";
+import { createTestDatabase } from "../../lib/db/testing/database.ts";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
 import { collectLines, jsonLine } from "../../lib/testing/lines.ts";
 

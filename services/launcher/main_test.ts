@@ -1,5 +1,5 @@
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
-import { createTestDatabase } from "../../lib/db/testing.ts";
+import { createTestDatabase } from "../../lib/db/testing/database.ts";
 
 const main = new URL("./main.ts", import.meta.url).pathname;
 

@@ -1,5 +1,5 @@
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
-import { withTestDatabase } from "../../lib/db/testing.ts";
+import { withTestDatabase } from "../../lib/db/testing/database.ts";
 
 const MAIN = new URL("./main.ts", import.meta.url).pathname;
 const MIGRATIONS = new URL("../../migrations", import.meta.url).pathname;

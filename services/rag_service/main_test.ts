@@ -4,14 +4,14 @@
  * and in the middle of one, and a failed pass that does not end the loop. Every wait is for a log
  * line or database state, never a fixed sleep.
  */
-import { type TestDatabase, withTestDatabase } from "../../lib/db/testing.ts";
+import { type TestDatabase, withTestDatabase } from "../../lib/db/testing/database.ts";
 import { planLaunch } from "../../lib/launch/launch.ts";
 import { RUNNABLES } from "../../lib/launch/registry.ts";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
 import { intervalAsOf } from "./setup.ts";
 import { postgresRunner } from "./sql_runner.ts";
-import { startEmbeddingServer } from "./testing_openai_server.ts";
-import { seedWorld } from "./testing_seed.ts";
+import { startEmbeddingServer } from "./testing/openai_server.ts";
+import { seedWorld } from "./testing/seed.ts";
 
 const HOUR = 3_600_000;
 

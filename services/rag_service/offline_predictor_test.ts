@@ -1,4 +1,4 @@
-import { withTestDatabase } from "../../lib/db/testing.ts";
+import { withTestDatabase } from "../../lib/db/testing/database.ts";
 import { createLogger } from "../../lib/log/mod.ts";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
 import { syncEmbeddings } from "./embedding_store.ts";
@@ -7,7 +7,7 @@ import { loadExactSearch, type NeighborSearch } from "./neighbor_search.ts";
 import { createOfflinePredictor, OfflineFitCache } from "./offline_predictor.ts";
 import { fitTimeOf, runOnce } from "./run.ts";
 import { postgresRunner } from "./sql_runner.ts";
-import { seedWorld } from "./testing_seed.ts";
+import { seedWorld } from "./testing/seed.ts";
 
 const START = new Date("2026-01-01T00:00:00Z");
 const HOUR = 3_600_000;

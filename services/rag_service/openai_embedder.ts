@@ -11,6 +11,7 @@ import {
   OpenAiTimeoutError,
 } from "./openai_client.ts";
 import { type EmbeddingProvider, normalize } from "./vectors.ts";
+import { backoffDelay } from "../../lib/runtime/mod.ts";
 
 /** Options of {@linkcode createOpenAiEmbedder}. */
 export interface OpenAiEmbedderOptions {
@@ -63,7 +64,7 @@ export function createOpenAiEmbedder(
         return await createEmbeddings(endpoint, texts, { dimensions: options.dimensions, signal });
       } catch (error) {
         if (signal?.aborted || attempt >= maxAttempts || !isTransient(error)) throw error;
-        await sleep(retryDelayMs * 2 ** (attempt - 1), signal);
+        await sleep(backoffDelay(attempt - 1, { baseMs: retryDelayMs, jitter: false }), signal);
       }
     }
   };

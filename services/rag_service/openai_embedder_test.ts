@@ -6,7 +6,7 @@ import {
   type EmbeddingReply,
   type EmbeddingServer,
   startEmbeddingServer,
-} from "./testing_openai_server.ts";
+} from "./testing/openai_server.ts";
 
 const DIMENSIONS = 4;
 const TEXTS = ["alpha", "bravo", "charlie", "delta", "echo"];

@@ -7,8 +7,8 @@ import {
   pgvectorSearch,
   pgvectorSettings,
 } from "./neighbor_search.ts";
-import { createPgliteDatabase } from "./testing_pglite.ts";
-import { prng, seedWorld } from "./testing_seed.ts";
+import { createPgliteDatabase } from "./testing/pglite.ts";
+import { prng, seedWorld } from "./testing/seed.ts";
 import { vectorLiteral } from "./vectors.ts";
 
 const START = new Date("2026-01-01T00:00:00Z");

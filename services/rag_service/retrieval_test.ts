@@ -1,11 +1,11 @@
-import { withTestDatabase } from "../../lib/db/testing.ts";
+import { withTestDatabase } from "../../lib/db/testing/database.ts";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
 import { syncEmbeddings } from "./embedding_store.ts";
 import { createHashingEmbedder } from "./hashing_embedder.ts";
 import { loadExactSearch } from "./neighbor_search.ts";
 import { retrieveContext } from "./retrieval.ts";
 import { postgresRunner } from "./sql_runner.ts";
-import { seedWorld } from "./testing_seed.ts";
+import { seedWorld } from "./testing/seed.ts";
 
 const START = new Date("2026-01-01T00:00:00Z");
 const HOUR = 3_600_000;

@@ -1,4 +1,4 @@
-import { withTestDatabase } from "../../lib/db/testing.ts";
+import { withTestDatabase } from "../../lib/db/testing/database.ts";
 import { planLaunch } from "../../lib/launch/launch.ts";
 import { RUNNABLES } from "../../lib/launch/registry.ts";
 import { createLogger } from "../../lib/log/mod.ts";
@@ -8,7 +8,7 @@ import { createHashingEmbedder } from "./hashing_embedder.ts";
 import { createOfflinePredictor } from "./offline_predictor.ts";
 import { runOnce } from "./run.ts";
 import { postgresRunner } from "./sql_runner.ts";
-import { seedWorld } from "./testing_seed.ts";
+import { seedWorld } from "./testing/seed.ts";
 
 const START = new Date("2026-01-01T00:00:00Z");
 const HOUR = 3_600_000;

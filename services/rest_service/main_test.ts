@@ -1,5 +1,5 @@
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
-import { withTestDatabase } from "../../lib/db/testing.ts";
+import { withTestDatabase } from "../../lib/db/testing/database.ts";
 import { serveSimulator } from "../../lib/kalshi/sim/mod.ts";
 import { planLaunch } from "../../lib/launch/launch.ts";
 import { RUNNABLES } from "../../lib/launch/registry.ts";

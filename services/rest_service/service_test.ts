@@ -1,5 +1,5 @@
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
-import { createTestDatabase, type TestDatabase } from "../../lib/db/testing.ts";
+import { createTestDatabase, type TestDatabase } from "../../lib/db/testing/database.ts";
 import { createRateLimiter, createRestClient } from "../../lib/kalshi/mod.ts";
 import { type ServedSimulator, serveSimulator } from "../../lib/kalshi/sim/mod.ts";
 import {

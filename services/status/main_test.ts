@@ -3,8 +3,8 @@
  * least-privilege flags), against a real database, judged by its exit code.
  */
 import { PROJECT_ROOT } from "../../lib/launch/launch.ts";
-import { withTestDatabase } from "../../lib/db/testing.ts";
-import { seedDiscovery, seedHealthy } from "../../lib/status/testing.ts";
+import { withTestDatabase } from "../../lib/db/testing/database.ts";
+import { seedDiscovery, seedHealthy } from "../../lib/status/testing/seed.ts";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
 
 async function status(databaseUrl: string, args: string[] = []) {

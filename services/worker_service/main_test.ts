@@ -9,14 +9,15 @@ import {
   readStored,
   simWorkload,
   type Truth,
-} from "../../lib/backfill/sim_workload.ts";
-import { createTestDatabase, type TestDatabase } from "../../lib/db/testing.ts";
+} from "../../lib/backfill/testing/workload.ts";
+import { createTestDatabase, type TestDatabase } from "../../lib/db/testing/database.ts";
 import { type ServedSimulator, serveSimulator } from "../../lib/kalshi/sim/mod.ts";
 import { planLaunch, PROJECT_ROOT } from "../../lib/launch/launch.ts";
 import { RUNNABLES } from "../../lib/launch/registry.ts";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
 import { rabbitRequirement, testAmqpUrl, testRequiring } from "../../lib/testing/requirements.ts";
 import { startTcpProxy } from "../../lib/testing/tcp_proxy.ts";
+import { until } from "../../lib/testing/wait.ts";
 
 const SIM_NOW = Date.UTC(2026, 9, 14, 15, 30);
 
@@ -100,15 +101,6 @@ async function finish(worker: Worker): Promise<{ code: number; stdout: string; s
     worker.stderr,
   ]);
   return { code: status.code, stdout, stderr };
-}
-
-async function until(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  // A failure deadline only (never a performance threshold): a stuck run fails instead of hanging.
-  const deadline = Date.now() + 120_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 function assertMatchesTruth(truth: Truth, stored: Truth & { duplicateTrades: number }) {

@@ -1,4 +1,4 @@
-import { createTestDatabase } from "../../lib/db/testing.ts";
+import { createTestDatabase } from "../../lib/db/testing/database.ts";
 import { createLogger } from "../../lib/log/mod.ts";
 import { createMetrics, createReadiness } from "../../lib/runtime/mod.ts";
 import { EVERYTHING } from "../../lib/scope/mod.ts";
@@ -6,7 +6,8 @@ import { assertEquals, assertOk, assertRejects } from "../../lib/testing/assert.
 import { startTcpProxy } from "../../lib/testing/tcp_proxy.ts";
 import { createPool } from "../../lib/db/mod.ts";
 import { type CaptureState, runWsCapture, WsAuthError, type WsCaptureOptions } from "./capture.ts";
-import { seedMarkets, sentFrames, simClock, startSim, until } from "./_testing.ts";
+import { seedMarkets, sentFrames, simClock, startSim } from "./testing/sim.ts";
+import { until } from "../../lib/testing/wait.ts";
 import type { ServedSimulator } from "../../lib/kalshi/sim/mod.ts";
 import type { Sql } from "../../lib/db/mod.ts";
 import { jobKey, type NewJob } from "../../lib/backfill/job.ts";

@@ -2,12 +2,13 @@
  * ws_service as a child process started through the launch plan (so its permission flags are
  * proven enough): SIGKILL mid-stream and restart, then SIGTERM.
  */
-import { createTestDatabase } from "../../lib/db/testing.ts";
+import { createTestDatabase } from "../../lib/db/testing/database.ts";
 import { planLaunch } from "../../lib/launch/launch.ts";
 import { RUNNABLES } from "../../lib/launch/registry.ts";
 import { type EmitRecord, serveSimulator, type WsRecord } from "../../lib/kalshi/sim/mod.ts";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
-import { seedMarkets, until } from "./_testing.ts";
+import { seedMarkets } from "./testing/sim.ts";
+import { until } from "../../lib/testing/wait.ts";
 
 type LogLine = Record<string, unknown> & { message?: string };
 

@@ -1,4 +1,4 @@
-import { runClientContract } from "../contract_suite.ts";
+import { runClientContract } from "../testing/contract_suite.ts";
 import { serveSimulator } from "./simulator.ts";
 
 Deno.test("the client honours its contract against the simulator (one contract for both)", async (t) => {

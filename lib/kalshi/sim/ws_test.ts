@@ -5,6 +5,7 @@ import { assertEquals } from "../../testing/assert.ts";
 import { parseWsMessage } from "../schemas.ts";
 import type { EmitRecord, WsRecord } from "./ground_truth.ts";
 import { type ServedSimulator, serveSimulator } from "./simulator.ts";
+import { until } from "../../testing/wait.ts";
 
 const START = Date.UTC(2026, 10, 25, 12, 0, 0);
 
@@ -61,13 +62,6 @@ class Subscriber {
 }
 
 /** Waits (yielding to the event loop) until `cond` holds; the bound only stops a hung test. */
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 4000; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 function serve(extra: Parameters<typeof serveSimulator>[0] = {}): ServedSimulator {
   return serveSimulator({

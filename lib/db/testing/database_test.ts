@@ -1,6 +1,6 @@
-import { assertEquals, assertOk } from "../testing/assert.ts";
-import { createPool } from "./pool.ts";
-import { createTestDatabase, testAdminUrl, withTestDatabase } from "./testing.ts";
+import { assertEquals, assertOk } from "../../testing/assert.ts";
+import { createPool } from "../pool.ts";
+import { createTestDatabase, testAdminUrl, withTestDatabase } from "./database.ts";
 
 async function databaseExists(name: string): Promise<boolean> {
   const admin = createPool(testAdminUrl(), { max: 1 });

@@ -7,8 +7,8 @@
  * machine's PostgreSQL or to an embedded server it started).
  * @module
  */
-import { migrate } from "./migrate.ts";
-import { createPool, type Sql } from "./pool.ts";
+import { migrate } from "../migrate.ts";
+import { createPool, type Sql } from "../pool.ts";
 
 /** Fallback admin server when neither TEST_DATABASE_URL nor DATABASE_URL is set. */
 export const DEFAULT_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres";

@@ -4,11 +4,11 @@
  * with their output collected.
  * @module
  */
-import type { TestDatabase } from "../lib/db/testing.ts";
-import type { ServedSimulator } from "../lib/kalshi/sim/mod.ts";
-import { planLaunch, PROJECT_ROOT } from "../lib/launch/launch.ts";
-import { RUNNABLES } from "../lib/launch/registry.ts";
-import { assertOk } from "../lib/testing/assert.ts";
+import type { TestDatabase } from "../../lib/db/testing/database.ts";
+import type { ServedSimulator } from "../../lib/kalshi/sim/mod.ts";
+import { planLaunch, PROJECT_ROOT } from "../../lib/launch/launch.ts";
+import { RUNNABLES } from "../../lib/launch/registry.ts";
+import { assertOk } from "../../lib/testing/assert.ts";
 
 /** One day in milliseconds. */
 export const DAY = 86_400_000;
@@ -102,14 +102,4 @@ export function spawnService(
 export async function finish(c: Child): Promise<{ code: number; stdout: string; stderr: string }> {
   const [status, stdout, stderr] = await Promise.all([c.child.status, c.stdout, c.stderr]);
   return { code: status.code, stdout, stderr };
-}
-
-/** Polls `check` until it holds; a failure deadline only (never a performance threshold). */
-export async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  // A stuck run fails instead of hanging.
-  const deadline = Date.now() + 300_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }

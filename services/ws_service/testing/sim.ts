@@ -1,13 +1,13 @@
 /** Shared set-up of the ws_service tests: a paused simulator, a seeded markets table, truth queries. */
-import type { Sql } from "../../lib/db/mod.ts";
-import { type Clock, systemClock } from "../../lib/kalshi/mod.ts";
+import type { Sql } from "../../../lib/db/mod.ts";
+import { type Clock, systemClock } from "../../../lib/kalshi/mod.ts";
 import {
   type EmitRecord,
   type ServedSimulator,
   serveSimulator,
   type WsRecord,
-} from "../../lib/kalshi/sim/mod.ts";
-import { marketExists, marketStatus, visibleCloseMs } from "../../lib/kalshi/sim/world.ts";
+} from "../../../lib/kalshi/sim/mod.ts";
+import { marketExists, marketStatus, visibleCloseMs } from "../../../lib/kalshi/sim/world.ts";
 
 /** Simulated start (fixed, so runs are reproducible). */
 export const START = Date.UTC(2026, 10, 25, 12, 0, 0);
@@ -67,13 +67,4 @@ export function sentFrames(
     out.push({ type: emit.type, emit, rec: r });
   }
   return out;
-}
-
-/** Waits (yielding) until `cond` holds; the bound only stops a hung test. */
-export async function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 6000; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }

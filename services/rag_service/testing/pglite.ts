@@ -6,7 +6,7 @@
  */
 import { PGlite, type Transaction } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
-import type { SqlRunner } from "./sql_runner.ts";
+import type { SqlRunner } from "../sql_runner.ts";
 
 function runner(db: PGlite | Transaction, root?: PGlite): SqlRunner {
   return {
@@ -24,7 +24,7 @@ function runner(db: PGlite | Transaction, root?: PGlite): SqlRunner {
 /** A migrated in-memory PGlite with pgvector, and a close function. */
 export async function createPgliteDatabase(): Promise<{ db: SqlRunner; close(): Promise<void> }> {
   const pg = await PGlite.create({ extensions: { vector } });
-  const dir = new URL("../../migrations/", import.meta.url);
+  const dir = new URL("../../../migrations/", import.meta.url);
   const files = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".sql"))
     .sort();
   for (const name of files) await pg.exec(await Deno.readTextFile(new URL(name, dir)));

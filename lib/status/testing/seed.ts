@@ -3,7 +3,7 @@
  * each check must catch. Times are relative to the `now` the test injects.
  * @module
  */
-import { setIngestState, type Sql } from "../db/mod.ts";
+import { setIngestState, type Sql } from "../../db/mod.ts";
 
 const MINUTE = 60_000;
 

@@ -3,12 +3,12 @@
  * folder's tests) and against the simulator, so both are held to the same behaviour. It only
  * relies on what any Kalshi-compatible server must do, never on particular data.
  */
-import { assertEquals, assertOk, assertRejects } from "../testing/assert.ts";
-import type { KalshiCredentials } from "./auth.ts";
-import { KalshiHttpError } from "./errors.ts";
-import { createRateLimiter } from "./rate_limit.ts";
-import { createRestClient } from "./rest.ts";
-import { createWsClient, type WsStreamItem } from "./ws.ts";
+import { assertEquals, assertOk, assertRejects } from "../../testing/assert.ts";
+import type { KalshiCredentials } from "../auth.ts";
+import { KalshiHttpError } from "../errors.ts";
+import { createRateLimiter } from "../rate_limit.ts";
+import { createRestClient } from "../rest.ts";
+import { createWsClient, type WsStreamItem } from "../ws.ts";
 
 /** Where the server under test listens. */
 export interface ContractTarget {

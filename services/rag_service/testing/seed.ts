@@ -5,7 +5,7 @@
  * informative; prices drift towards the outcome so the market price is informative too.
  * @module
  */
-import type { SqlRunner } from "./sql_runner.ts";
+import type { SqlRunner } from "../sql_runner.ts";
 
 const HOUR = 3_600_000;
 
