@@ -8,7 +8,7 @@
 import type { BenchRow } from "./harness.ts";
 import { createTestDatabase } from "../lib/db/testing/database.ts";
 import { createRateLimiter, createRestClient } from "../lib/kalshi/mod.ts";
-import { serveSimulator } from "../lib/kalshi/sim/mod.ts";
+import { pausedSimulator } from "../lib/kalshi/sim/testing/paused.ts";
 import type { RestRecord } from "../lib/kalshi/sim/ground_truth.ts";
 import { isHistorical, marketExists } from "../lib/kalshi/sim/world.ts";
 import { createLogger } from "../lib/log/mod.ts";
@@ -21,14 +21,10 @@ const RATE = 20;
 export default async function restBench(options: { quick: boolean }): Promise<BenchRow[]> {
   const markets = options.quick ? 1_000 : 10_000;
   const db = await createTestDatabase();
-  const served = serveSimulator({
+  const served = pausedSimulator({
     markets,
     seed: 11,
-    paused: true,
-    pumpIntervalMs: 0,
-    pingSeconds: 0,
     rateLimit: { perSecond: RATE, burstSeconds: 1 },
-    groundTruth: { memory: true, restBodies: false },
   });
   try {
     const client = createRestClient({

@@ -15,7 +15,8 @@ import {
   type Truth,
 } from "../lib/backfill/testing/workload.ts";
 import { createTestDatabase, type TestDatabase } from "../lib/db/testing/database.ts";
-import { type ServedSimulator, serveSimulator } from "../lib/kalshi/sim/mod.ts";
+import type { ServedSimulator } from "../lib/kalshi/sim/mod.ts";
+import { backfillSimulator } from "../lib/kalshi/sim/testing/paused.ts";
 import type { RestRecord } from "../lib/kalshi/sim/ground_truth.ts";
 import { assertEquals, assertOk } from "../lib/testing/assert.ts";
 import { finish, pausedSimNow, spawnService } from "./testing/e2e.ts";
@@ -68,18 +69,7 @@ async function assertWatermarks(db: TestDatabase, truth: ScheduledTruth): Promis
 async function withWorld(
   fn: (db: TestDatabase, served: ServedSimulator, truth: ScheduledTruth) => Promise<void>,
 ): Promise<void> {
-  const served = serveSimulator({
-    seed: 17,
-    markets: MARKETS,
-    startMs: SIM_NOW,
-    paused: true,
-    historyDays: 3,
-    futureDays: 1,
-    cutoffLagDays: 1,
-    pumpIntervalMs: 0,
-    pingSeconds: 0,
-    groundTruth: { memory: true, restBodies: false },
-  });
+  const served = backfillSimulator(MARKETS, { seed: 17, startMs: SIM_NOW });
   const db = await createTestDatabase();
   try {
     const truth = scheduledTruth(served.sim.world, served.sim.clock.now(), {

@@ -1,6 +1,6 @@
 import { withTestDatabase } from "../db/testing/database.ts";
 import { createRateLimiter, createRestClient } from "../kalshi/mod.ts";
-import { serveSimulator } from "../kalshi/sim/mod.ts";
+import { BACKFILL_NOW, backfillSimulator } from "../kalshi/sim/testing/paused.ts";
 import { createLogger } from "../log/mod.ts";
 import { createMetrics, createReadiness } from "../runtime/mod.ts";
 import { assertEquals, assertOk } from "../testing/assert.ts";
@@ -8,20 +8,11 @@ import { addBackfillReadiness, readBacklogHealth } from "./health.ts";
 import { insertJobs, simWorkload } from "./testing/workload.ts";
 import { runWorkerPool } from "./worker_pool.ts";
 
-const SIM_NOW = Date.UTC(2026, 9, 14, 15, 30);
+const SIM_NOW = BACKFILL_NOW;
 const HOUR = 3_600_000;
 
 Deno.test("worker readiness turns 503 while due jobs wait and when no worker can finish them, and back", async () => {
-  const served = serveSimulator({
-    seed: 3,
-    markets: 20,
-    startMs: SIM_NOW,
-    paused: true,
-    historyDays: 2,
-    futureDays: 1,
-    pumpIntervalMs: 0,
-    groundTruth: { memory: false },
-  });
+  const served = backfillSimulator(20, { seed: 3, historyDays: 2, groundTruth: { memory: false } });
   try {
     await withTestDatabase(async ({ sql }) => {
       const workload = simWorkload(served.sim.world, SIM_NOW);

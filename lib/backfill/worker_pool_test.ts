@@ -1,6 +1,7 @@
 import { withTestDatabase } from "../db/testing/database.ts";
 import { createRateLimiter, createRestClient } from "../kalshi/mod.ts";
-import { type ServedSimulator, serveSimulator } from "../kalshi/sim/mod.ts";
+import type { ServedSimulator } from "../kalshi/sim/mod.ts";
+import { BACKFILL_NOW, backfillSimulator } from "../kalshi/sim/testing/paused.ts";
 import { createLogger } from "../log/mod.ts";
 import { createMetrics } from "../runtime/mod.ts";
 import { assertEquals, assertOk } from "../testing/assert.ts";
@@ -12,22 +13,11 @@ import { runWorkerPool } from "./worker_pool.ts";
 import { createWakeup } from "./wakeup.ts";
 import { guardPostgresClosedSocketWrites } from "../db/postgres_guard.ts";
 
-/** A fixed simulated "now" (a paused clock keeps the world still while workers read it). */
-export const SIM_NOW = Date.UTC(2026, 9, 14, 15, 30);
+/** The simulator's paused "now" (see lib/kalshi/sim/testing/paused.ts). */
+const SIM_NOW = BACKFILL_NOW;
 
-function startSim(markets: number, extra: Parameters<typeof serveSimulator>[0] = {}) {
-  return serveSimulator({
-    seed: 7,
-    markets,
-    startMs: SIM_NOW,
-    paused: true,
-    historyDays: 3,
-    futureDays: 1,
-    cutoffLagDays: 1,
-    pumpIntervalMs: 0,
-    groundTruth: { restBodies: false },
-    ...extra,
-  });
+function startSim(markets: number, extra: Parameters<typeof backfillSimulator>[1] = {}) {
+  return backfillSimulator(markets, { seed: 7, ...extra });
 }
 
 function clientFor(served: ServedSimulator, extra: Parameters<typeof createRestClient>[0] = {}) {

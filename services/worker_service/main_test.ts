@@ -11,7 +11,8 @@ import {
   type Truth,
 } from "../../lib/backfill/testing/workload.ts";
 import { createTestDatabase, type TestDatabase } from "../../lib/db/testing/database.ts";
-import { type ServedSimulator, serveSimulator } from "../../lib/kalshi/sim/mod.ts";
+import type { ServedSimulator } from "../../lib/kalshi/sim/mod.ts";
+import { BACKFILL_NOW, backfillSimulator } from "../../lib/kalshi/sim/testing/paused.ts";
 import { planLaunch, PROJECT_ROOT } from "../../lib/launch/launch.ts";
 import { RUNNABLES } from "../../lib/launch/registry.ts";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
@@ -19,21 +20,10 @@ import { rabbitRequirement, testAmqpUrl, testRequiring } from "../../lib/testing
 import { startTcpProxy } from "../../lib/testing/tcp_proxy.ts";
 import { until } from "../../lib/testing/wait.ts";
 
-const SIM_NOW = Date.UTC(2026, 9, 14, 15, 30);
+const SIM_NOW = BACKFILL_NOW;
 
-function startSim(markets: number, extra: Parameters<typeof serveSimulator>[0] = {}) {
-  return serveSimulator({
-    seed: 11,
-    markets,
-    startMs: SIM_NOW,
-    paused: true,
-    historyDays: 3,
-    futureDays: 1,
-    cutoffLagDays: 1,
-    pumpIntervalMs: 0,
-    groundTruth: { memory: false },
-    ...extra,
-  });
+function startSim(markets: number, extra: Parameters<typeof backfillSimulator>[1] = {}) {
+  return backfillSimulator(markets, { seed: 11, groundTruth: { memory: false }, ...extra });
 }
 
 interface Worker {
@@ -118,7 +108,7 @@ function assertMatchesTruth(truth: Truth, stored: Truth & { duplicateTrades: num
 async function withSetup(
   markets: number,
   fn: (db: TestDatabase, served: ServedSimulator, truth: Truth) => Promise<void>,
-  simOptions: Parameters<typeof serveSimulator>[0] = {},
+  simOptions: Parameters<typeof backfillSimulator>[1] = {},
 ): Promise<void> {
   const served = startSim(markets, simOptions);
   const db = await createTestDatabase();

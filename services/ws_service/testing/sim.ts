@@ -1,12 +1,8 @@
 /** Shared set-up of the ws_service tests: a paused simulator, a seeded markets table, truth queries. */
 import type { Sql } from "../../../lib/db/mod.ts";
 import { type Clock, systemClock } from "../../../lib/kalshi/mod.ts";
-import {
-  type EmitRecord,
-  type ServedSimulator,
-  serveSimulator,
-  type WsRecord,
-} from "../../../lib/kalshi/sim/mod.ts";
+import type { EmitRecord, ServedSimulator, WsRecord } from "../../../lib/kalshi/sim/mod.ts";
+import { pausedSimulator } from "../../../lib/kalshi/sim/testing/paused.ts";
 import { marketExists, marketStatus, visibleCloseMs } from "../../../lib/kalshi/sim/world.ts";
 
 /** Simulated start (fixed, so runs are reproducible). */
@@ -14,15 +10,13 @@ export const START = Date.UTC(2026, 10, 25, 12, 0, 0);
 
 /** A paused simulator of `markets` markets; time moves only through `sim.clock.advance`. */
 export function startSim(markets: number, seed = 7): ServedSimulator {
-  return serveSimulator({
+  return pausedSimulator({
     seed,
     markets,
     startMs: START,
-    paused: true,
-    pumpIntervalMs: 0,
-    pingSeconds: 0,
     historyDays: 1,
     futureDays: 1,
+    groundTruth: { memory: true },
   });
 }
 
