@@ -117,6 +117,86 @@ export async function measure(
   };
 }
 
+type Measured = { rate: number; p95: number };
+
+/** The benchmark's rows: each figure beside the same-run baseline it is read against. */
+function benchRows(
+  label: string,
+  baseline: Measured,
+  m: Record<"page" | "health" | "candles" | "chart" | "pageCached", Measured>,
+  extra: { hourCandles: number; hitRatio: number },
+): BenchRow[] {
+  const { page, health, candles, chart, pageCached } = m;
+  const hitRatio = extra.hitRatio;
+  const trivialName = "static asset (trivial route, same server)";
+  const healthName = "/healthz (one SELECT 1, same server)";
+  return [
+    {
+      name: `market page, ${label}`,
+      unit: "req/s",
+      value: page.rate,
+      baselineName: trivialName,
+      baseline: baseline.rate,
+    },
+    {
+      name: "market page",
+      unit: "req/s",
+      value: page.rate,
+      baselineName: healthName,
+      baseline: health.rate,
+    },
+    {
+      name: "market page p95",
+      unit: "ms",
+      value: page.p95,
+      baselineName: trivialName,
+      baseline: baseline.p95,
+    },
+    {
+      name: `candles API period=60 (${extra.hourCandles} candles)`,
+      unit: "req/s",
+      value: candles.rate,
+      baselineName: trivialName,
+      baseline: baseline.rate,
+    },
+    {
+      name: "candles API p95",
+      unit: "ms",
+      value: candles.p95,
+      baselineName: trivialName,
+      baseline: baseline.p95,
+    },
+    {
+      name: `chart's candles request (period=60, ${CHART_FIELDS.length} of 18 fields)`,
+      unit: "req/s",
+      value: chart.rate,
+      baselineName: trivialName,
+      baseline: baseline.rate,
+    },
+    {
+      name: "chart's candles request p95",
+      unit: "ms",
+      value: chart.p95,
+      baselineName: trivialName,
+      baseline: baseline.p95,
+    },
+    {
+      name: `market page, 5 s response cache (${hitRatio}% hits)`,
+      unit: "req/s",
+      value: pageCached.rate,
+      baselineName: trivialName,
+      baseline: baseline.rate,
+    },
+    {
+      name: "market page, 5 s response cache, p95",
+      unit: "ms",
+      value: pageCached.p95,
+      baselineName: trivialName,
+      baseline: baseline.p95,
+    },
+  ];
+}
+
 /** Runs the portal benchmark. */
 export default async function portalBench({ quick }: { quick: boolean }): Promise<BenchRow[]> {
   const s = quick ? QUICK : FULL;
@@ -164,73 +244,10 @@ export default async function portalBench({ quick }: { quick: boolean }): Promis
         p95: (trivial.p95 + trivialAgain.p95) / 2,
       };
       const label = `${s.markets} markets, ${(rows / 1e6).toFixed(2)}M candles+ticks`;
-      const trivialName = "static asset (trivial route, same server)";
-      const healthName = "/healthz (one SELECT 1, same server)";
-      return [
-        {
-          name: `market page, ${label}`,
-          unit: "req/s",
-          value: page.rate,
-          baselineName: trivialName,
-          baseline: baseline.rate,
-        },
-        {
-          name: "market page",
-          unit: "req/s",
-          value: page.rate,
-          baselineName: healthName,
-          baseline: health.rate,
-        },
-        {
-          name: "market page p95",
-          unit: "ms",
-          value: page.p95,
-          baselineName: trivialName,
-          baseline: baseline.p95,
-        },
-        {
-          name: `candles API period=60 (${s.hourCandles} candles)`,
-          unit: "req/s",
-          value: candles.rate,
-          baselineName: trivialName,
-          baseline: baseline.rate,
-        },
-        {
-          name: "candles API p95",
-          unit: "ms",
-          value: candles.p95,
-          baselineName: trivialName,
-          baseline: baseline.p95,
-        },
-        {
-          name: `chart's candles request (period=60, ${CHART_FIELDS.length} of 18 fields)`,
-          unit: "req/s",
-          value: chart.rate,
-          baselineName: trivialName,
-          baseline: baseline.rate,
-        },
-        {
-          name: "chart's candles request p95",
-          unit: "ms",
-          value: chart.p95,
-          baselineName: trivialName,
-          baseline: baseline.p95,
-        },
-        {
-          name: `market page, 5 s response cache (${hitRatio}% hits)`,
-          unit: "req/s",
-          value: pageCached.rate,
-          baselineName: trivialName,
-          baseline: baseline.rate,
-        },
-        {
-          name: "market page, 5 s response cache, p95",
-          unit: "ms",
-          value: pageCached.p95,
-          baselineName: trivialName,
-          baseline: baseline.p95,
-        },
-      ];
+      return benchRows(label, baseline, { page, health, candles, chart, pageCached }, {
+        hourCandles: s.hourCandles,
+        hitRatio,
+      });
     } finally {
       await server.shutdown();
     }

@@ -102,127 +102,197 @@ function cachedCutoff(
   };
 }
 
-/** Runs the workers until the signal fires or (with `untilEmpty`) the queue is empty. */
-export async function runWorkerPool(options: WorkerPoolOptions): Promise<WorkerPoolResult> {
-  const { sql, logger } = options;
-  const now = options.now ?? Date.now;
-  const concurrency = options.concurrency ?? 4;
-  const batchSize = options.batchSize ?? 100;
-  const leaseMs = options.leaseMs ?? 120_000;
-  const pollMs = options.pollMs ?? 5_000;
-  const progressMs = options.progressMs ?? 10_000;
-  const kinds = options.trades === false ? ["candles"] : ["candles", "trades"];
-  const wakeup = options.wakeup ?? createWakeup();
-  const stats = createBackfillStats();
-  const empty = new AbortController();
-  const stop = AbortSignal.any([options.signal, empty.signal]);
-  const held = new Map<string, ClaimedJob>();
-  const cutoff = cachedCutoff(options.client, options.cutoffTtlMs ?? 60_000, now, stop);
-  const meter = createProgressMeter(stats, { startMs: now(), metrics: options.metrics });
+/**
+ * One run of the pool: its settings, the leases its workers hold, the timers that report progress
+ * and extend those leases, and the end of the run (leases handed back, final counts).
+ */
+class WorkerPoolRun {
+  readonly #options: WorkerPoolOptions;
+  readonly #sql: Sql;
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  readonly #batchSize: number;
+  readonly #leaseMs: number;
+  readonly #pollMs: number;
+  readonly #kinds: string[];
+  readonly #wakeup: Wakeup;
+  readonly #stats = createBackfillStats();
+  /** Aborted by the worker that finds the queue drained (`untilEmpty`). */
+  readonly #empty = new AbortController();
+  readonly #stop: AbortSignal;
+  readonly #held = new Map<string, ClaimedJob>();
+  readonly #cutoff: () => Promise<CutoffTimes>;
+  readonly #meter: ReturnType<typeof createProgressMeter>;
 
-  const reportProgress = async () => {
+  constructor(options: WorkerPoolOptions) {
+    this.#options = options;
+    this.#sql = options.sql;
+    this.#logger = options.logger;
+    this.#now = options.now ?? Date.now;
+    this.#batchSize = options.batchSize ?? 100;
+    this.#leaseMs = options.leaseMs ?? 120_000;
+    this.#pollMs = options.pollMs ?? 5_000;
+    this.#kinds = options.trades === false ? ["candles"] : ["candles", "trades"];
+    this.#wakeup = options.wakeup ?? createWakeup();
+    this.#stop = AbortSignal.any([options.signal, this.#empty.signal]);
+    this.#cutoff = cachedCutoff(
+      options.client,
+      options.cutoffTtlMs ?? 60_000,
+      this.#now,
+      this.#stop,
+    );
+    this.#meter = createProgressMeter(this.#stats, {
+      startMs: this.#now(),
+      metrics: options.metrics,
+    });
+  }
+
+  async run(): Promise<WorkerPoolResult> {
+    const progressMs = this.#options.progressMs ?? 10_000;
+    const concurrency = this.#options.concurrency ?? 4;
+    const progressTimer = progressMs > 0
+      ? setInterval(() => this.#reportProgress(), progressMs)
+      : undefined;
+    const heartbeat = setInterval(
+      () => this.#extendHeldLeases(),
+      Math.max(100, Math.floor(this.#leaseMs / 3)),
+    );
     try {
-      const counts = await countJobs(sql, { kinds });
-      const report = meter.report(counts, now());
-      logger.info("backfill progress", { ...report });
-      options.onProgress?.(report);
-    } catch (error) {
-      logger.warn("progress: job table unreadable", { error: describe(error) });
+      await Promise.all(Array.from({ length: concurrency }, (_, i) => this.#worker(i)));
+    } finally {
+      clearInterval(heartbeat);
+      if (progressTimer !== undefined) clearInterval(progressTimer);
     }
-  };
-  const progressTimer = progressMs > 0 ? setInterval(reportProgress, progressMs) : undefined;
-  const heartbeat = setInterval(async () => {
-    const byOwner = Map.groupBy(held.values(), (j) => j.leaseOwner);
+    const released = await this.#releaseHeld();
+    const counts = await this.#finalCounts();
+    return {
+      stoppedBy: this.#empty.signal.aborted && !this.#options.signal.aborted ? "empty" : "signal",
+      counts,
+      stats: this.#stats,
+      released,
+    };
+  }
+
+  async #reportProgress(): Promise<void> {
+    try {
+      const counts = await countJobs(this.#sql, { kinds: this.#kinds });
+      const report = this.#meter.report(counts, this.#now());
+      this.#logger.info("backfill progress", { ...report });
+      this.#options.onProgress?.(report);
+    } catch (error) {
+      this.#logger.warn("progress: job table unreadable", { error: describe(error) });
+    }
+  }
+
+  async #extendHeldLeases(): Promise<void> {
+    const byOwner = Map.groupBy(this.#held.values(), (j) => j.leaseOwner);
     for (const [owner, jobs] of byOwner) {
       try {
-        await extendLeases(sql, jobs.map((j) => j.id), { owner, leaseMs });
+        await extendLeases(this.#sql, jobs.map((j) => j.id), { owner, leaseMs: this.#leaseMs });
       } catch (error) {
-        logger.warn("could not extend leases", { owner, error: describe(error) });
+        this.#logger.warn("could not extend leases", { owner, error: describe(error) });
       }
     }
-  }, Math.max(100, Math.floor(leaseMs / 3)));
+  }
 
-  async function worker(index: number): Promise<void> {
-    const owner = `${options.owner}/${index}`;
+  /** Claims and runs batches until stopped; idle (nothing due, or the database failing) it waits. */
+  async #worker(index: number): Promise<void> {
+    const owner = `${this.#options.owner}/${index}`;
+    const stop = this.#stop;
     while (!stop.aborted) {
-      const finishRound = wakeup.beginRound();
+      const finishRound = this.#wakeup.beginRound();
       let jobs: ClaimedJob[];
       try {
-        jobs = await claimJobs(sql, { owner, limit: batchSize, leaseMs, kinds });
+        jobs = await claimJobs(this.#sql, {
+          owner,
+          limit: this.#batchSize,
+          leaseMs: this.#leaseMs,
+          kinds: this.#kinds,
+        });
       } catch (error) {
         finishRound();
-        logger.warn("claiming jobs failed; retrying after the poll interval", {
+        this.#logger.warn("claiming jobs failed; retrying after the poll interval", {
           worker: owner,
           error: describe(error),
         });
-        await wakeup.wait(pollMs, stop);
+        await this.#wakeup.wait(this.#pollMs, stop);
         continue;
       }
       if (jobs.length === 0) {
         finishRound();
-        if (options.untilEmpty) {
-          try {
-            const counts = await countJobs(sql, { kinds });
-            if (counts.pending + counts.running === 0) {
-              empty.abort(new Error("queue empty"));
-              return;
-            }
-          } catch (error) {
-            logger.warn("counting jobs failed", { error: describe(error) });
-          }
+        if (this.#options.untilEmpty && await this.#queueDrained()) {
+          this.#empty.abort(new Error("queue empty"));
+          return;
         }
-        await wakeup.wait(pollMs, stop);
+        await this.#wakeup.wait(this.#pollMs, stop);
         continue;
       }
-      for (const job of jobs) held.set(job.id, job);
-      logger.debug("claimed jobs", { worker: owner, jobs: jobs.length });
-      await executeJobs(
-        {
-          sql,
-          client: options.client,
-          logger,
-          signal: stop,
-          stats,
-          cutoff,
-          nowMs: now,
-          retryBaseMs: options.retryBaseMs,
-        },
-        jobs,
-        (job) => held.delete(job.id),
-      );
+      await this.#execute(owner, jobs);
       finishRound();
     }
   }
 
-  try {
-    await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i)));
-  } finally {
-    clearInterval(heartbeat);
-    if (progressTimer !== undefined) clearInterval(progressTimer);
-  }
-  let released = 0;
-  if (held.size > 0) {
+  /** Whether no job is pending or leased (false when the count fails, logged). */
+  async #queueDrained(): Promise<boolean> {
     try {
-      released = await releaseJobs(sql, [...held.values()]);
-      logger.info("released leases", { released });
+      const counts = await countJobs(this.#sql, { kinds: this.#kinds });
+      return counts.pending + counts.running === 0;
     } catch (error) {
-      logger.warn("could not release leases; they will expire", {
+      this.#logger.warn("counting jobs failed", { error: describe(error) });
+      return false;
+    }
+  }
+
+  async #execute(owner: string, jobs: ClaimedJob[]): Promise<void> {
+    const held = this.#held;
+    for (const job of jobs) held.set(job.id, job);
+    this.#logger.debug("claimed jobs", { worker: owner, jobs: jobs.length });
+    await executeJobs(
+      {
+        sql: this.#sql,
+        client: this.#options.client,
+        logger: this.#logger,
+        signal: this.#stop,
+        stats: this.#stats,
+        cutoff: this.#cutoff,
+        nowMs: this.#now,
+        retryBaseMs: this.#options.retryBaseMs,
+      },
+      jobs,
+      (job) => held.delete(job.id),
+    );
+  }
+
+  /** Hands back every lease still held; how many were released. */
+  async #releaseHeld(): Promise<number> {
+    const held = this.#held;
+    if (held.size === 0) return 0;
+    try {
+      const released = await releaseJobs(this.#sql, [...held.values()]);
+      this.#logger.info("released leases", { released });
+      return released;
+    } catch (error) {
+      this.#logger.warn("could not release leases; they will expire", {
         leases: held.size,
         error: describe(error),
       });
+      return 0;
     }
   }
-  let counts: JobCounts | null = null;
-  try {
-    counts = await countJobs(sql, { kinds });
-    logger.info("backfill progress", { ...meter.report(counts, now()) });
-  } catch (error) {
-    logger.warn("could not read final job counts", { error: describe(error) });
+
+  async #finalCounts(): Promise<JobCounts | null> {
+    try {
+      const counts = await countJobs(this.#sql, { kinds: this.#kinds });
+      this.#logger.info("backfill progress", { ...this.#meter.report(counts, this.#now()) });
+      return counts;
+    } catch (error) {
+      this.#logger.warn("could not read final job counts", { error: describe(error) });
+      return null;
+    }
   }
-  return {
-    stoppedBy: empty.signal.aborted && !options.signal.aborted ? "empty" : "signal",
-    counts,
-    stats,
-    released,
-  };
+}
+
+/** Runs the workers until the signal fires or (with `untilEmpty`) the queue is empty. */
+export async function runWorkerPool(options: WorkerPoolOptions): Promise<WorkerPoolResult> {
+  return await new WorkerPoolRun(options).run();
 }

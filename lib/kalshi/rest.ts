@@ -288,119 +288,184 @@ function defaultLimiter(options: RestClientOptions): RateLimiter {
   return processRateLimiter({ ratePerSecond, burst: ratePerSecond * seconds });
 }
 
-/** Creates a REST client; nothing is fetched until a method is called. */
-export function createRestClient(options: RestClientOptions = {}): KalshiRestClient {
-  const baseUrl = normaliseBase(options.baseUrl ?? PRODUCTION_REST_URL);
-  const clock = options.clock ?? systemClock;
-  const random = options.random ?? Math.random;
-  const limiter = options.limiter ?? defaultLimiter(options);
-  const fetchImpl = options.fetch ?? fetch;
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const maxRetries = options.maxRetries ?? 6;
-  const credentials = options.credentials ?? null;
+/** What one attempt got back: the status, the `Retry-After` header and the body text. */
+interface Reply {
+  status: number;
+  retryAfter: string | null;
+  text: string;
+}
 
-  async function get<S extends z.ZodType>(
+/** A 2xx body parsed as JSON and validated with `schema`. */
+function parseBody<S extends z.ZodType>(endpoint: string, text: string, schema: S): z.output<S> {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw new KalshiSchemaError(
+      endpoint,
+      [`body is not JSON: ${(error as Error).message}`],
+      excerpt(text),
+    );
+  }
+  const parsed = schema.safeParse(body, { reportInput: true });
+  if (!parsed.success) {
+    throw new KalshiSchemaError(endpoint, formatIssues(parsed.error), excerpt(text));
+  }
+  return parsed.data;
+}
+
+/** GET with the shared limiter, signing, a timeout per attempt, retries and validation. */
+class RestTransport {
+  readonly #baseUrl: URL;
+  readonly #options: RestClientOptions;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #limiter: RateLimiter;
+  readonly #fetch: typeof fetch;
+  readonly #timeoutMs: number;
+  readonly #maxRetries: number;
+  readonly #credentials: KalshiCredentials | null;
+
+  constructor(baseUrl: URL, options: RestClientOptions) {
+    this.#baseUrl = baseUrl;
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    this.#limiter = options.limiter ?? defaultLimiter(options);
+    this.#fetch = options.fetch ?? fetch;
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#maxRetries = options.maxRetries ?? 6;
+    this.#credentials = options.credentials ?? null;
+  }
+
+  async get<S extends z.ZodType>(
     path: string,
     query: object,
     schema: S,
     call: CallOptions = {},
   ): Promise<z.output<S>> {
-    const url = new URL(path.replace(/^\//, ""), baseUrl);
+    const url = new URL(path.replace(/^\//, ""), this.#baseUrl);
     const search = toSearchParams(query).toString();
     if (search !== "") url.search = search;
     const endpoint = `GET ${url.pathname}`;
     const signal = call.signal;
     for (let attempt = 0;; attempt++) {
-      await limiter.acquire(signal);
-      const headers: Record<string, string> = { accept: "application/json" };
-      if (credentials !== null) {
-        Object.assign(
-          headers,
-          authHeaders(credentials, { method: "GET", url, timestampMs: clock.now() }),
+      await this.#limiter.acquire(signal);
+      const reply = await this.#send(url, endpoint, signal);
+      if (reply instanceof KalshiNetworkError) {
+        if (attempt >= this.#maxRetries) throw reply;
+        const delayMs = this.#backoff(attempt);
+        await this.#retry(
+          { endpoint, attempt, delayMs, status: null, reason: reply.message },
+          signal,
         );
-      }
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-      let status: number;
-      let text: string;
-      let retryAfter: string | null;
-      try {
-        const response = await fetchImpl(url, { headers, signal: combined });
-        status = response.status;
-        retryAfter = response.headers.get("retry-after");
-        text = await response.text();
-      } catch (cause) {
-        if (signal?.aborted) throw signal.reason;
-        const error = new KalshiNetworkError(endpoint, cause, timeout.aborted);
-        if (attempt >= maxRetries) throw error;
-        const delayMs = backoffDelay(attempt, { ...options.backoff, random });
-        options.onRetry?.({ endpoint, attempt, delayMs, status: null, reason: error.message });
-        await clock.sleep(delayMs, signal);
         continue;
       }
-      if (status >= 200 && status < 300) {
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch (error) {
-          throw new KalshiSchemaError(
-            endpoint,
-            [`body is not JSON: ${(error as Error).message}`],
-            excerpt(text),
-          );
-        }
-        const parsed = schema.safeParse(body, { reportInput: true });
-        if (!parsed.success) {
-          throw new KalshiSchemaError(endpoint, formatIssues(parsed.error), excerpt(text));
-        }
-        return parsed.data;
-      }
+      const { status, text } = reply;
+      if (status >= 200 && status < 300) return parseBody(endpoint, text, schema);
       const error = httpError(status, endpoint, text);
-      if (!error.retryable || attempt >= maxRetries) throw error;
-      const delayMs = retryAfterMs(retryAfter, clock.now()) ??
-        backoffDelay(attempt, { ...options.backoff, random });
-      options.onRetry?.({ endpoint, attempt, delayMs, status, reason: error.message });
-      await clock.sleep(delayMs, signal);
+      if (!error.retryable || attempt >= this.#maxRetries) throw error;
+      const delayMs = retryAfterMs(reply.retryAfter, this.#clock.now()) ?? this.#backoff(attempt);
+      await this.#retry({ endpoint, attempt, delayMs, status, reason: error.message }, signal);
     }
   }
 
-  const listEvents = async (query: EventsQuery = {}, call?: CallOptions) => {
-    const r = await get("events", query, EventsResponseSchema, call);
-    return { items: r.events, cursor: r.cursor };
-  };
-  const listMarkets = async (query: MarketsQuery = {}, call?: CallOptions) => {
-    const r = await get("markets", query, MarketsResponseSchema, call);
-    return { items: r.markets, cursor: r.cursor };
-  };
-  const listHistoricalMarkets = async (query: HistoricalMarketsQuery = {}, call?: CallOptions) => {
-    const r = await get("historical/markets", query, MarketsResponseSchema, call);
-    return { items: r.markets, cursor: r.cursor };
-  };
-  const listTrades = async (query: TradesQuery = {}, call?: CallOptions) => {
-    const r = await get("markets/trades", query, TradesResponseSchema, call);
-    return { items: r.trades, cursor: r.cursor };
-  };
-  const listHistoricalTrades = async (query: TradesQuery = {}, call?: CallOptions) => {
-    const r = await get("historical/trades", query, TradesResponseSchema, call);
-    return { items: r.trades, cursor: r.cursor };
-  };
-
-  function walk<Q extends { cursor?: string }, T>(
+  /** One attempt: the reply, or the network error (timeout included) to retry; a caller's abort throws. */
+  async #send(
+    url: URL,
     endpoint: string,
-    list: (query: Q, call?: CallOptions) => Promise<Page<T>>,
-    query: Q,
-    walkOptions: WalkOptions = {},
-  ): AsyncGenerator<Page<T>> {
-    return paginate(
-      (cursor) => list({ ...query, cursor }, { signal: walkOptions.signal }),
-      {
-        endpoint: `GET ${new URL(endpoint, baseUrl).pathname}`,
-        startCursor: query.cursor,
-        maxPages: walkOptions.maxPages,
-      },
-    );
+    signal: AbortSignal | undefined,
+  ): Promise<Reply | KalshiNetworkError> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (this.#credentials !== null) {
+      Object.assign(
+        headers,
+        authHeaders(this.#credentials, { method: "GET", url, timestampMs: this.#clock.now() }),
+      );
+    }
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const fetchImpl = this.#fetch;
+    try {
+      const response = await fetchImpl(url, { headers, signal: combined });
+      const status = response.status;
+      const retryAfter = response.headers.get("retry-after");
+      const text = await response.text();
+      return { status, retryAfter, text };
+    } catch (cause) {
+      if (signal?.aborted) throw signal.reason;
+      return new KalshiNetworkError(endpoint, cause, timeout.aborted);
+    }
   }
 
+  #backoff(attempt: number): number {
+    return backoffDelay(attempt, { ...this.#options.backoff, random: this.#random });
+  }
+
+  async #retry(info: RetryInfo, signal: AbortSignal | undefined): Promise<void> {
+    this.#options.onRetry?.(info);
+    await this.#clock.sleep(info.delayMs, signal);
+  }
+}
+
+type Get = KalshiRestClient["get"];
+
+/** The one-page listings, each turning its response into a {@link Page}. */
+function pageListings(get: Get) {
+  return {
+    listEvents: async (query: EventsQuery = {}, call?: CallOptions) => {
+      const r = await get("events", query, EventsResponseSchema, call);
+      return { items: r.events, cursor: r.cursor };
+    },
+    listMarkets: async (query: MarketsQuery = {}, call?: CallOptions) => {
+      const r = await get("markets", query, MarketsResponseSchema, call);
+      return { items: r.markets, cursor: r.cursor };
+    },
+    listHistoricalMarkets: async (query: HistoricalMarketsQuery = {}, call?: CallOptions) => {
+      const r = await get("historical/markets", query, MarketsResponseSchema, call);
+      return { items: r.markets, cursor: r.cursor };
+    },
+    listTrades: async (query: TradesQuery = {}, call?: CallOptions) => {
+      const r = await get("markets/trades", query, TradesResponseSchema, call);
+      return { items: r.trades, cursor: r.cursor };
+    },
+    listHistoricalTrades: async (query: TradesQuery = {}, call?: CallOptions) => {
+      const r = await get("historical/trades", query, TradesResponseSchema, call);
+      return { items: r.trades, cursor: r.cursor };
+    },
+  };
+}
+
+/** Pages of a one-page listing from `query.cursor` on. */
+function walk<Q extends { cursor?: string }, T>(
+  baseUrl: URL,
+  endpoint: string,
+  list: (query: Q, call?: CallOptions) => Promise<Page<T>>,
+  query: Q,
+  walkOptions: WalkOptions = {},
+): AsyncGenerator<Page<T>> {
+  return paginate(
+    (cursor) => list({ ...query, cursor }, { signal: walkOptions.signal }),
+    {
+      endpoint: `GET ${new URL(endpoint, baseUrl).pathname}`,
+      startCursor: query.cursor,
+      maxPages: walkOptions.maxPages,
+    },
+  );
+}
+
+/** Creates a REST client; nothing is fetched until a method is called. */
+export function createRestClient(options: RestClientOptions = {}): KalshiRestClient {
+  const baseUrl = normaliseBase(options.baseUrl ?? PRODUCTION_REST_URL);
+  const transport = new RestTransport(baseUrl, options);
+  const get: Get = (path, query, schema, call) => transport.get(path, query, schema, call);
+  const {
+    listEvents,
+    listMarkets,
+    listHistoricalMarkets,
+    listTrades,
+    listHistoricalTrades,
+  } = pageListings(get);
   const enc = encodeURIComponent;
 
   return {
@@ -417,8 +482,8 @@ export function createRestClient(options: RestClientOptions = {}): KalshiRestCli
       ))
         .series,
     listEvents,
-    eventPages: (query = {}, w) => walk("events", listEvents, query, w),
-    iterateEvents: (query = {}, w) => flatten(walk("events", listEvents, query, w)),
+    eventPages: (query = {}, w) => walk(baseUrl, "events", listEvents, query, w),
+    iterateEvents: (query = {}, w) => flatten(walk(baseUrl, "events", listEvents, query, w)),
     getEvent: async (ticker, call = {}) => {
       const r = await get(
         `events/${enc(ticker)}`,
@@ -429,8 +494,8 @@ export function createRestClient(options: RestClientOptions = {}): KalshiRestCli
       return { event: r.event, markets: r.allMarkets };
     },
     listMarkets,
-    marketPages: (query = {}, w) => walk("markets", listMarkets, query, w),
-    iterateMarkets: (query = {}, w) => flatten(walk("markets", listMarkets, query, w)),
+    marketPages: (query = {}, w) => walk(baseUrl, "markets", listMarkets, query, w),
+    iterateMarkets: (query = {}, w) => flatten(walk(baseUrl, "markets", listMarkets, query, w)),
     getMarket: async (ticker, call) =>
       (await get(`markets/${enc(ticker)}`, {}, MarketResponseSchema, call)).market,
     getMarketCandlesticks: async (market, query, call) => {
@@ -442,26 +507,11 @@ export function createRestClient(options: RestClientOptions = {}): KalshiRestCli
       );
       return { ticker: r.ticker, candlesticks: r.candlesticks };
     },
-    getBatchCandlesticks: async (tickers, query, call) => {
-      const out: MarketCandles[] = [];
-      for (let i = 0; i < tickers.length; i += BATCH_CANDLES_MAX_TICKERS) {
-        const chunk = tickers.slice(i, i + BATCH_CANDLES_MAX_TICKERS);
-        const r = await get(
-          "markets/candlesticks",
-          { marketTickers: chunk, ...query },
-          BatchCandlesticksResponseSchema,
-          call,
-        );
-        for (const m of r.markets) {
-          out.push({ ticker: m.market_ticker, candlesticks: m.candlesticks });
-        }
-      }
-      return out;
-    },
+    getBatchCandlesticks: (tickers, query, call) => batchCandlesticks(get, tickers, query, call),
     getHistoricalCutoff: (call) => get("historical/cutoff", {}, HistoricalCutoffSchema, call),
     listHistoricalMarkets,
     iterateHistoricalMarkets: (query = {}, w) =>
-      flatten(walk("historical/markets", listHistoricalMarkets, query, w)),
+      flatten(walk(baseUrl, "historical/markets", listHistoricalMarkets, query, w)),
     getHistoricalMarket: async (ticker, call) =>
       (await get(`historical/markets/${enc(ticker)}`, {}, MarketResponseSchema, call)).market,
     getHistoricalCandlesticks: async (ticker, query, call) => {
@@ -474,12 +524,36 @@ export function createRestClient(options: RestClientOptions = {}): KalshiRestCli
       return { ticker: r.ticker, candlesticks: r.candlesticks };
     },
     listTrades,
-    iterateTrades: (query = {}, w) => flatten(walk("markets/trades", listTrades, query, w)),
+    iterateTrades: (query = {}, w) =>
+      flatten(walk(baseUrl, "markets/trades", listTrades, query, w)),
     listHistoricalTrades,
     iterateHistoricalTrades: (query = {}, w) =>
-      flatten(walk("historical/trades", listHistoricalTrades, query, w)),
+      flatten(walk(baseUrl, "historical/trades", listHistoricalTrades, query, w)),
     getExchangeStatus: (call) => get("exchange/status", {}, ExchangeStatusSchema, call),
   };
+}
+
+/** `GET /markets/candlesticks` in calls of at most {@link BATCH_CANDLES_MAX_TICKERS} tickers. */
+async function batchCandlesticks(
+  get: Get,
+  tickers: readonly string[],
+  query: CandleQuery,
+  call?: CallOptions,
+): Promise<MarketCandles[]> {
+  const out: MarketCandles[] = [];
+  for (let i = 0; i < tickers.length; i += BATCH_CANDLES_MAX_TICKERS) {
+    const chunk = tickers.slice(i, i + BATCH_CANDLES_MAX_TICKERS);
+    const r = await get(
+      "markets/candlesticks",
+      { marketTickers: chunk, ...query },
+      BatchCandlesticksResponseSchema,
+      call,
+    );
+    for (const m of r.markets) {
+      out.push({ ticker: m.market_ticker, candlesticks: m.candlesticks });
+    }
+  }
+  return out;
 }
 
 function httpError(status: number, endpoint: string, text: string): KalshiHttpError {

@@ -65,11 +65,134 @@ interface ScopeRow extends ScopeColumns {
   settlement_ts: Date | null;
 }
 
+/** Pending markets by ticker, oldest first. */
+type Pending = Map<string, PendingMarket>;
+
+/** Fetches `tickers` from REST and upserts them; each one fetched is marked so. */
+async function fetchFromRest(
+  options: NewMarketOptions,
+  pending: Pending,
+  tickers: string[],
+): Promise<void> {
+  const { client, logger, signal } = options;
+  if (client === null) return;
+  const markets: Market[] = [];
+  for (const ticker of tickers) {
+    if (signal?.aborted) return;
+    try {
+      markets.push(await client.getMarket(ticker, { signal }));
+    } catch (error) {
+      logger.warn(
+        "REST fetch of a new market failed; keeping the row from its lifecycle message",
+        {
+          ticker,
+          error: (error as Error).message,
+        },
+      );
+    }
+  }
+  if (markets.length === 0) return;
+  await upsertMarkets(options.sql, markets);
+  for (const m of markets) {
+    const entry = pending.get(m.ticker);
+    if (entry) entry.fetched = true;
+  }
+}
+
+/** The stored rows of `tickers` in scope; out-of-scope or missing ones leave the pending set. */
+async function schedulable(
+  { sql, scope }: NewMarketOptions,
+  pending: Pending,
+  tickers: string[],
+): Promise<SchedulableMarket[]> {
+  const rows = await sql<ScopeRow[]>`
+    SELECT m.ticker, m.event_ticker, m.series_ticker, m.status, m.open_time, m.close_time,
+           m.settlement_ts, m.mve_collection_ticker, m.is_multivariate,
+           e.series_ticker AS e_series, e.category, e.strike_period,
+           s.category AS s_category, s.categories AS s_categories, s.frequency
+    FROM markets m
+    LEFT JOIN events e ON e.event_ticker = m.event_ticker
+    LEFT JOIN series s ON s.ticker = COALESCE(m.series_ticker, e.series_ticker)
+    WHERE m.ticker = ANY(${tickers}::text[])`;
+  const found = new Set(rows.map((r) => r.ticker));
+  for (const t of tickers) if (!found.has(t)) pending.delete(t);
+  const out: SchedulableMarket[] = [];
+  for (const r of rows) {
+    if (!storedRowInScope(scope, r)) {
+      pending.delete(r.ticker); // out of scope: no backfill, as rest_service decides too
+      continue;
+    }
+    if (r.open_time === null || r.close_time === null) continue; // cannot be planned yet
+    out.push({
+      ticker: r.ticker,
+      eventTicker: r.event_ticker,
+      seriesTicker: r.series_ticker ?? r.e_series,
+      status: r.status,
+      openTime: r.open_time,
+      closeTime: r.close_time,
+      settlementTs: r.settlement_ts,
+    });
+  }
+  return out;
+}
+
+/** Fetches, then schedules the backfill of, pending `tickers`; the ones done leave the set. */
+async function handle(
+  options: NewMarketOptions,
+  pending: Pending,
+  tickers: string[],
+): Promise<void> {
+  const { sql, logger } = options;
+  if (tickers.length === 0) return;
+  await fetchFromRest(options, pending, tickers.filter((t) => pending.get(t)?.fetched === false));
+  const markets = await schedulable(options, pending, tickers.filter((t) => pending.has(t)));
+  for (const m of markets) pending.get(m.ticker)!.attempts++;
+  const result = await scheduleMarketBackfill(sql, markets, { now: options.now() });
+  if (result.inserted > 0) {
+    options.onScheduled?.(result.kinds);
+    logger.info("backfill scheduled for new markets", {
+      markets: result.markets,
+      jobs: result.inserted,
+    });
+  }
+  const marks = await sql<{ scope: string }[]>`
+    SELECT scope FROM ingest_state
+    WHERE key = 'backfill.scheduled' AND scope = ANY(${markets.map((m) => m.ticker)}::text[])`;
+  for (const { scope: ticker } of marks) {
+    if (pending.get(ticker)?.fetched || options.client === null) pending.delete(ticker);
+  }
+}
+
+/** Waits for `done` until `deadline` aborts; logs what is left pending. */
+async function drain(
+  logger: Logger,
+  pending: Pending,
+  chain: Promise<void>,
+  deadline: AbortSignal | undefined,
+): Promise<void> {
+  let finished = false;
+  const done = chain.then(() => (finished = true));
+  if (deadline === undefined) return void await done;
+  await Promise.race([
+    done,
+    new Promise<void>((resolve) => {
+      if (deadline.aborted) resolve();
+      deadline.addEventListener("abort", () => resolve(), { once: true });
+    }),
+  ]);
+  if (pending.size > 0) {
+    logger.warn("stopped with new markets still pending; rest_service will schedule them", {
+      markets: pending.size,
+      interrupted: !finished,
+    });
+  }
+}
+
 /** Creates the handler; nothing runs until markets are added. */
 export function createNewMarketScheduler(options: NewMarketOptions): NewMarketScheduler {
-  const { sql, logger, scope } = options;
+  const { logger } = options;
   const maxPending = options.maxPending ?? 10_000;
-  const pending = new Map<string, PendingMarket>();
+  const pending: Pending = new Map();
   let chain: Promise<void> = Promise.resolve();
   let closed = false;
 
@@ -81,85 +204,6 @@ export function createNewMarketScheduler(options: NewMarketOptions): NewMarketSc
     });
     return chain;
   };
-
-  async function fetchFromRest(tickers: string[]): Promise<void> {
-    if (options.client === null) return;
-    const markets: Market[] = [];
-    for (const ticker of tickers) {
-      if (options.signal?.aborted) return;
-      try {
-        markets.push(await options.client.getMarket(ticker, { signal: options.signal }));
-      } catch (error) {
-        logger.warn(
-          "REST fetch of a new market failed; keeping the row from its lifecycle message",
-          {
-            ticker,
-            error: (error as Error).message,
-          },
-        );
-      }
-    }
-    if (markets.length === 0) return;
-    await upsertMarkets(sql, markets);
-    for (const m of markets) {
-      const entry = pending.get(m.ticker);
-      if (entry) entry.fetched = true;
-    }
-  }
-
-  /** The stored rows of `tickers` in scope; out-of-scope or missing ones leave the pending set. */
-  async function schedulable(tickers: string[]): Promise<SchedulableMarket[]> {
-    const rows = await sql<ScopeRow[]>`
-      SELECT m.ticker, m.event_ticker, m.series_ticker, m.status, m.open_time, m.close_time,
-             m.settlement_ts, m.mve_collection_ticker, m.is_multivariate,
-             e.series_ticker AS e_series, e.category, e.strike_period,
-             s.category AS s_category, s.categories AS s_categories, s.frequency
-      FROM markets m
-      LEFT JOIN events e ON e.event_ticker = m.event_ticker
-      LEFT JOIN series s ON s.ticker = COALESCE(m.series_ticker, e.series_ticker)
-      WHERE m.ticker = ANY(${tickers}::text[])`;
-    const found = new Set(rows.map((r) => r.ticker));
-    for (const t of tickers) if (!found.has(t)) pending.delete(t);
-    const out: SchedulableMarket[] = [];
-    for (const r of rows) {
-      if (!storedRowInScope(scope, r)) {
-        pending.delete(r.ticker); // out of scope: no backfill, as rest_service decides too
-        continue;
-      }
-      if (r.open_time === null || r.close_time === null) continue; // cannot be planned yet
-      out.push({
-        ticker: r.ticker,
-        eventTicker: r.event_ticker,
-        seriesTicker: r.series_ticker ?? r.e_series,
-        status: r.status,
-        openTime: r.open_time,
-        closeTime: r.close_time,
-        settlementTs: r.settlement_ts,
-      });
-    }
-    return out;
-  }
-
-  async function handle(tickers: string[]): Promise<void> {
-    if (tickers.length === 0) return;
-    await fetchFromRest(tickers.filter((t) => pending.get(t)?.fetched === false));
-    const markets = await schedulable(tickers.filter((t) => pending.has(t)));
-    for (const m of markets) pending.get(m.ticker)!.attempts++;
-    const result = await scheduleMarketBackfill(sql, markets, { now: options.now() });
-    if (result.inserted > 0) {
-      options.onScheduled?.(result.kinds);
-      logger.info("backfill scheduled for new markets", {
-        markets: result.markets,
-        jobs: result.inserted,
-      });
-    }
-    const marks = await sql<{ scope: string }[]>`
-      SELECT scope FROM ingest_state
-      WHERE key = 'backfill.scheduled' AND scope = ANY(${markets.map((m) => m.ticker)}::text[])`;
-    for (const { scope: ticker } of marks) {
-      if (pending.get(ticker)?.fetched || options.client === null) pending.delete(ticker);
-    }
-  }
 
   return {
     add(tickers) {
@@ -174,30 +218,15 @@ export function createNewMarketScheduler(options: NewMarketOptions): NewMarketSc
           ticker: oldest,
         });
       }
-      void enqueue(() => handle(tickers));
+      void enqueue(() => handle(options, pending, tickers));
     },
     retry() {
       if (closed) return chain;
-      return enqueue(() => handle([...pending.keys()]));
+      return enqueue(() => handle(options, pending, [...pending.keys()]));
     },
-    async close(deadline) {
+    close(deadline) {
       closed = true;
-      let finished = false;
-      const done = chain.then(() => (finished = true));
-      if (deadline === undefined) return void await done;
-      await Promise.race([
-        done,
-        new Promise<void>((resolve) => {
-          if (deadline.aborted) resolve();
-          deadline.addEventListener("abort", () => resolve(), { once: true });
-        }),
-      ]);
-      if (pending.size > 0) {
-        logger.warn("stopped with new markets still pending; rest_service will schedule them", {
-          markets: pending.size,
-          interrupted: !finished,
-        });
-      }
+      return drain(logger, pending, chain, deadline);
     },
     pending,
   };

@@ -95,73 +95,108 @@ function isGroundTruth(x: unknown): x is GroundTruth {
   return typeof x === "object" && x !== null && "record" in x && "records" in x;
 }
 
-/** Creates a simulator; serve `handler` with Deno.serve (see {@link serveSimulator}). */
-export function createSimulator(options: SimulatorOptions = {}): Simulator {
-  const seed = (options.seed ?? 1) >>> 0;
-  const clock = options.clock ??
-    createSimClock({ startMs: options.startMs, speed: options.speed, paused: options.paused });
-  const world = createWorld({
-    seed,
-    markets: options.markets,
-    epochMs: options.epochMs ?? clock.now(),
-    historyDays: options.historyDays,
-    futureDays: options.futureDays,
-    cutoffLagDays: options.cutoffLagDays,
-    comboShare: options.comboShare,
-  });
-  const groundTruth = isGroundTruth(options.groundTruth)
-    ? options.groundTruth
-    : createGroundTruth(options.groundTruth);
-  const view = new MarketView(world);
-  const now = () => clock.now();
-  const rest = new RestApi(view, now);
-  const engine = new Engine(view, clock.now());
-  const hub = new WsHub(view, groundTruth, now, seed);
-  const restFaults = new RestFaults(seed);
-  const realNow = options.realNow ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  let faults: FaultConfig = {};
-  const setFaults = (c: FaultConfig) => {
-    faults = { ...c };
-    restFaults.config = faults;
-    hub.faults = faults;
-  };
-  setFaults(options.faults ?? {});
-  const rl = options.rateLimit === undefined
-    ? null
-    : typeof options.rateLimit === "number"
+function rateLimiterOf(options: SimulatorOptions, realNow: () => number): RateLimiter | null {
+  if (options.rateLimit === undefined) return null;
+  return typeof options.rateLimit === "number"
     ? new RateLimiter(options.rateLimit, 1, realNow)
     : new RateLimiter(options.rateLimit.perSecond, options.rateLimit.burstSeconds ?? 1, realNow);
-  const verifier: AuthVerifier | null = options.auth
+}
+
+function verifierOf(options: SimulatorOptions, realNow: () => number): AuthVerifier | null {
+  return options.auth
     ? createAuthVerifier(options.auth.publicKeyPem, {
       keyId: options.auth.keyId,
       maxSkewMs: options.auth.maxSkewMs,
       realNow,
     })
     : null;
+}
 
-  function pump(): void {
-    const emissions = engine.pump(clock.now(), groundTruth.enabled || hub.connections > 0);
+/** The first issue of a failed parse, as a 400 response. */
+function badRequest(error: z.ZodError, fallback: string): Response {
+  return errorResponse(400, "bad_request", error.issues[0]?.message ?? fallback);
+}
+
+/** The simulator's parts and state, and its three kinds of route: REST, WebSocket, `/_sim/`. */
+class SimCore {
+  readonly seed: number;
+  readonly clock: SimClock;
+  readonly world: World;
+  readonly groundTruth: GroundTruth;
+  readonly hub: WsHub;
+  faults: FaultConfig = {};
+  readonly #options: SimulatorOptions;
+  readonly #rest: RestApi;
+  readonly #engine: Engine;
+  readonly #restFaults: RestFaults;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #rateLimiter: RateLimiter | null;
+  readonly #verifier: AuthVerifier | null;
+
+  constructor(options: SimulatorOptions) {
+    this.#options = options;
+    this.seed = (options.seed ?? 1) >>> 0;
+    this.clock = options.clock ??
+      createSimClock({ startMs: options.startMs, speed: options.speed, paused: options.paused });
+    this.world = createWorld({
+      seed: this.seed,
+      markets: options.markets,
+      epochMs: options.epochMs ?? this.clock.now(),
+      historyDays: options.historyDays,
+      futureDays: options.futureDays,
+      cutoffLagDays: options.cutoffLagDays,
+      comboShare: options.comboShare,
+    });
+    this.groundTruth = isGroundTruth(options.groundTruth)
+      ? options.groundTruth
+      : createGroundTruth(options.groundTruth);
+    const view = new MarketView(this.world);
+    const now = () => this.clock.now();
+    this.#rest = new RestApi(view, now);
+    this.#engine = new Engine(view, this.clock.now());
+    this.hub = new WsHub(view, this.groundTruth, now, this.seed);
+    this.#restFaults = new RestFaults(this.seed);
+    const realNow = options.realNow ?? Date.now;
+    this.#sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    this.setFaults(options.faults ?? {});
+    this.#rateLimiter = rateLimiterOf(options, realNow);
+    this.#verifier = verifierOf(options, realNow);
+  }
+
+  setFaults(c: FaultConfig): void {
+    this.faults = { ...c };
+    this.#restFaults.config = this.faults;
+    this.hub.faults = this.faults;
+  }
+
+  pump(): void {
+    const { groundTruth, hub } = this;
+    const emissions = this.#engine.pump(
+      this.clock.now(),
+      groundTruth.enabled || hub.connections > 0,
+    );
     if (emissions.length === 0) return;
     if (groundTruth.enabled) { for (const e of emissions) groundTruth.record(e); }
     hub.broadcast(emissions);
     groundTruth.flush();
   }
-  const unJump = clock.onJump(pump);
-  const interval = options.pumpIntervalMs ?? 100;
-  const timer = interval > 0 ? setInterval(pump, interval) : undefined;
 
-  function recordRest(
-    req: URL,
-    method: string,
-    status: number,
-    body: string,
-    fault?: string,
-  ): void {
+  handle(req: Request): Response | Promise<Response> {
+    const url = new URL(req.url);
+    if (url.pathname === WS_PATH) return this.#handleWs(req, url);
+    if (url.pathname === REST_PREFIX || url.pathname.startsWith(REST_PREFIX + "/")) {
+      return this.#handleRest(req, url);
+    }
+    if (url.pathname.startsWith("/_sim/")) return this.#handleControl(req, url);
+    return errorResponse(404, "not_found", "not found");
+  }
+
+  #recordRest(req: URL, method: string, status: number, body: string, fault?: string): void {
+    const groundTruth = this.groundTruth;
     if (!groundTruth.enabled) return;
     groundTruth.record({
       kind: "rest",
-      time_ms: clock.now(),
+      time_ms: this.clock.now(),
       method,
       path: req.pathname,
       query: req.search,
@@ -171,55 +206,69 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     });
   }
 
-  async function handleRest(req: Request, url: URL): Promise<Response> {
+  async #handleRest(req: Request, url: URL): Promise<Response> {
     const finish = async (res: Response, fault?: string): Promise<Response> => {
       const body = await res.text();
-      recordRest(url, req.method, res.status, body, fault);
+      this.#recordRest(url, req.method, res.status, body, fault);
       return new Response(body, { status: res.status, headers: res.headers });
     };
-    if (rl && !rl.take()) return finish(json(TOO_MANY_REQUESTS_BODY, 429), "rate_limited");
-    const f = restFaults.next();
-    if (f.delayMs > 0) await sleep(f.delayMs);
-    if (f.kind === "server_error") {
-      return finish(
-        errorResponse(f.status, "internal_server_error", "internal server error"),
-        "server_error",
-      );
-    }
-    if (f.kind === "rate_limit_storm") {
-      return finish(json(TOO_MANY_REQUESTS_BODY, 429), "rate_limit_storm");
-    }
-    if (verifier && (options.auth?.requireForRest || req.headers.has("KALSHI-ACCESS-SIGNATURE"))) {
-      const failure = verifier.check(req.headers, req.method, url.pathname);
-      if (failure) {
-        return finish(
-          errorResponse(401, "authentication_error", failure.replace("_", " ")),
-          "auth",
-        );
-      }
-    }
+    const rejected = await this.#restFault(req, url);
+    if (rejected) return finish(rejected.response, rejected.fault);
     if (req.method !== "GET") {
       return finish(errorResponse(405, "method_not_allowed", "method not allowed"));
     }
-    return finish(rest.handle(url.pathname.slice(REST_PREFIX.length), url.searchParams));
+    return finish(this.#rest.handle(url.pathname.slice(REST_PREFIX.length), url.searchParams));
   }
 
-  function handleWs(req: Request, url: URL): Response {
+  /** The rate limit, an injected fault or a failed signature, if one answers this request. */
+  async #restFault(req: Request, url: URL): Promise<{ response: Response; fault: string } | null> {
+    if (this.#rateLimiter && !this.#rateLimiter.take()) {
+      return { response: json(TOO_MANY_REQUESTS_BODY, 429), fault: "rate_limited" };
+    }
+    const f = this.#restFaults.next();
+    if (f.delayMs > 0) await this.#sleep(f.delayMs);
+    if (f.kind === "server_error") {
+      return {
+        response: errorResponse(f.status, "internal_server_error", "internal server error"),
+        fault: "server_error",
+      };
+    }
+    if (f.kind === "rate_limit_storm") {
+      return { response: json(TOO_MANY_REQUESTS_BODY, 429), fault: "rate_limit_storm" };
+    }
+    const verifier = this.#verifier;
+    if (
+      verifier &&
+      (this.#options.auth?.requireForRest || req.headers.has("KALSHI-ACCESS-SIGNATURE"))
+    ) {
+      const failure = verifier.check(req.headers, req.method, url.pathname);
+      if (failure) {
+        return {
+          response: errorResponse(401, "authentication_error", failure.replace("_", " ")),
+          fault: "auth",
+        };
+      }
+    }
+    return null;
+  }
+
+  #handleWs(req: Request, url: URL): Response {
     if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return errorResponse(400, "bad_request", "expected a WebSocket upgrade");
     }
     let authed = false;
-    if (verifier) {
-      if (verifier.check(req.headers, "GET", url.pathname) !== null) {
+    if (this.#verifier) {
+      if (this.#verifier.check(req.headers, "GET", url.pathname) !== null) {
         return json({ code: "token_authentication_failure" }, 401);
       }
       authed = true;
     }
-    const pingSeconds = options.pingSeconds ?? 10;
+    const pingSeconds = this.#options.pingSeconds ?? 10;
     const { socket, response } = Deno.upgradeWebSocket(
       req,
       pingSeconds > 0 ? { idleTimeout: pingSeconds } : {},
     );
+    const hub = this.hub;
     let id = 0;
     socket.onopen = () => {
       id = hub.open(socket, authed);
@@ -236,92 +285,96 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     return response;
   }
 
-  async function handleControl(req: Request, url: URL): Promise<Response> {
+  async #handleControl(req: Request, url: URL): Promise<Response> {
     const path = url.pathname.slice("/_sim".length);
-    if (path === "/ground-truth") {
-      const kind = url.searchParams.get("kind") as "emit" | "ws" | "rest" | null;
-      const since = Number(url.searchParams.get("since") ?? "0");
-      const recs = groundTruth.records(kind ?? undefined).slice(since);
-      return new Response(recs.map((r) => JSON.stringify(r) + "\n").join(""), {
-        headers: {
-          "content-type": "application/x-ndjson",
-          "x-sim-truncated": String(groundTruth.truncated),
-        },
-      });
-    }
-    if (path === "/faults") {
-      if (req.method === "POST" || req.method === "PUT") {
-        const parsed = FaultConfigSchema.safeParse(await req.json().catch(() => null));
-        if (!parsed.success) {
-          return errorResponse(400, "bad_request", parsed.error.issues[0]?.message ?? "bad faults");
-        }
-        setFaults(parsed.data);
-      }
-      return json(faults);
-    }
-    if (path === "/clock") {
-      if (req.method === "POST") {
-        const parsed = ClockCommandSchema.safeParse(await req.json().catch(() => null));
-        if (!parsed.success) {
-          return errorResponse(
-            400,
-            "bad_request",
-            parsed.error.issues[0]?.message ?? "bad clock command",
-          );
-        }
-        const body = parsed.data;
-        if (body.pause === true) clock.pause();
-        if (body.pause === false) clock.resume();
-        if (typeof body.speed === "number") clock.setSpeed(body.speed);
-        if (typeof body.advance_ms === "number") clock.advance(body.advance_ms);
-      }
-      return json({ now_ms: clock.now(), paused: clock.paused, speed: clock.speed });
-    }
+    if (path === "/ground-truth") return this.#groundTruthRoute(url);
+    if (path === "/faults") return await this.#faultsRoute(req);
+    if (path === "/clock") return await this.#clockRoute(req);
     if (path === "/drop-sockets" && req.method === "POST") {
-      hub.dropAll();
+      this.hub.dropAll();
       return json({ dropped: true });
     }
-    if (path === "/status") {
-      return json({
-        seed,
-        markets: world.marketCount,
-        events: world.eventCount,
-        series: world.series.length,
-        now_ms: clock.now(),
-        emitted: engine.count,
-        connections: hub.connections,
-      });
-    }
+    if (path === "/status") return this.#statusRoute();
     return errorResponse(404, "not_found", "not found");
   }
 
+  #groundTruthRoute(url: URL): Response {
+    const kind = url.searchParams.get("kind") as "emit" | "ws" | "rest" | null;
+    const since = Number(url.searchParams.get("since") ?? "0");
+    const recs = this.groundTruth.records(kind ?? undefined).slice(since);
+    return new Response(recs.map((r) => JSON.stringify(r) + "\n").join(""), {
+      headers: {
+        "content-type": "application/x-ndjson",
+        "x-sim-truncated": String(this.groundTruth.truncated),
+      },
+    });
+  }
+
+  async #faultsRoute(req: Request): Promise<Response> {
+    if (req.method === "POST" || req.method === "PUT") {
+      const parsed = FaultConfigSchema.safeParse(await req.json().catch(() => null));
+      if (!parsed.success) return badRequest(parsed.error, "bad faults");
+      this.setFaults(parsed.data);
+    }
+    return json(this.faults);
+  }
+
+  async #clockRoute(req: Request): Promise<Response> {
+    const clock = this.clock;
+    if (req.method === "POST") {
+      const parsed = ClockCommandSchema.safeParse(await req.json().catch(() => null));
+      if (!parsed.success) return badRequest(parsed.error, "bad clock command");
+      const body = parsed.data;
+      if (body.pause === true) clock.pause();
+      if (body.pause === false) clock.resume();
+      if (typeof body.speed === "number") clock.setSpeed(body.speed);
+      if (typeof body.advance_ms === "number") clock.advance(body.advance_ms);
+    }
+    return json({ now_ms: clock.now(), paused: clock.paused, speed: clock.speed });
+  }
+
+  #statusRoute(): Response {
+    const world = this.world;
+    return json({
+      seed: this.seed,
+      markets: world.marketCount,
+      events: world.eventCount,
+      series: world.series.length,
+      now_ms: this.clock.now(),
+      emitted: this.#engine.count,
+      connections: this.hub.connections,
+    });
+  }
+}
+
+/** Creates a simulator; serve `handler` with Deno.serve (see {@link serveSimulator}). */
+export function createSimulator(options: SimulatorOptions = {}): Simulator {
+  const core = new SimCore(options);
+  const pump = () => core.pump();
+  const unJump = core.clock.onJump(pump);
+  const interval = options.pumpIntervalMs ?? 100;
+  const timer = interval > 0 ? setInterval(pump, interval) : undefined;
   return {
     handler(req: Request) {
-      const url = new URL(req.url);
-      if (url.pathname === WS_PATH) return handleWs(req, url);
-      if (url.pathname === REST_PREFIX || url.pathname.startsWith(REST_PREFIX + "/")) {
-        return handleRest(req, url);
-      }
-      if (url.pathname.startsWith("/_sim/")) return handleControl(req, url);
-      return errorResponse(404, "not_found", "not found");
+      return core.handle(req);
     },
-    world,
-    clock,
-    groundTruth,
+    world: core.world,
+    clock: core.clock,
+    groundTruth: core.groundTruth,
     get faults() {
-      return faults;
+      return core.faults;
     },
-    setFaults,
+    setFaults: (c: FaultConfig) => core.setFaults(c),
     pump,
-    dropSockets: () => hub.dropAll(),
+    dropSockets: () => core.hub.dropAll(),
     get connections() {
-      return hub.connections;
+      return core.hub.connections;
     },
     close() {
       if (timer !== undefined) clearInterval(timer);
       unJump();
-      hub.closeAll();
-      groundTruth.close();
+      core.hub.closeAll();
+      core.groundTruth.close();
     },
   };
 }

@@ -194,22 +194,49 @@ function seriesTicker(seed: number, i: number, used: Set<string>): string {
   }
 }
 
-/** Builds the world for a seed and size; the same options always give the same world. */
-export function createWorld(options: WorldOptions): World {
-  const seed = (options.seed ?? 1) >>> 0;
-  const marketTarget = Math.max(1, Math.floor(options.markets ?? 200));
-  const epochMs = Math.floor(options.epochMs / MIN) * MIN;
-  const historyMs = (options.historyDays ?? 14) * DAY;
-  const futureMs = (options.futureDays ?? 2) * DAY;
-  const cutoffLagMs = (options.cutoffLagDays ?? 7) * DAY;
+/** The options of {@link createWorld} with defaults applied, in the units layout uses. */
+interface Layout {
+  seed: number;
+  marketTarget: number;
+  epochMs: number;
+  historyMs: number;
+  futureMs: number;
+  cutoffLagMs: number;
+  comboShare: number;
+}
 
-  const seriesCount = Math.min(5000, Math.max(3, Math.round(marketTarget / 40)));
+/** An event's drafted times, before events are ordered by creation. */
+interface Draft {
+  e: number;
+  series: number;
+  created: number;
+  open: number;
+  close: number;
+}
+
+function layoutOf(options: WorldOptions): Layout {
+  const comboShare = Math.min(0.9, Math.max(0, options.comboShare ?? 0));
+  return {
+    seed: (options.seed ?? 1) >>> 0,
+    marketTarget: Math.max(1, Math.floor(options.markets ?? 200)),
+    epochMs: Math.floor(options.epochMs / MIN) * MIN,
+    historyMs: (options.historyDays ?? 14) * DAY,
+    futureMs: (options.futureDays ?? 2) * DAY,
+    cutoffLagMs: (options.cutoffLagDays ?? 7) * DAY,
+    comboShare,
+  };
+}
+
+/** The regular series: about one per 40 markets, 3 to 5000. */
+function regularSeries(l: Layout): SeriesInfo[] {
+  const { seed, epochMs } = l;
+  const seriesCount = Math.min(5000, Math.max(3, Math.round(l.marketTarget / 40)));
   const usedSeries = new Set<string>();
   const series: SeriesInfo[] = [];
   for (let i = 0; i < seriesCount; i++) {
     // Longer frequencies only when the history can hold them.
     let fc = hash32(seed, 13, i) % FREQUENCIES.length;
-    while (fc > 0 && FREQUENCIES[fc].durationMs * 2 > historyMs + futureMs) fc--;
+    while (fc > 0 && FREQUENCIES[fc].durationMs * 2 > l.historyMs + l.futureMs) fc--;
     const deci = unit(seed, 14, i) < 0.15;
     series.push({
       index: i,
@@ -225,49 +252,52 @@ export function createWorld(options: WorldOptions): World {
       lastUpdatedMs: epochMs - 30 * DAY - intIn(0, 1000, seed, 19, i) * MIN,
     });
   }
+  return series;
+}
 
-  const comboShare = Math.min(0.9, Math.max(0, options.comboShare ?? 0));
+/** Appends the combo collection series to `series`; returns their indexes. */
+function appendComboSeries(l: Layout, series: SeriesInfo[]): number[] {
   const comboSeries: number[] = [];
-  if (comboShare > 0) {
-    for (const [k, ticker] of COMBO_SERIES.entries()) {
-      comboSeries.push(series.length);
-      series.push({
-        index: series.length,
-        ticker,
-        title: `Simulated combo collection ${k}`,
-        category: "Sports",
-        frequencyClass: 0,
-        feeType: "quadratic_with_combo_maker_fees",
-        settlementTimerSeconds: 5,
-        exchangeIndex: 1,
-        tickUnits: 10,
-        priceLevelStructure: "deci_cent",
-        lastUpdatedMs: epochMs - 30 * DAY - intIn(0, 1000, seed, 50, k) * MIN,
-      });
-    }
+  for (const [k, ticker] of COMBO_SERIES.entries()) {
+    comboSeries.push(series.length);
+    series.push({
+      index: series.length,
+      ticker,
+      title: `Simulated combo collection ${k}`,
+      category: "Sports",
+      frequencyClass: 0,
+      feeType: "quadratic_with_combo_maker_fees",
+      settlementTimerSeconds: 5,
+      exchangeIndex: 1,
+      tickUnits: 10,
+      priceLevelStructure: "deci_cent",
+      lastUpdatedMs: l.epochMs - 30 * DAY - intIn(0, 1000, l.seed, 50, k) * MIN,
+    });
   }
+  return comboSeries;
+}
 
-  // Pass 1: how many markets each event has.
+/** How many markets each event has (1–5), summing to the target. */
+function marketsPerEvent(l: Layout): number[] {
   const counts: number[] = [];
-  for (let total = 0, e = 0; total < marketTarget; e++) {
-    const n = Math.min(marketTarget - total, intIn(1, 5, seed, 20, e));
+  for (let total = 0, e = 0; total < l.marketTarget; e++) {
+    const n = Math.min(l.marketTarget - total, intIn(1, 5, l.seed, 20, e));
     counts.push(n);
     total += n;
   }
-  const eventCount = counts.length;
+  return counts;
+}
 
-  // Pass 2: times. Regimes: 50% past (settled), 35% open now, 15% future.
-  interface Draft {
-    e: number;
-    series: number;
-    created: number;
-    open: number;
-    close: number;
-  }
+/**
+ * Each event's regular series and times, in creation order (so newest-first listings are a reverse walk).
+ * Regimes: 50% past (settled), 35% open now, 15% future.
+ */
+function draftEvents(l: Layout, regular: readonly SeriesInfo[], eventCount: number): Draft[] {
+  const { seed, epochMs, historyMs } = l;
   const drafts: Draft[] = new Array(eventCount);
   for (let e = 0; e < eventCount; e++) {
-    const s = hash32(seed, 21, e) % seriesCount;
-    const fc = FREQUENCIES[series[s].frequencyClass];
+    const s = hash32(seed, 21, e) % regular.length;
+    const fc = FREQUENCIES[regular[s].frequencyClass];
     const r = unit(seed, 22, e);
     const u = unit(seed, 23, e);
     let open: number;
@@ -277,19 +307,23 @@ export function createWorld(options: WorldOptions): World {
     } else if (r < 0.85) {
       open = epochMs - u * fc.durationMs * 0.95 - MIN;
     } else {
-      open = epochMs + MIN + u * futureMs;
+      open = epochMs + MIN + u * l.futureMs;
     }
     open = Math.floor(open / MIN) * MIN;
     const lead = intIn(10, 24 * 60, seed, 24, e) * MIN;
     drafts[e] = { e, series: s, created: open - lead, open, close: open + fc.durationMs };
   }
-  // Index order = creation order, so newest-first listings are a reverse walk.
   drafts.sort((a, b) => a.created - b.created || a.e - b.e);
+  return drafts;
+}
 
-  const w: World = {
-    seed,
-    epochMs,
-    cutoffLagMs,
+/** A world with its series and zeroed layout arrays, no events or markets placed yet. */
+function emptyWorld(l: Layout, series: SeriesInfo[], eventCount: number): World {
+  const { marketTarget } = l;
+  return {
+    seed: l.seed,
+    epochMs: l.epochMs,
+    cutoffLagMs: l.cutoffLagMs,
     series,
     seriesByTicker: new Map(series.map((s) => [s.ticker, s.index])),
     eventCount,
@@ -318,70 +352,107 @@ export function createWorld(options: WorldOptions): World {
     eventCombo: new Uint8Array(eventCount),
     comboLegs: new Map(),
   };
+}
 
-  let m = 0;
-  for (let i = 0; i < eventCount; i++) {
-    const d = drafts[i];
-    const fc = FREQUENCIES[series[d.series].frequencyClass];
-    const key = d.e; // stable per-draft key for randomness
-    // Combo events keep the drafted times but belong to a combo collection series.
-    const combo = comboShare > 0 && unit(seed, 51, key) < comboShare;
-    const s = combo
-      ? series[comboSeries[hash32(seed, 52, key) % comboSeries.length]]
-      : series[d.series];
-    let ticker = combo
-      ? `${s.ticker}-S${new Date(d.created).getUTCFullYear()}${hex(seed, 11, 53, key)}`
-      : `${s.ticker}-${dateCode(d.close, fc.withTime)}`;
-    if (w.eventByTicker.has(ticker)) {
-      // Same series and close minute: add a letter, like Kalshi's disambiguating suffixes.
-      let k = 1;
-      const letter = (n: number) => n < 26 ? String.fromCharCode(65 + n) : `Z${n}`;
-      while (w.eventByTicker.has(`${ticker}${letter(k)}`)) k++;
-      ticker = `${ticker}${letter(k)}`;
-    }
-    w.eventTickers[i] = ticker;
-    w.eventByTicker.set(ticker, i);
-    w.eventSeries[i] = s.index;
-    w.eventCombo[i] = combo ? 1 : 0;
-    w.eventCreatedMs[i] = d.created;
-    w.eventOpenMs[i] = d.open;
-    // 10% close early: announced at creation with a later close, updated 5 minutes before the real close.
-    const early = unit(seed, 25, key) < 0.1 && fc.durationMs >= HOUR;
-    w.eventCloseMs[i] = d.close;
-    w.eventScheduledCloseMs[i] = early ? d.close + fc.durationMs : d.close;
-    w.eventCloseUpdateMs[i] = early ? d.close - 5 * MIN : NaN;
-    w.eventDeterminedMs[i] = d.close + intIn(1, 10, seed, 26, key) * MIN +
-      intIn(0, 999, seed, 27, key);
-    w.eventSettledMs[i] = w.eventDeterminedMs[i] + s.settlementTimerSeconds * 1000 +
-      intIn(0, 999, seed, 28, key);
-    w.eventStrikeBase[i] = intIn(10, 500, seed, 29, key);
-    w.eventStrikeStep[i] = intIn(1, 5, seed, 30, key);
-    w.eventFirstMarket[i] = m;
-    const n = counts[d.e];
-    w.eventMarketCount[i] = n;
-    const yesIndex = hash32(seed, 31, key) % n;
-    for (let j = 0; j < n; j++, m++) {
-      const strike = w.eventStrikeBase[i] + j * w.eventStrikeStep[i];
-      const mt = combo ? `${ticker}-${hex(seed, 11, 54, key, j)}` : `${ticker}-T${strike}`;
-      w.marketTickers.push(mt);
-      w.marketByTicker.set(mt, m);
-      w.marketEvent[m] = i;
-      w.marketStepMs[m] = fc.stepMs;
-      // Strikes ascend: markets at or below the realised level resolve yes.
-      w.marketResult[m] = j <= yesIndex ? 1 : 2;
-      const dur = d.close - d.open;
-      if (unit(seed, 32, key, j) < 0.1 && dur >= HOUR) {
-        const ps = d.open + Math.floor((0.3 + 0.4 * unit(seed, 33, key, j)) * dur / MIN) * MIN;
-        w.marketPauseStartMs[m] = ps;
-        w.marketPauseEndMs[m] = Math.min(ps + intIn(5, 30, seed, 34, key, j) * MIN, d.close - MIN);
-      } else {
-        w.marketPauseStartMs[m] = NaN;
-        w.marketPauseEndMs[m] = NaN;
-      }
+/** An event ticker not yet taken: same series and close minute get a letter, like Kalshi's suffixes. */
+function uniqueEventTicker(w: World, ticker: string): string {
+  if (!w.eventByTicker.has(ticker)) return ticker;
+  let k = 1;
+  const letter = (n: number) => n < 26 ? String.fromCharCode(65 + n) : `Z${n}`;
+  while (w.eventByTicker.has(`${ticker}${letter(k)}`)) k++;
+  return `${ticker}${letter(k)}`;
+}
+
+/** Places event i (from its draft) in the world: ticker, series, lifecycle times, strikes. */
+function placeEvent(
+  w: World,
+  i: number,
+  d: Draft,
+  series: SeriesInfo,
+  combo: boolean,
+): void {
+  const seed = w.seed;
+  const fc = FREQUENCIES[w.series[d.series].frequencyClass];
+  const key = d.e; // stable per-draft key for randomness
+  const ticker = uniqueEventTicker(
+    w,
+    combo
+      ? `${series.ticker}-S${new Date(d.created).getUTCFullYear()}${hex(seed, 11, 53, key)}`
+      : `${series.ticker}-${dateCode(d.close, fc.withTime)}`,
+  );
+  w.eventTickers[i] = ticker;
+  w.eventByTicker.set(ticker, i);
+  w.eventSeries[i] = series.index;
+  w.eventCombo[i] = combo ? 1 : 0;
+  w.eventCreatedMs[i] = d.created;
+  w.eventOpenMs[i] = d.open;
+  // 10% close early: announced at creation with a later close, updated 5 minutes before the real close.
+  const early = unit(seed, 25, key) < 0.1 && fc.durationMs >= HOUR;
+  w.eventCloseMs[i] = d.close;
+  w.eventScheduledCloseMs[i] = early ? d.close + fc.durationMs : d.close;
+  w.eventCloseUpdateMs[i] = early ? d.close - 5 * MIN : NaN;
+  w.eventDeterminedMs[i] = d.close + intIn(1, 10, seed, 26, key) * MIN +
+    intIn(0, 999, seed, 27, key);
+  w.eventSettledMs[i] = w.eventDeterminedMs[i] + series.settlementTimerSeconds * 1000 +
+    intIn(0, 999, seed, 28, key);
+  w.eventStrikeBase[i] = intIn(10, 500, seed, 29, key);
+  w.eventStrikeStep[i] = intIn(1, 5, seed, 30, key);
+}
+
+/** Places event i's n markets from index m on: tickers, results, pause windows. */
+function placeMarkets(w: World, i: number, d: Draft, n: number, m: number): void {
+  const seed = w.seed;
+  const fc = FREQUENCIES[w.series[d.series].frequencyClass];
+  const key = d.e;
+  const ticker = w.eventTickers[i];
+  const combo = w.eventCombo[i] === 1;
+  w.eventFirstMarket[i] = m;
+  w.eventMarketCount[i] = n;
+  const yesIndex = hash32(seed, 31, key) % n;
+  for (let j = 0; j < n; j++, m++) {
+    const strike = w.eventStrikeBase[i] + j * w.eventStrikeStep[i];
+    const mt = combo ? `${ticker}-${hex(seed, 11, 54, key, j)}` : `${ticker}-T${strike}`;
+    w.marketTickers.push(mt);
+    w.marketByTicker.set(mt, m);
+    w.marketEvent[m] = i;
+    w.marketStepMs[m] = fc.stepMs;
+    // Strikes ascend: markets at or below the realised level resolve yes.
+    w.marketResult[m] = j <= yesIndex ? 1 : 2;
+    const dur = d.close - d.open;
+    if (unit(seed, 32, key, j) < 0.1 && dur >= HOUR) {
+      const ps = d.open + Math.floor((0.3 + 0.4 * unit(seed, 33, key, j)) * dur / MIN) * MIN;
+      w.marketPauseStartMs[m] = ps;
+      w.marketPauseEndMs[m] = Math.min(ps + intIn(5, 30, seed, 34, key, j) * MIN, d.close - MIN);
+    } else {
+      w.marketPauseStartMs[m] = NaN;
+      w.marketPauseEndMs[m] = NaN;
     }
   }
+}
+
+/** Builds the world for a seed and size; the same options always give the same world. */
+export function createWorld(options: WorldOptions): World {
+  const l = layoutOf(options);
+  const series = regularSeries(l);
+  const counts = marketsPerEvent(l);
+  const drafts = draftEvents(l, series, counts.length);
+  const comboSeries = l.comboShare > 0 ? appendComboSeries(l, series) : [];
+  const w = emptyWorld(l, series, counts.length);
+  let m = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const d = drafts[i];
+    const key = d.e;
+    // Combo events keep the drafted times but belong to a combo collection series.
+    const combo = l.comboShare > 0 && unit(l.seed, 51, key) < l.comboShare;
+    const s = combo
+      ? series[comboSeries[hash32(l.seed, 52, key) % comboSeries.length]]
+      : series[d.series];
+    placeEvent(w, i, d, s, combo);
+    placeMarkets(w, i, d, counts[key], m);
+    m += counts[key];
+  }
   w.marketCount = m;
-  if (comboShare > 0) layoutComboLegs(w);
+  if (l.comboShare > 0) layoutComboLegs(w);
   return w;
 }
 

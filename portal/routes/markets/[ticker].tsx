@@ -49,9 +49,11 @@ function Downloads({ ticker, d }: { ticker: string; d: MarketDetail }) {
   );
 }
 
-function MarketView({ d }: { d: MarketDetail }) {
+type Props = { d: MarketDetail };
+
+/** Breadcrumb to the event, title and subtitle. */
+function Heading({ d }: Props) {
   const m = d.market;
-  const price = (k: string) => dollars(m[k] as string | null);
   return (
     <>
       <p class="crumbs">
@@ -67,110 +69,164 @@ function MarketView({ d }: { d: MarketDetail }) {
       {typeof m.yes_sub_title === "string" && m.yes_sub_title && (
         <p class="muted">{m.yes_sub_title}</p>
       )}
-      <dl class="facts">
-        <dt>Ticker</dt>
-        <dd>
-          <code data-testid="market-ticker">{m.ticker}</code>
-        </dd>
-        <dt>Status</dt>
-        <dd>
-          <span class={`status status-${m.status}`}>{m.status}</span>
-          {m.result ? ` — result ${m.result}` : ""}
-        </dd>
-        <dt>Last / bid / ask</dt>
-        <dd>{price("last_price")} / {price("yes_bid")} / {price("yes_ask")}</dd>
-        <dt>Volume / open interest</dt>
-        <dd>
-          {count(m.volume as string | null)} / {count(m.open_interest as string | null)}
-        </dd>
-        <dt>Opens / closes</dt>
-        <dd>{time(m.open_time)} → {time(m.close_time)}</dd>
-      </dl>
-      <section>
-        <h2>Chart</h2>
-        <Island
-          name="CandleChart"
-          component={CandleChart}
-          props={{
-            ticker: m.ticker,
-            period: d.defaultPeriod,
-            available: d.coverage.filter((c) => c.first).map((c) => c.period),
-          }}
-        />
-      </section>
-      <Downloads ticker={m.ticker} d={d} />
-      <section>
-        <h2>Recent ticks</h2>
-        {d.ticks.length === 0
-          ? <Empty>No tick captured for this market.</Empty>
-          : (
-            <table class="data">
-              <thead>
+    </>
+  );
+}
+
+function Facts({ d }: Props) {
+  const m = d.market;
+  const price = (k: string) => dollars(m[k] as string | null);
+  return (
+    <dl class="facts">
+      <dt>Ticker</dt>
+      <dd>
+        <code data-testid="market-ticker">{m.ticker}</code>
+      </dd>
+      <dt>Status</dt>
+      <dd>
+        <span class={`status status-${m.status}`}>{m.status}</span>
+        {m.result ? ` — result ${m.result}` : ""}
+      </dd>
+      <dt>Last / bid / ask</dt>
+      <dd>{price("last_price")} / {price("yes_bid")} / {price("yes_ask")}</dd>
+      <dt>Volume / open interest</dt>
+      <dd>
+        {count(m.volume as string | null)} / {count(m.open_interest as string | null)}
+      </dd>
+      <dt>Opens / closes</dt>
+      <dd>{time(m.open_time)} → {time(m.close_time)}</dd>
+    </dl>
+  );
+}
+
+function Chart({ d }: Props) {
+  const m = d.market;
+  return (
+    <section>
+      <h2>Chart</h2>
+      <Island
+        name="CandleChart"
+        component={CandleChart}
+        props={{
+          ticker: m.ticker,
+          period: d.defaultPeriod,
+          available: d.coverage.filter((c) => c.first).map((c) => c.period),
+        }}
+      />
+    </section>
+  );
+}
+
+function RecentTicks({ d }: Props) {
+  return (
+    <section>
+      <h2>Recent ticks</h2>
+      {d.ticks.length === 0
+        ? <Empty>No tick captured for this market.</Empty>
+        : (
+          <table class="data">
+            <thead>
+              <tr>
+                <th>Time</th>
+                <th class="num">Price</th>
+                <th class="num">Bid</th>
+                <th class="num">Ask</th>
+                <th class="num">Volume</th>
+                <th class="num">Open interest</th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.ticks.map((t) => (
                 <tr>
-                  <th>Time</th>
-                  <th class="num">Price</th>
-                  <th class="num">Bid</th>
-                  <th class="num">Ask</th>
-                  <th class="num">Volume</th>
-                  <th class="num">Open interest</th>
+                  <td>{t.ts.toISOString().replace("T", " ").slice(0, 19)}</td>
+                  <td class="num">{dollars(t.price)}</td>
+                  <td class="num">{dollars(t.yes_bid)}</td>
+                  <td class="num">{dollars(t.yes_ask)}</td>
+                  <td class="num">{count(t.volume)}</td>
+                  <td class="num">{count(t.open_interest)}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {d.ticks.map((t) => (
-                  <tr>
-                    <td>{t.ts.toISOString().replace("T", " ").slice(0, 19)}</td>
-                    <td class="num">{dollars(t.price)}</td>
-                    <td class="num">{dollars(t.yes_bid)}</td>
-                    <td class="num">{dollars(t.yes_ask)}</td>
-                    <td class="num">{count(t.volume)}</td>
-                    <td class="num">{count(t.open_interest)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-      </section>
-      <section>
-        <h2>Lifecycle</h2>
-        {d.lifecycle.length === 0
-          ? <Empty>No lifecycle message recorded.</Empty>
-          : (
-            <ol class="timeline">
-              {d.lifecycle.map((l) => (
-                <li>
-                  <strong>{l.event_type ?? l.message_type}</strong>{" "}
-                  {time(l.event_ts ?? l.received_at)}
-                </li>
               ))}
-            </ol>
-          )}
-      </section>
-      <section>
-        <h2>Capture gaps</h2>
-        {d.gaps.length === 0
-          ? <Empty>No capture gap recorded during this market's life.</Empty>
-          : (
-            <ul class="plain">
-              {d.gaps.map((g) => (
-                <li>
-                  {g.channel}: {time(g.gap_start)} → {time(g.gap_end)} ({g.reason},{" "}
-                  {g.filled_at ? `filled ${time(g.filled_at)}` : "open"})
-                </li>
-              ))}
-            </ul>
-          )}
-      </section>
-      <section>
-        <h2>Rules</h2>
-        {m.rules_primary ? <p class="rules">{m.rules_primary}</p> : <Empty>No rules text.</Empty>}
-        {m.rules_secondary && <p class="rules">{m.rules_secondary}</p>}
-      </section>
-      <section>
-        <details>
-          <summary>Raw payload</summary>
-          <pre class="raw">{JSON.stringify(m.raw, null, 2)}</pre>
-        </details>
-      </section>
+            </tbody>
+          </table>
+        )}
+    </section>
+  );
+}
+
+function Lifecycle({ d }: Props) {
+  return (
+    <section>
+      <h2>Lifecycle</h2>
+      {d.lifecycle.length === 0
+        ? <Empty>No lifecycle message recorded.</Empty>
+        : (
+          <ol class="timeline">
+            {d.lifecycle.map((l) => (
+              <li>
+                <strong>{l.event_type ?? l.message_type}</strong>{" "}
+                {time(l.event_ts ?? l.received_at)}
+              </li>
+            ))}
+          </ol>
+        )}
+    </section>
+  );
+}
+
+function CaptureGaps({ d }: Props) {
+  return (
+    <section>
+      <h2>Capture gaps</h2>
+      {d.gaps.length === 0
+        ? <Empty>No capture gap recorded during this market's life.</Empty>
+        : (
+          <ul class="plain">
+            {d.gaps.map((g) => (
+              <li>
+                {g.channel}: {time(g.gap_start)} → {time(g.gap_end)} ({g.reason},{" "}
+                {g.filled_at ? `filled ${time(g.filled_at)}` : "open"})
+              </li>
+            ))}
+          </ul>
+        )}
+    </section>
+  );
+}
+
+function Rules({ d }: Props) {
+  const m = d.market;
+  return (
+    <section>
+      <h2>Rules</h2>
+      {m.rules_primary ? <p class="rules">{m.rules_primary}</p> : <Empty>No rules text.</Empty>}
+      {m.rules_secondary && <p class="rules">{m.rules_secondary}</p>}
+    </section>
+  );
+}
+
+function RawPayload({ d }: Props) {
+  return (
+    <section>
+      <details>
+        <summary>Raw payload</summary>
+        <pre class="raw">{JSON.stringify(d.market.raw, null, 2)}</pre>
+      </details>
+    </section>
+  );
+}
+
+function MarketView({ d }: Props) {
+  return (
+    <>
+      <Heading d={d} />
+      <Facts d={d} />
+      <Chart d={d} />
+      <Downloads ticker={d.market.ticker} d={d} />
+      <RecentTicks d={d} />
+      <Lifecycle d={d} />
+      <CaptureGaps d={d} />
+      <Rules d={d} />
+      <RawPayload d={d} />
     </>
   );
 }
