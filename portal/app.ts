@@ -4,23 +4,27 @@
  * @module
  */
 import { Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
 import type { Sql } from "../lib/db/pool.ts";
 import { createLogger, type Logger } from "../lib/log/mod.ts";
 import type { PortalAuth } from "../lib/commands/portal.ts";
+import type { TrustedProxies } from "../lib/net/trusted_proxies.ts";
 import type { Assets } from "./assets.ts";
 import {
   csrfToken,
-  LoginThrottle,
   RevokedSessions,
   SESSION_COOKIE,
+  verifyPassword,
   verifySession,
 } from "./auth.ts";
+import { ExportLimiter, ExportWatchdog } from "./exports.ts";
+import { LoginThrottle } from "./login_throttle.ts";
 import type { PortalDeps, PortalEnv } from "./deps.ts";
 import type { ResponseCache } from "./response_cache.ts";
 import { ParamError } from "./params.ts";
 import { errorResponse, isApi } from "./render.tsx";
-import { frontDoorLock, securityHeaders } from "./security.ts";
+import { frontDoorLock, identifyClient, securityHeaders } from "./security.ts";
 import { browseApi } from "./routes/api/browse.ts";
 import { eventApi } from "./routes/api/events/[ticker].ts";
 import { marketApi } from "./routes/api/markets/[ticker].ts";
@@ -45,13 +49,25 @@ export interface PortalOptions {
   auth?: PortalAuth;
   /** Azure Front Door ID to require in X-Azure-FDID. */
   frontDoorId?: string;
-  /** Honour X-Forwarded-* (default true: App Service and Front Door set them). */
+  /** Honour X-Forwarded-Proto/-Host (default true: App Service and Front Door set them). */
   trustProxy?: boolean;
+  /** Which X-Forwarded-For entries name the client; default none (the socket peer). */
+  trustedProxies?: TrustedProxies;
   /** Clock; default the system clock. */
   now?: () => Date;
   logger?: Logger;
   /** Login throttle (tests pass small limits). */
   throttle?: LoginThrottle;
+  /** Password check; default auth.ts's verifyPassword (tests wrap it to hold hashes open). */
+  verifyPassword?: (password: string, hash: string) => Promise<boolean>;
+  /**
+   * Download caps and watchdog. Without a limiter downloads are not capped (main.ts passes the
+   * configured caps; benchmarks and most tests want none); the default watchdog ends downloads
+   * stalled 30 s or running 30 min.
+   */
+  exports?: { limiter?: ExportLimiter; watchdog?: ExportWatchdog };
+  /** Largest request body accepted (413 beyond); default {@linkcode MAX_BODY_BYTES}. */
+  maxBodyBytes?: number;
   /** Seconds pages may be cached by browsers (and shared caches when auth is off); default 15. */
   pageMaxAge?: number;
   /**
@@ -60,6 +76,9 @@ export interface PortalOptions {
    */
   responseCache?: ResponseCache;
 }
+
+/** Default largest request body: the login and logout forms need well under 4 KB. */
+export const MAX_BODY_BYTES = 16 * 1024;
 
 function pageCaching(deps: PortalDeps, maxAge: number): MiddlewareHandler<PortalEnv> {
   const scope = deps.auth.mode === "none" ? "public" : "private";
@@ -119,9 +138,8 @@ function authGate(deps: PortalDeps): MiddlewareHandler<PortalEnv> {
   };
 }
 
-/** Creates the portal app reading through `sql` (a pool connected as kalshi_reader). */
-export function createPortalApp(sql: Sql, options: PortalOptions): Hono<PortalEnv> {
-  const deps: PortalDeps = {
+function portalDeps(sql: Sql, options: PortalOptions): PortalDeps {
+  return {
     sql,
     now: options.now ?? (() => new Date()),
     assets: options.assets,
@@ -129,11 +147,52 @@ export function createPortalApp(sql: Sql, options: PortalOptions): Hono<PortalEn
     auth: options.auth ?? { mode: "none" },
     trustProxy: options.trustProxy ?? true,
     throttle: options.throttle ?? new LoginThrottle(),
+    verifyPassword: options.verifyPassword ?? verifyPassword,
     revoked: new RevokedSessions(),
+    exports: {
+      limiter: options.exports?.limiter ??
+        new ExportLimiter({ perClient: Infinity, total: Infinity }),
+      watchdog: options.exports?.watchdog ??
+        new ExportWatchdog({ stallMs: 30_000, maxMs: 30 * 60_000 }),
+    },
   };
+}
+
+/** 413 for a request body over `maxBytes` (declared or streamed), before any handler reads it. */
+function requestBodyLimit(deps: PortalDeps, maxBytes: number): MiddlewareHandler<PortalEnv> {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: (c) =>
+      errorResponse(c, deps, {
+        status: 413,
+        title: "Request too large",
+        message: `Request bodies may hold at most ${maxBytes} bytes.`,
+      }),
+  });
+}
+
+/** Logs once that X-Forwarded-For arrives but no trust setting lets it name the client. */
+function ignoredForwardWarning(deps: PortalDeps): () => void {
+  let warned = false;
+  return () => {
+    if (warned) return;
+    warned = true;
+    deps.logger.warn("X-Forwarded-For ignored", {
+      hint: "requests carry X-Forwarded-For but PORTAL_TRUSTED_PROXIES does not trust their " +
+        "sender, so limits count per socket peer (behind a proxy: every client as one); set " +
+        "PORTAL_TRUSTED_PROXIES to the hop count or the proxies' CIDRs",
+    });
+  };
+}
+
+/** Creates the portal app reading through `sql` (a pool connected as kalshi_reader). */
+export function createPortalApp(sql: Sql, options: PortalOptions): Hono<PortalEnv> {
+  const deps = portalDeps(sql, options);
   const app = new Hono<PortalEnv>();
   app.use(securityHeaders({ trustProxy: deps.trustProxy }));
   app.use(frontDoorLock(options.frontDoorId));
+  app.use(requestBodyLimit(deps, options.maxBodyBytes ?? MAX_BODY_BYTES));
+  app.use(identifyClient(options.trustedProxies ?? { mode: "none" }, ignoredForwardWarning(deps)));
   app.use(pageCaching(deps, options.pageMaxAge ?? 15));
   app.use(authGate(deps));
   if (options.responseCache && deps.auth.mode === "none") {

@@ -1,6 +1,7 @@
 /**
  * Optional access control. `password`: one shared password stored only as a PBKDF2-SHA256 hash,
- * a signed HttpOnly SameSite=Strict session cookie, throttled login attempts, CSRF-checked forms.
+ * a signed HttpOnly SameSite=Strict session cookie, CSRF-checked forms; login attempts are
+ * throttled by ./login_throttle.ts.
  * `appservice`: Azure App Service Authentication ("Easy Auth") signs users in before requests
  * reach the portal and injects X-MS-CLIENT-PRINCIPAL-* headers, which it strips from client
  * requests; the portal only requires their presence. Never enable that mode unless App Service
@@ -156,66 +157,5 @@ export class RevokedSessions {
   prune(now: Date): void {
     const seconds = now.getTime() / 1000;
     for (const [id, expires] of this.#expiries) if (expires <= seconds) this.#expiries.delete(id);
-  }
-}
-
-/** Limits of {@linkcode LoginThrottle}. */
-export interface ThrottleLimits {
-  /** Failed attempts allowed per client address within the window; default 5. */
-  perClient: number;
-  /** Failed attempts allowed from all clients together within the window; default 50. */
-  global: number;
-  /** Window length in seconds; default 900. */
-  windowSeconds: number;
-}
-
-/**
- * Counts failed logins per client address and overall in a sliding window. A client over its
- * limit (or everyone, when the global limit is hit — a distributed guess) must wait; one shared
- * password means the global limit is the real brute-force bound.
- */
-export class LoginThrottle {
-  readonly limits: ThrottleLimits;
-  #failures = new Map<string, number[]>();
-  #all: number[] = [];
-
-  constructor(limits: Partial<ThrottleLimits> = {}) {
-    this.limits = { perClient: 5, global: 50, windowSeconds: 900, ...limits };
-  }
-
-  #recent(times: number[], now: number): number[] {
-    const since = now - this.limits.windowSeconds * 1000;
-    return times.filter((t) => t > since);
-  }
-
-  /** Seconds `client` must wait before trying again; 0 when it may try now. */
-  retryAfter(client: string, now: Date): number {
-    const t = now.getTime();
-    const mine = this.#recent(this.#failures.get(client) ?? [], t);
-    this.#all = this.#recent(this.#all, t);
-    const wait = (times: number[], limit: number) =>
-      times.length >= limit
-        ? Math.ceil((times[times.length - limit] + this.limits.windowSeconds * 1000 - t) / 1000)
-        : 0;
-    return Math.max(wait(mine, this.limits.perClient), wait(this.#all, this.limits.global));
-  }
-
-  /** Records a failed attempt. */
-  fail(client: string, now: Date): void {
-    const t = now.getTime();
-    const mine = this.#recent(this.#failures.get(client) ?? [], t);
-    mine.push(t);
-    this.#failures.set(client, mine);
-    this.#all.push(t);
-    if (this.#failures.size > 10_000) {
-      for (const [key, times] of this.#failures) {
-        if (this.#recent(times, t).length === 0) this.#failures.delete(key);
-      }
-    }
-  }
-
-  /** Clears a client's failures after a successful login. */
-  succeed(client: string): void {
-    this.#failures.delete(client);
   }
 }

@@ -3,11 +3,11 @@ import { assertEquals, assertOk } from "../lib/testing/assert.ts";
 import {
   createSession,
   hashPassword,
-  LoginThrottle,
   SESSION_COOKIE,
   verifyPassword,
   verifySession,
 } from "./auth.ts";
+import { LoginThrottle } from "./login_throttle.ts";
 import { safeNext } from "./routes/login.tsx";
 import { createPortalFixture } from "./testing/portal.ts";
 import { SEED_NOW } from "./testing/seed.ts";
@@ -71,18 +71,38 @@ Deno.test("session tokens fail when tampered, expired or revoked", async () => {
   assertEquals(await verifySession(SECRET, "garbage", { now }), undefined);
 });
 
-Deno.test("the throttle blocks a client after its limit and everyone after the global one", () => {
-  const throttle = new LoginThrottle({ perClient: 3, global: 5, windowSeconds: 60 });
+Deno.test("the throttle counts attempts per client before hashing and caps hashing overall", () => {
+  const throttle = new LoginThrottle({ perClient: 3, windowSeconds: 60, concurrentHashes: 2 });
   const t0 = SEED_NOW.getTime();
-  for (let i = 0; i < 3; i++) throttle.fail("a", new Date(t0 + i * 1000));
-  assertEquals(throttle.retryAfter("a", new Date(t0 + 3000)), 57);
-  assertEquals(throttle.retryAfter("b", new Date(t0 + 3000)), 0);
-  throttle.fail("b", new Date(t0 + 4000));
-  throttle.fail("c", new Date(t0 + 5000));
-  assertEquals(throttle.retryAfter("d", new Date(t0 + 6000)), 54, "global limit reached");
-  assertEquals(throttle.retryAfter("a", new Date(t0 + 60_001)), 0, "window slid past the first");
-  throttle.succeed("b");
-  assertEquals(throttle.retryAfter("b", new Date(t0 + 60_001)), 0);
+  const at = (ms: number) => new Date(t0 + ms);
+  const a1 = throttle.admit("a", at(0));
+  const a2 = throttle.admit("a", at(1000));
+  assertOk(a1.ok && a2.ok);
+  assertEquals(throttle.hashing, 2);
+  assertEquals(
+    throttle.admit("b", at(1500)),
+    { ok: false, reason: "busy", retryAfter: 1 },
+    "both hashing slots are taken: 429 for anyone, without counting an attempt",
+  );
+  a1.finish(false);
+  a2.finish(false);
+  a2.finish(false); // idempotent
+  assertEquals(throttle.hashing, 0);
+  assertOk(throttle.admit("b", at(1500)).ok, "a slot freed: b may try; nobody is locked out");
+  const a3 = throttle.admit("a", at(2000));
+  assertOk(a3.ok);
+  assertEquals(
+    throttle.admit("a", at(3000)),
+    { ok: false, reason: "client", retryAfter: 57 },
+    "the third attempt is counted while its hash still runs",
+  );
+  a3.finish(false);
+  assertEquals(throttle.retryAfter("c", at(3000)), 0, "other clients are unaffected");
+  assertEquals(throttle.retryAfter("a", at(60_001)), 0, "the window slid past the first");
+  const ok = throttle.admit("a", at(60_001));
+  assertOk(ok.ok);
+  ok.finish(true);
+  assertEquals(throttle.retryAfter("a", at(60_002)), 0, "a success clears the count");
 });
 
 Deno.test("safeNext keeps local paths and refuses other sites", () => {
@@ -103,7 +123,8 @@ Deno.test("password mode: login, throttling, tampered cookie and logout", async 
       sessionHours: 2,
     },
     now: () => now,
-    throttle: new LoginThrottle({ perClient: 3, global: 10, windowSeconds: 900 }),
+    throttle: new LoginThrottle({ perClient: 3, windowSeconds: 900 }),
+    trustedProxies: { mode: "hops", hops: 1 },
   });
   try {
     await t.step("pages redirect to the login form and the API answers 401", async () => {
@@ -149,12 +170,17 @@ Deno.test("password mode: login, throttling, tampered cookie and logout", async 
     await t.step(
       "repeated failures are throttled, even with the right password, per client",
       async () => {
-        const ip = { "x-forwarded-for": "203.0.113.7, 10.0.0.1" };
+        const ip = { "x-forwarded-for": "10.0.0.1, 203.0.113.7" };
         for (let i = 0; i < 3; i++) {
           assertEquals((await app.request(post("/login", loginBody("nope"), ip))).status, 401);
         }
-        const blocked = await app.request(post("/login", loginBody(PASSWORD), ip));
-        assertEquals(blocked.status, 429);
+        const spoofed = { "x-forwarded-for": "192.0.2.99, 203.0.113.7" };
+        const blocked = await app.request(post("/login", loginBody(PASSWORD), spoofed));
+        assertEquals(
+          blocked.status,
+          429,
+          "a client-chosen entry left of the proxy's changes nothing",
+        );
         assertEquals(blocked.headers.get("retry-after"), "900");
         assertEquals(blocked.headers.get("set-cookie"), null);
         const other = await app.request(

@@ -7,6 +7,7 @@ import { createPortalFixture } from "./testing/portal.ts";
 import { createPortalApp } from "./app.ts";
 import { createLogger } from "../lib/log/mod.ts";
 import { startTcpProxy } from "../lib/testing/tcp_proxy.ts";
+import { until } from "../lib/testing/wait.ts";
 
 const WRITES = [
   "INSERT INTO series (ticker, raw) VALUES ('HACK', '{}')",
@@ -23,15 +24,45 @@ async function assertCannotWrite(sql: postgres.Sql) {
   }
 }
 
-Deno.test("readerUrl keeps existing startup options and adds the role switch", () => {
+Deno.test("readerUrl keeps existing startup options and adds the role switch and timeouts", () => {
   const url = new URL(
     readerUrl("postgres://u:p@db:5432/k?sslmode=require&options=-c%20search_path%3Dpublic"),
   );
   assertEquals(url.searchParams.get("sslmode"), "require");
   assertEquals(
     url.searchParams.get("options"),
-    "-c search_path=public -c role=kalshi_reader -c default_transaction_read_only=on",
+    "-c search_path=public -c role=kalshi_reader -c default_transaction_read_only=on " +
+      "-c statement_timeout=30000 -c idle_in_transaction_session_timeout=60000",
   );
+});
+
+Deno.test("every reader connection carries statement and idle-in-transaction timeouts", async () => {
+  const f = await createPortalFixture({ seed: false });
+  const sql = createReaderPool(f.db.url, {
+    max: 1,
+    timeouts: { statementTimeoutMs: 200, idleInTransactionTimeoutMs: 1000 },
+  });
+  try {
+    const [settings] = await sql`
+      SELECT current_setting('statement_timeout') AS statement,
+             current_setting('idle_in_transaction_session_timeout') AS idle`;
+    assertEquals(settings, { statement: "200ms", idle: "1s" });
+    const slow = await assertRejects(() => sql`SELECT pg_sleep(5)`, postgres.PostgresError);
+    assertEquals(slow.code, "57014", "the server cancels a statement over the limit");
+    // A transaction left open: the server ends the session (its own timer, not the test's). The
+    // callback never settles: postgres.js must send nothing on a connection that died.
+    let ended: Error | undefined;
+    sql.begin(async (tx) => {
+      await tx`SELECT 1`;
+      await new Promise<never>(() => {});
+    }).catch((error: Error) => ended = error);
+    await until(() => ended !== undefined, "the server to end the idle transaction's session");
+    assertOk(/CONNECTION|ECONNRESET|idle-in-transaction/i.test(ended!.message), ended!.message);
+    assertEquals((await sql`SELECT 1 AS one`)[0].one, 1, "the pool reconnects");
+  } finally {
+    await sql.end({ timeout: 1 });
+    await f.close();
+  }
 });
 
 Deno.test("the portal role cannot write, whatever the connection or request", async (t) => {

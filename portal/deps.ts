@@ -4,7 +4,9 @@ import type { Sql } from "../lib/db/pool.ts";
 import type { Logger } from "../lib/log/mod.ts";
 import type { PortalAuth } from "../lib/commands/portal.ts";
 import type { Assets } from "./assets.ts";
-import type { LoginThrottle, RevokedSessions, Session } from "./auth.ts";
+import type { RevokedSessions, Session } from "./auth.ts";
+import type { ExportLimiter, ExportWatchdog } from "./exports.ts";
+import type { LoginThrottle } from "./login_throttle.ts";
 
 /** Dependencies of the routes, built once by `createPortalApp`. */
 export interface PortalDeps {
@@ -15,15 +17,23 @@ export interface PortalDeps {
   assets: Assets;
   logger: Logger;
   auth: PortalAuth;
-  /** Whether X-Forwarded-* headers are honoured. */
+  /** Whether X-Forwarded-Proto/-Host are honoured. */
   trustProxy: boolean;
   throttle: LoginThrottle;
+  /** Checks a password against the stored hash (auth.ts's verifyPassword; tests may wrap it). */
+  verifyPassword: (password: string, hash: string) => Promise<boolean>;
   revoked: RevokedSessions;
+  /** Caps on concurrent candle/tick downloads and the watchdog of streaming ones. */
+  exports: { limiter: ExportLimiter; watchdog: ExportWatchdog };
 }
 
-/** Per-request values the auth gate sets. */
+/** Per-request values the middleware sets. */
 export interface PortalEnv extends Env {
   Variables: {
+    /** The client's address (socket peer, or via the trusted proxies). */
+    client: string;
+    /** The key per-client limits count under (an IPv6 /64 as one). */
+    clientKey: string;
     session?: Session;
     /** CSRF token of the logout form. */
     logoutToken?: string;

@@ -48,9 +48,16 @@ export function isApi(c: PortalContext): boolean {
 export function errorResponse(
   c: PortalContext,
   deps: PortalDeps,
-  error: { status: number; title: string; message: string; param?: string },
+  error: {
+    status: number;
+    title: string;
+    message: string;
+    param?: string;
+    /** Extra headers, e.g. Retry-After. */
+    headers?: Record<string, string>;
+  },
 ): Response {
-  const headers = { "Cache-Control": "no-store" };
+  const headers = { "Cache-Control": "no-store", ...error.headers };
   if (isApi(c)) {
     return Response.json({
       error: { status: error.status, message: error.message, param: error.param },

@@ -1,9 +1,12 @@
 /**
  * Response hardening and request provenance: strict security headers on every response, the
- * optional Azure Front Door lock, and proxy-aware client address / origin (X-Forwarded-*).
+ * optional Azure Front Door lock, the client address (X-Forwarded-For only through the trusted
+ * proxies, lib/net/trusted_proxies.ts) and the origin (X-Forwarded-Proto/-Host).
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
+import { clientKey, resolveClient, type TrustedProxies } from "../lib/net/trusted_proxies.ts";
+import type { PortalEnv } from "./deps.ts";
 
 /** The Content-Security-Policy: scripts and styles only from this origin, no inline code. */
 export const CONTENT_SECURITY_POLICY = [
@@ -79,13 +82,24 @@ export function requestHost(c: Context, trustProxy: boolean): string {
   return forwarded || c.req.header("host") || new URL(c.req.url).host;
 }
 
-/** The client's address: first X-Forwarded-For entry when trusted (port cut), else the socket's. */
-export function clientAddress(c: Context, trustProxy: boolean, socketAddress?: string): string {
-  if (trustProxy) {
-    const first = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
-    if (first) return first.replace(/^\[?([^\]]+?)\]?(:\d+)?$/, "$1");
-  }
-  return socketAddress ?? "unknown";
+/**
+ * Sets the request's client address (`client`) and limit key (`clientKey`, an IPv6 /64 as one)
+ * from the socket peer and — only through the trusted proxies — X-Forwarded-For. Calls
+ * `onIgnoredForward` when a request carries X-Forwarded-For that no trust setting lets count
+ * (a deployment behind a proxy that forgot PORTAL_TRUSTED_PROXIES).
+ */
+export function identifyClient(
+  trust: TrustedProxies,
+  onIgnoredForward?: () => void,
+): MiddlewareHandler<PortalEnv> {
+  return async (c, next) => {
+    const forwarded = c.req.header("x-forwarded-for");
+    const client = resolveClient(trust, forwarded, c.env?.remoteAddr?.hostname);
+    if (forwarded && !client.viaTrustedProxy) onIgnoredForward?.();
+    c.set("client", client.address);
+    c.set("clientKey", clientKey(client.address));
+    await next();
+  };
 }
 
 /**

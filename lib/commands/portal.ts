@@ -10,10 +10,30 @@ import {
   switchValue,
   urlValue,
 } from "../config/mod.ts";
+import {
+  parseTrustedProxies,
+  TRUSTED_PROXIES_EXPECTED,
+  type TrustedProxies,
+} from "../net/trusted_proxies.ts";
 import { databaseUrl, logLevel, POSTGRES_LIBRARY_ENV, shutdownMs } from "./shared.ts";
 
 /** `pbkdf2-sha256$<iterations>$<salt base64>$<hash base64>` as printed by `portal/hash_password.ts`. */
 export const PASSWORD_HASH_PATTERN = /^pbkdf2-sha256\$\d{5,8}\$[A-Za-z0-9+/]+=*\$[A-Za-z0-9+/]+=*$/;
+
+/** The trusted-proxies setting: `none`, a hop count or CIDRs (see lib/net/trusted_proxies.ts). */
+function trustedProxiesValue(): z.ZodType<TrustedProxies> {
+  return z.string().transform((text, ctx) => {
+    try {
+      return parseTrustedProxies(text);
+    } catch (error) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${TRUSTED_PROXIES_EXPECTED} (${(error as Error).message})`,
+      });
+      return z.NEVER;
+    }
+  });
+}
 
 /** `portal`: serves the read-only web portal. */
 export const portalCommand = defineCommand({
@@ -97,14 +117,85 @@ export const portalCommand = defineCommand({
       type: "boolean",
       schema: switchValue(),
       default: "true",
-      help: "honour X-Forwarded-For/-Proto/-Host (App Service and Front Door set them); turn " +
-        "off when clients reach the portal directly",
+      help: "honour X-Forwarded-Proto/-Host (App Service and Front Door set them); turn off " +
+        "when clients reach the portal directly (the client address from X-Forwarded-For " +
+        "follows PORTAL_TRUSTED_PROXIES)",
+    }),
+    trustedProxies: setting({
+      env: "PORTAL_TRUSTED_PROXIES",
+      flag: "trusted-proxies",
+      schema: trustedProxiesValue(),
+      default: "none",
+      help: "which X-Forwarded-For entries to believe for the client address (login and export " +
+        "limits count per client): none (the socket peer), a hop count (every request passes " +
+        "that many proxies; App Service 1, Front Door + App Service 2), or the proxies' CIDRs",
+      // No `expected`: the schema's message says what is expected and which part is wrong.
     }),
     poolMax: setting({
       env: "PORTAL_POOL_MAX",
       schema: intValue(1, 100),
       default: "10",
       help: "database connections the portal may open",
+    }),
+    statementTimeoutMs: setting({
+      env: "PORTAL_STATEMENT_TIMEOUT_MS",
+      schema: intValue(100, 600_000),
+      default: "30000",
+      help: "statement_timeout of every portal connection: longest one query (or one chunk of " +
+        "a download) may run",
+    }),
+    idleInTransactionTimeoutMs: setting({
+      env: "PORTAL_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+      schema: intValue(1000, 3_600_000),
+      default: "60000",
+      help: "idle_in_transaction_session_timeout of every portal connection: the server ends a " +
+        "session whose transaction waits longer (the backstop behind PORTAL_EXPORT_STALL_SECONDS)",
+    }),
+    exportsPerClient: setting({
+      env: "PORTAL_EXPORTS_PER_CLIENT",
+      schema: intValue(1, 100),
+      default: "3",
+      help: "candle and tick downloads (CSV or JSON) one client may run at once; more get 429",
+    }),
+    exportsMax: setting({
+      env: "PORTAL_EXPORTS_MAX",
+      schema: intValue(1, 99),
+      default: "5",
+      help: "candle and tick downloads running at once from all clients; more get 429 (below " +
+        "PORTAL_POOL_MAX, so pages always find a connection)",
+    }),
+    exportStallSeconds: setting({
+      env: "PORTAL_EXPORT_STALL_SECONDS",
+      schema: intValue(1, 3600),
+      default: "30",
+      help: "a CSV download whose client takes no data for this long is ended and its " +
+        "connection released (below PORTAL_IDLE_IN_TRANSACTION_TIMEOUT_MS)",
+    }),
+    exportMaxSeconds: setting({
+      env: "PORTAL_EXPORT_MAX_SECONDS",
+      schema: intValue(10, 86_400),
+      default: "1800",
+      help: "longest a CSV download may run; longer ones are ended (ask for a shorter range)",
+    }),
+    loginAttempts: setting({
+      env: "PORTAL_LOGIN_ATTEMPTS",
+      schema: intValue(1, 1000),
+      default: "5",
+      help: "password logins one client may try per PORTAL_LOGIN_WINDOW_SECONDS (a successful " +
+        "login clears its count); more get 429",
+    }),
+    loginWindowSeconds: setting({
+      env: "PORTAL_LOGIN_WINDOW_SECONDS",
+      schema: intValue(1, 86_400),
+      default: "900",
+      help: "the sliding window of PORTAL_LOGIN_ATTEMPTS",
+    }),
+    loginConcurrentHashes: setting({
+      env: "PORTAL_LOGIN_CONCURRENT_HASHES",
+      schema: intValue(1, 64),
+      default: "2",
+      help: "password hashes computed at once from all clients; a login beyond it gets 429 " +
+        "with Retry-After (nobody is locked out)",
     }),
     logLevel,
     shutdownMs,
@@ -162,4 +253,61 @@ export function portalSettings(config: PortalConfig): {
     };
   }
   return { databaseUrl: url.toString(), port: config.websitesPort ?? config.port, auth };
+}
+
+/** The portal's bounds: database timeouts, download caps, login limits and proxy trust. */
+export interface PortalLimits {
+  /** Which X-Forwarded-For entries name the client. */
+  trustedProxies: TrustedProxies;
+  /** Server-side timeouts of every reader connection. */
+  database: { statementTimeoutMs: number; idleInTransactionTimeoutMs: number };
+  /** Concurrent candle/tick downloads and how long a CSV one may stall or run. */
+  exports: { perClient: number; total: number; stallMs: number; maxMs: number };
+  /** Password logins per client and window, and concurrent hashes overall. */
+  login: { perClient: number; windowSeconds: number; concurrentHashes: number };
+}
+
+/** Resolves the portal's bounds and checks those that depend on each other (ConfigError). */
+export function portalLimits(config: PortalConfig): PortalLimits {
+  if (config.exportsMax >= config.poolMax) {
+    throw new ConfigError(
+      "PORTAL_EXPORTS_MAX",
+      String(config.exportsMax),
+      `fewer than PORTAL_POOL_MAX (${config.poolMax}) so pages always find a connection; ` +
+        `lower it or raise PORTAL_POOL_MAX`,
+    );
+  }
+  if (config.exportStallSeconds * 1000 >= config.idleInTransactionTimeoutMs) {
+    throw new ConfigError(
+      "PORTAL_EXPORT_STALL_SECONDS",
+      String(config.exportStallSeconds),
+      `less than PORTAL_IDLE_IN_TRANSACTION_TIMEOUT_MS (${config.idleInTransactionTimeoutMs} ` +
+        `ms), or the server ends stalled downloads before the portal does`,
+    );
+  }
+  if (!config.trustProxy && config.trustedProxies.mode !== "none") {
+    throw new ConfigError(
+      "PORTAL_TRUSTED_PROXIES (--trusted-proxies)",
+      "set",
+      "none while PORTAL_TRUST_PROXY=false (forwarded headers are off); set one of the two",
+    );
+  }
+  return {
+    trustedProxies: config.trustedProxies,
+    database: {
+      statementTimeoutMs: config.statementTimeoutMs,
+      idleInTransactionTimeoutMs: config.idleInTransactionTimeoutMs,
+    },
+    exports: {
+      perClient: config.exportsPerClient,
+      total: config.exportsMax,
+      stallMs: config.exportStallSeconds * 1000,
+      maxMs: config.exportMaxSeconds * 1000,
+    },
+    login: {
+      perClient: config.loginAttempts,
+      windowSeconds: config.loginWindowSeconds,
+      concurrentHashes: config.loginConcurrentHashes,
+    },
+  };
 }

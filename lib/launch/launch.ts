@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { ConfigError, helpText, parseCommandLine } from "../config/mod.ts";
 import { permissionFlags, planPermissions } from "./permissions.ts";
 import type { Runnable } from "./registry.ts";
+import { moveSecretFlags } from "./secret_args.ts";
 
 /** The project root (two folders above this file). */
 export const PROJECT_ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
@@ -18,6 +19,8 @@ export interface LaunchPlan {
   cwd: string;
   /** Environment for the child, on top of the inherited one (it may read only its own variables). */
   env: Record<string, string>;
+  /** Variables of `env` set from secret flags, which never reach the child's command line. */
+  fromFlags?: string[];
 }
 
 /** Options of {@linkcode planLaunch}. */
@@ -31,6 +34,7 @@ export interface PlanOptions {
 /**
  * Validates `runnable`'s settings and returns the child command with least-privilege flags;
  * throws {@linkcode ConfigError} before anything runs. `--help` returns `{ help }` instead.
+ * Secret settings given as flags move into the child's environment (./secret_args.ts).
  */
 export function planLaunch(
   runnable: Runnable,
@@ -48,6 +52,11 @@ export function planLaunch(
     const value = options.env[name];
     if (value !== undefined) env[name] = value;
   }
+  // Secrets given as flags reach the child by environment, never on its command line.
+  const moved = own
+    ? { args: [...options.args], env: {} }
+    : moveSecretFlags(runnable.command, options.args);
+  Object.assign(env, moved.env);
   return {
     program: Deno.execPath(),
     cwd: own ? options.env.INIT_CWD ?? PROJECT_ROOT : PROJECT_ROOT,
@@ -57,9 +66,10 @@ export function planLaunch(
       `--config=${join(PROJECT_ROOT, "deno.json")}`,
       ...permissionFlags(plan),
       join(PROJECT_ROOT, runnable.entry),
-      ...options.args,
+      ...moved.args,
     ],
     env,
+    fromFlags: Object.keys(moved.env),
   };
 }
 

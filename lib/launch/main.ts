@@ -3,7 +3,8 @@
  * least-privilege permissions its configuration implies. Used by `deno task` (through
  * ./entry.ts), the launcher and the SLURM scripts alike. `--dry-run` prints the child command
  * instead of running it. The settings are validated (and `--help` answered) before anything is
- * installed, started or connected.
+ * installed, started or connected. Secrets given as flags reach the child by environment, and the
+ * dry run prints them masked (./secret_args.ts).
  */
 import { join } from "node:path";
 import { ConfigError } from "../config/mod.ts";
@@ -13,6 +14,7 @@ import { startEmbeddedPostgresProcess } from "../db/embedded_process.ts";
 import { installDependencies } from "./install.ts";
 import { type LaunchPlan, planLaunch, planPrepare, PROJECT_ROOT, runPlan } from "./launch.ts";
 import { RUNNABLES } from "./registry.ts";
+import { describeCommand } from "./secret_args.ts";
 
 // The launch step's own options come before the command's name.
 const LAUNCH_OPTIONS = ["--dry-run", "--prepare"];
@@ -53,9 +55,10 @@ try {
     console.log(plan.help);
     code = 0;
   } else if (dryRun) {
-    console.log(
-      [plan.program, ...plan.args].map((a) => /[\s"']/.test(a) ? JSON.stringify(a) : a).join(" "),
-    );
+    // Secret values are masked: those moved from flags into the environment, and any other.
+    const secrets = Object.values(runnable.command.settings).filter((s) => s.secret)
+      .map((s) => env[s.env] ?? "");
+    console.log(describeCommand(plan, plan.fromFlags ?? [], secrets));
     code = 0;
   } else {
     // The settings are valid: only now install node_modules/ (first run) and start a database.

@@ -1,10 +1,13 @@
 /**
  * Candles and ticks of one market for the chart, the JSON API and CSV downloads. JSON answers are
- * capped (the latest rows of the range win, and the answer says it was truncated); CSV downloads
- * stream any range through a cursor, so memory stays flat however large the range.
+ * capped (the latest rows of the range win, and the answer says it was truncated) and cancelled
+ * when the client goes away; CSV downloads stream any range through a cursor
+ * (./export_stream.ts), so memory stays flat however large the range.
  * @module
  */
 import type { Sql } from "../../lib/db/pool.ts";
+import { type CsvExportOptions, openCsvExport } from "./export_stream.ts";
+import { cancellableQuery } from "./transaction.ts";
 import type { Decimal } from "./types.ts";
 import type { Period } from "./market.ts";
 
@@ -99,11 +102,20 @@ function jsonFieldsOf(columns: readonly CandleColumn[]): string {
 export async function loadCandlesJson(
   sql: Sql,
   ticker: string,
-  query: CandleQuery & { limit?: number; fields?: readonly CandleColumn[] },
+  query: CandleQuery & {
+    limit?: number;
+    fields?: readonly CandleColumn[];
+    /** Cancels the statement when it aborts (the request's signal). */
+    signal?: AbortSignal;
+  },
 ): Promise<{ json: string; count: number; truncated: boolean }> {
   const limit = query.limit ?? CANDLE_JSON_LIMIT;
   const fields = jsonFieldsOf(query.fields ?? CANDLE_COLUMNS);
-  const [row] = await sql<{ json: string; count: number; truncated: boolean }[]>`
+  const [row] = await cancellableQuery(
+    sql,
+    query.signal,
+    (q) =>
+      q<{ json: string; count: number; truncated: boolean }[]>`
     SELECT coalesce(json_agg(json_build_object(${sql.unsafe(fields)})
              ORDER BY end_period_ts) FILTER (WHERE rn <= ${limit}), '[]')::text AS json,
            count(*) FILTER (WHERE rn <= ${limit})::int AS count,
@@ -114,57 +126,31 @@ export async function loadCandlesJson(
         ${query.from ? sql`AND end_period_ts >= ${query.from}` : sql``}
         ${query.to ? sql`AND end_period_ts < ${query.to}` : sql``}
       ORDER BY end_period_ts DESC LIMIT ${limit + 1}
-    ) picked`;
+    ) picked`,
+  );
   return row;
 }
 
-function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  const text = value instanceof Date ? value.toISOString() : String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
+/** Options of the CSV downloads: everything {@linkcode openCsvExport} takes but the columns. */
+export type CsvDownloadOptions = Omit<CsvExportOptions, "columns">;
 
-function csvStream(
-  header: readonly string[],
-  rows: AsyncIterable<Record<string, unknown>[]>,
-): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  const iterator = rows[Symbol.asyncIterator]();
-  let headerSent = false;
-  return new ReadableStream({
-    async pull(controller) {
-      if (!headerSent) {
-        headerSent = true;
-        controller.enqueue(encoder.encode(header.join(",") + "\n"));
-        return;
-      }
-      const { done, value } = await iterator.next();
-      if (done) {
-        controller.close();
-        return;
-      }
-      const text = value.map((row) => header.map((c) => csvCell(row[c])).join(",")).join("\n");
-      controller.enqueue(encoder.encode(text + "\n"));
-    },
-    async cancel() {
-      await iterator.return?.();
-    },
-  });
-}
-
-/** Streams a range of candles as CSV (header line first), oldest first. */
+/**
+ * Streams a range of candles as CSV (header line first), oldest first, from a cursor; rejects
+ * when the query cannot start.
+ */
 export function candlesCsv(
   sql: Sql,
   ticker: string,
   query: CandleQuery,
-): ReadableStream<Uint8Array> {
-  const rows = sql`
+  options: CsvDownloadOptions,
+): Promise<ReadableStream<Uint8Array>> {
+  const select = sql`
     SELECT ${sql(CANDLE_COLUMNS as unknown as string[])} FROM candles
     WHERE market_ticker = ${ticker} AND period_minutes = ${query.period}
       ${query.from ? sql`AND end_period_ts >= ${query.from}` : sql``}
       ${query.to ? sql`AND end_period_ts < ${query.to}` : sql``}
-    ORDER BY end_period_ts`.cursor(2000);
-  return csvStream(CANDLE_COLUMNS, rows);
+    ORDER BY end_period_ts`;
+  return openCsvExport(sql, select, { ...options, columns: CANDLE_COLUMNS });
 }
 
 /** Streams the ticks of [from, to) as CSV, oldest first; the range bounds the partitions read. */
@@ -172,12 +158,13 @@ export function ticksCsv(
   sql: Sql,
   ticker: string,
   range: { from: Date; to: Date },
-): ReadableStream<Uint8Array> {
-  const rows = sql`
+  options: CsvDownloadOptions,
+): Promise<ReadableStream<Uint8Array>> {
+  const select = sql`
     SELECT ${sql(TICK_COLUMNS as unknown as string[])} FROM ticks
     WHERE market_ticker = ${ticker} AND ts >= ${range.from} AND ts < ${range.to}
-    ORDER BY ts`.cursor(2000);
-  return csvStream(TICK_COLUMNS, rows);
+    ORDER BY ts`;
+  return openCsvExport(sql, select, { ...options, columns: TICK_COLUMNS });
 }
 
 /** Whether a market exists (CSV routes answer 404 before streaming). */
@@ -190,11 +177,12 @@ export async function marketExists(sql: Sql, ticker: string): Promise<boolean> {
 export async function loadTicks(
   sql: Sql,
   ticker: string,
-  range: { from: Date; to: Date; limit: number },
+  range: { from: Date; to: Date; limit: number; signal?: AbortSignal },
 ): Promise<{ ticks: Record<string, unknown>[]; truncated: boolean }> {
-  const rows = await sql<Record<string, unknown>[]>`
+  const rows = await cancellableQuery(sql, range.signal, (q) =>
+    q<Record<string, unknown>[]>`
     SELECT ${sql(TICK_COLUMNS as unknown as string[])} FROM ticks
     WHERE market_ticker = ${ticker} AND ts >= ${range.from} AND ts < ${range.to}
-    ORDER BY ts DESC LIMIT ${range.limit + 1}`;
+    ORDER BY ts DESC LIMIT ${range.limit + 1}`);
   return { ticks: rows.slice(0, range.limit).reverse(), truncated: rows.length > range.limit };
 }

@@ -1,12 +1,13 @@
 /**
- * `GET/POST /login` and `POST /logout` of the shared-password mode. Attempts are throttled per
- * client and overall before the password is even checked; forms must come from this site.
+ * `GET/POST /login` and `POST /logout` of the shared-password mode. Each attempt is counted per
+ * client, and takes one of the few hashing slots, before the password is even checked (see
+ * ../login_throttle.ts); forms must come from this site and bodies are size-limited (app.ts).
  */
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { createSession, SESSION_COOKIE, verifyCsrf, verifyPassword } from "../auth.ts";
+import { createSession, SESSION_COOKIE, verifyCsrf } from "../auth.ts";
 import type { PortalContext, PortalDeps, PortalHandler } from "../deps.ts";
 import { renderPage } from "../render.tsx";
-import { clientAddress, requestProto, sameOrigin } from "../security.ts";
+import { requestProto, sameOrigin } from "../security.ts";
 
 /** A safe local redirect target: a path on this site, never `//host` or a URL. */
 export function safeNext(value: unknown): string {
@@ -57,25 +58,36 @@ export function loginSubmit(deps: PortalDeps): PortalHandler {
     }
     const form = await c.req.parseBody();
     const next = safeNext(form.next);
-    const client = clientAddress(c, deps.trustProxy, c.env?.remoteAddr?.hostname);
-    const now = deps.now();
-    const wait = deps.throttle.retryAfter(client, now);
-    if (wait > 0) {
-      deps.logger.warn("login throttled", { client, retry_after_s: wait });
+    const client = c.get("client");
+    // Counted (and a hashing slot taken) before the hash runs: concurrent guesses cannot pass.
+    const admission = deps.throttle.admit(c.get("clientKey"), deps.now());
+    if (!admission.ok) {
+      deps.logger.warn("login throttled", {
+        client,
+        reason: admission.reason,
+        retry_after_s: admission.retryAfter,
+      });
       return loginForm(c, deps, {
         next,
         status: 429,
-        message: `Too many failed attempts. Try again in ${wait} seconds.`,
-        headers: { "Retry-After": String(wait) },
+        message: admission.reason === "client"
+          ? `Too many attempts. Try again in ${admission.retryAfter} seconds.`
+          : "The portal is checking too many passwords at once. Try again in a moment.",
+        headers: { "Retry-After": String(admission.retryAfter) },
       });
     }
     const password = typeof form.password === "string" ? form.password : "";
-    if (!(await verifyPassword(password, auth.passwordHash))) {
-      deps.throttle.fail(client, now);
+    let ok = false;
+    try {
+      ok = await deps.verifyPassword(password, auth.passwordHash);
+    } finally {
+      admission.finish(ok);
+    }
+    if (!ok) {
       deps.logger.info("login failed", { client });
       return loginForm(c, deps, { next, status: 401, message: "Wrong password." });
     }
-    deps.throttle.succeed(client);
+    const now = deps.now();
     const { token } = await createSession(auth.sessionSecret, { now, hours: auth.sessionHours });
     setCookie(c, SESSION_COOKIE, token, {
       httpOnly: true,
