@@ -1,8 +1,11 @@
 /**
  * The in-memory queue of sealed batches waiting for the writer, bounded by rows: past the bound,
  * or when asked (writes keep failing, the service stops), queued batches move to the tail of the
- * on-disk spool. The spool always holds older batches than the queue, so replaying it first keeps
- * the order in which batches were sealed.
+ * on-disk spool — led by the batch the writer has in flight, so a batch that then fails is
+ * already ahead of the newer ones. The spool always holds older batches than the queue, so
+ * replaying it first keeps the order in which batches were sealed. When the disk refuses too,
+ * the batches stay in memory up to the bound; past it the oldest are dropped and reported (the
+ * pipeline records them as a capture gap once the database is back).
  * @module
  */
 import type { Logger } from "../log/mod.ts";
@@ -15,6 +18,12 @@ export interface BatchQueueEvents {
   onSpooled: (batches: number) => void;
   /** A spool append landed (the writer has older work to replay). */
   onAppended: () => void;
+  /** The writer's in-flight batch from memory, not yet spooled (null when none). */
+  head?: () => CaptureBatch | null;
+  /** That in-flight batch is now in the spool, ahead of the batches spooled with it. */
+  onHeadSpooled?: (batch: CaptureBatch) => void;
+  /** Batches dropped: neither the database nor the disk took them and memory is full. */
+  onDropped?: (batches: CaptureBatch[]) => void;
 }
 
 /** Sealed batches in memory, overflowing to the spool. */
@@ -82,16 +91,37 @@ export class BatchQueue {
    */
   spoolAll(reason: string): Promise<void> {
     if (this.#batches.length === 0) return this.#spooling;
-    const moving = this.takeAll();
-    this.#events.onSpooled(moving.length);
+    const head = this.#events.head?.() ?? null;
+    const queued = this.takeAll();
+    const moving = head === null ? queued : [head, ...queued];
+    this.#events.onSpooled(queued.length);
     this.#logger.warn("spooling batches", { reason, batches: moving.length, dir: this.#spool.dir });
     this.#spooling = this.#spooling.then(() => this.#spool.append(moving)).then(
-      () => this.#events.onAppended(),
-      (error) => {
-        this.#logger.error("spool append failed; keeping batches in memory", { error });
-        for (const batch of moving.toReversed()) this.unshift(batch);
+      () => {
+        if (head !== null) this.#events.onHeadSpooled?.(head);
+        this.#events.onAppended();
       },
+      (error) => this.#keepInMemory(queued, error),
     );
     return this.#spooling;
+  }
+
+  /** The disk refused: keep the batches (oldest first) up to the bound, drop the oldest beyond. */
+  #keepInMemory(batches: CaptureBatch[], error: unknown): void {
+    this.#logger.error("spool append failed; keeping batches in memory", {
+      error: (error as Error)?.message ?? String(error),
+    });
+    for (const batch of batches.toReversed()) this.unshift(batch);
+    const dropped: CaptureBatch[] = [];
+    while (this.#rows > this.#maxRows && this.#batches.length > 1) {
+      dropped.push(this.shift()!);
+    }
+    if (dropped.length === 0) return;
+    this.#logger.error("database and disk both refuse: dropping the oldest batches", {
+      batches: dropped.length,
+      rows: dropped.reduce((n, b) => n + batchRowCount(b), 0),
+      max_rows: this.#maxRows,
+    });
+    this.#events.onDropped?.(dropped);
   }
 }

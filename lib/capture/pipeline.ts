@@ -57,6 +57,10 @@ export interface PipelineStats {
   /** Rows sealed or collecting in memory. */
   bufferedRows: number;
   spoolBytes: number;
+  /** Rows dropped because neither the database nor the disk took them (recorded as gaps). */
+  rowsDropped: number;
+  /** When rows were last dropped (the pipeline's clock), or null. */
+  lastDropMs: number | null;
 }
 
 /** How a stop ended. */
@@ -101,18 +105,33 @@ export function createCapturePipeline(options: CapturePipelineOptions): CaptureP
     writeFailures: 0,
     bufferedRows: 0,
     spoolBytes: spool.bytes,
+    rowsDropped: 0,
+    lastDropMs: null,
   };
+  const now = options.now ?? Date.now;
+  const dropped = new DroppedSpan();
   const latency = new LatencyHistogram();
   const drainWaiters = new Set<() => void>();
-  const queue = new BatchQueue(spool, logger, {
+  const queue: BatchQueue = new BatchQueue(spool, logger, {
     maxRows: options.maxBufferRows ?? 200_000,
     onSpooled: (n) => (stats.batchesSpooled += n),
     onAppended: () => {
       updateGauges();
       writer.signal();
     },
+    head: (): CaptureBatch | null => {
+      const inflight = writer.inflight;
+      return inflight !== null && !inflight.spooled ? inflight.batch : null;
+    },
+    onHeadSpooled: (batch) => {
+      if (writer.inflight?.batch === batch) writer.inflight.spooled = true;
+    },
+    onDropped: (batches) => {
+      for (const b of batches) stats.rowsDropped += dropped.add(b);
+      stats.lastDropMs = now();
+    },
   });
-  const writer = new BatchWriter({
+  const writer: BatchWriter = new BatchWriter({
     write: options.write ?? ((batch, source, salvage) =>
       writeBatch(sql, batch, {
         instance: options.instance,
@@ -125,12 +144,17 @@ export function createCapturePipeline(options: CapturePipelineOptions): CaptureP
     logger,
     latency,
     stats,
-    now: options.now ?? Date.now,
+    now,
     spoolAfterFailures: options.spoolAfterFailures,
     retryBaseMs: options.retryBaseMs,
     onProgress: () => {
       updateGauges();
       notifyDrained();
+    },
+    // The database is back: what was dropped meanwhile becomes a recorded gap.
+    onCommitted: () => {
+      const gap = dropped.take();
+      if (gap !== null) batcher.gap(gap);
     },
   });
   const batcher = new Batcher({
@@ -188,9 +212,14 @@ export function createCapturePipeline(options: CapturePipelineOptions): CaptureP
     },
     async stop(stopOptions = {}) {
       batcher.close();
+      // What was dropped is recorded now, even if the database never came back (then spooled).
+      const gap = dropped.take();
+      if (gap !== null) batcher.gap(gap);
       batcher.seal();
       const spooledBefore = stats.batchesSpooled;
       const left = await stopWriter(writer, running, stopOptions.deadline);
+      batcher.seal(); // rows added while the writer flushed (a gap recorded on a commit)
+      await queue.spooling;
       left.push(...queue.takeAll());
       await queue.spooling;
       if (left.length > 0) {
@@ -205,6 +234,48 @@ export function createCapturePipeline(options: CapturePipelineOptions): CaptureP
       };
     },
   };
+}
+
+/**
+ * What was dropped while neither the database nor the disk took batches: one span (bounded
+ * memory, however long the outage), handed out as a capture gap once the database is back.
+ */
+class DroppedSpan {
+  #start: number | null = null;
+  #end: number | null = null;
+  #rows = 0;
+  #batches = 0;
+
+  /** Adds a dropped batch; returns its row count. */
+  add(batch: CaptureBatch): number {
+    const rows = batchRowCount(batch);
+    const times = [batch.firstReceivedMs, batch.minExchangeMs, batch.maxExchangeMs]
+      .filter((t) => t !== null) as number[];
+    if (times.length > 0) {
+      this.#start = Math.min(this.#start ?? Infinity, ...times);
+      this.#end = Math.max(this.#end ?? -Infinity, ...times);
+    }
+    this.#rows += rows;
+    this.#batches++;
+    return rows;
+  }
+
+  /** The gap row of everything dropped so far (and a fresh span), or null when nothing was. */
+  take(): GapRow | null {
+    if (this.#batches === 0) return null;
+    const start = this.#start ?? Date.now();
+    const gap: GapRow = {
+      channel: "all",
+      marketTickers: null,
+      startMs: start,
+      endMs: Math.max(start, this.#end ?? start),
+      reason: "buffer_dropped",
+      detail: { rows: this.#rows, batches: this.#batches },
+    };
+    this.#start = this.#end = null;
+    this.#rows = this.#batches = 0;
+    return gap;
+  }
 }
 
 /**
@@ -229,5 +300,5 @@ async function stopWriter(
   writer.stopped = true;
   writer.signal();
   const inflight = writer.inflight;
-  return inflight !== null && !inflight.fromSpool ? [inflight.batch] : [];
+  return inflight !== null && !inflight.spooled ? [inflight.batch] : [];
 }

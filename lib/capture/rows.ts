@@ -2,15 +2,25 @@
  * Turns normalised WebSocket messages into database-ready rows: exact decimal strings (dollars,
  * contracts), Unix-ms times, raw JSON text. Rows are plain JSON values so a batch can be written
  * to the spool and read back unchanged.
+ *
+ * A builder refuses (throws {@linkcode RowValueError}) a value it cannot turn into something
+ * PostgreSQL stores: a time outside the edge's window, a count or price that is not an exact
+ * integer of units, text with a NUL. The schemas already bound all of these, so a refusal means a
+ * message reached the builder some other way; routing turns it into a dead letter.
  */
 import {
   countUnitsToFixedPoint,
+  EARLIEST_TIME_MS,
   type EventFeeUpdateMessage,
   type EventLifecycleMessage,
+  isWithinTimeWindow,
   type MarketLifecycleMessage,
   priceUnitsToDollars,
   type TickerMessage,
+  TIME_LIMIT_MS,
   type TradeMessage,
+  unstorableJson,
+  unstorableText,
 } from "../kalshi/mod.ts";
 import { type LifecycleChange, lifecycleChange } from "../catalog/mod.ts";
 
@@ -114,8 +124,67 @@ const TICKER_COLUMNS = new Set([
   "time",
 ]);
 
-function countOrNull(units: number | null): string | null {
-  return units === null ? null : countUnitsToFixedPoint(units);
+/** A message value a row builder cannot store; names the field, the value and the expectation. */
+export class RowValueError extends RangeError {
+  /** The row field (e.g. "tsMs"). */
+  readonly field: string;
+  /** The refused value. */
+  readonly value: unknown;
+
+  /** An error for `field`, holding `value`, which was expected to be `expected`. */
+  constructor(field: string, value: unknown, expected: string) {
+    const text = JSON.stringify(value) ?? String(value);
+    const shown = text.length > 120 ? `${text.slice(0, 117)}...` : text;
+    super(`${field}: expected ${expected}; received ${shown}`);
+    this.name = "RowValueError";
+    this.field = field;
+    this.value = value;
+  }
+}
+
+const WINDOW = `integer Unix ms from ${new Date(EARLIEST_TIME_MS).toISOString()} to before ${
+  new Date(TIME_LIMIT_MS).toISOString()
+}`;
+
+/** `ms` when it is an instant inside the edge's window; else throws {@linkcode RowValueError}. */
+function instant(field: string, ms: number): number {
+  if (!isWithinTimeWindow(ms)) throw new RowValueError(field, ms, WINDOW);
+  return ms;
+}
+
+/** `text` when PostgreSQL can store it; else throws {@linkcode RowValueError}. */
+function storable<T extends string | null>(field: string, text: T): T {
+  const problem = typeof text === "string" ? unstorableText(text) : null;
+  if (problem !== null) throw new RowValueError(field, text, `storable text (it ${problem})`);
+  return text;
+}
+
+/** JSON text of `value` when PostgreSQL can store it as jsonb; else {@linkcode RowValueError}. */
+function jsonText(field: string, value: unknown): string {
+  const problem = unstorableJson(value);
+  if (problem !== null) throw new RowValueError(field, value, `storable JSON (${problem})`);
+  return JSON.stringify(value);
+}
+
+/** Exact decimal text of a units field; {@linkcode RowValueError} unless a safe integer. */
+function decimal(field: string, units: number, format: (units: number) => string): string {
+  if (!Number.isSafeInteger(units)) {
+    throw new RowValueError(field, units, "a safe integer number of units");
+  }
+  return format(units);
+}
+
+const price = (field: string, units: number) => decimal(field, units, priceUnitsToDollars);
+const count = (field: string, units: number) => decimal(field, units, countUnitsToFixedPoint);
+
+function countOrNull(field: string, units: number | null): string | null {
+  return units === null ? null : count(field, units);
+}
+
+function wholeOrNull(field: string, value: number | null): string | null {
+  if (value === null) return null;
+  if (!Number.isSafeInteger(value)) throw new RowValueError(field, value, "a safe integer");
+  return String(value);
 }
 
 function body(raw: Record<string, unknown>): Record<string, unknown> {
@@ -138,22 +207,20 @@ export function tickRow(message: TickerMessage, receivedAtMs: number): TickRow {
     if (Math.floor(msg.ts_ms / 1000) !== msg.ts) (extra ??= {}).ts = msg.ts;
   }
   return {
-    marketTicker: message.marketTicker,
-    tsMs: message.tsMs,
-    price: priceUnitsToDollars(message.price),
-    yesBid: priceUnitsToDollars(message.yesBid),
-    yesAsk: priceUnitsToDollars(message.yesAsk),
-    volume: countUnitsToFixedPoint(message.volume),
-    openInterest: countUnitsToFixedPoint(message.openInterest),
-    yesBidSize: countOrNull(message.yesBidSize),
-    yesAskSize: countOrNull(message.yesAskSize),
-    lastTradeSize: countOrNull(message.lastTradeSize),
-    dollarVolume: message.dollarVolume === null ? null : String(message.dollarVolume),
-    dollarOpenInterest: message.dollarOpenInterest === null
-      ? null
-      : String(message.dollarOpenInterest),
-    receivedAtMs,
-    extra: extra === null ? null : JSON.stringify(extra),
+    marketTicker: storable("marketTicker", message.marketTicker),
+    tsMs: instant("tsMs", message.tsMs),
+    price: price("price", message.price),
+    yesBid: price("yesBid", message.yesBid),
+    yesAsk: price("yesAsk", message.yesAsk),
+    volume: count("volume", message.volume),
+    openInterest: count("openInterest", message.openInterest),
+    yesBidSize: countOrNull("yesBidSize", message.yesBidSize),
+    yesAskSize: countOrNull("yesAskSize", message.yesAskSize),
+    lastTradeSize: countOrNull("lastTradeSize", message.lastTradeSize),
+    dollarVolume: wholeOrNull("dollarVolume", message.dollarVolume),
+    dollarOpenInterest: wholeOrNull("dollarOpenInterest", message.dollarOpenInterest),
+    receivedAtMs: instant("receivedAtMs", receivedAtMs),
+    extra: extra === null ? null : jsonText("extra", extra),
   };
 }
 
@@ -161,18 +228,18 @@ export function tickRow(message: TickerMessage, receivedAtMs: number): TickRow {
 export function tradeRow(message: TradeMessage, receivedAtMs: number): TradeRow {
   const msg = body(message.raw);
   return {
-    tradeId: message.tradeId,
-    marketTicker: message.marketTicker,
-    tsMs: message.tsMs,
-    yesPrice: priceUnitsToDollars(message.yesPrice),
-    noPrice: priceUnitsToDollars(message.noPrice),
-    count: countUnitsToFixedPoint(message.count),
-    takerSide: typeof msg.taker_side === "string" ? msg.taker_side : null,
-    takerOutcomeSide: message.takerOutcomeSide,
-    takerBookSide: message.takerBookSide,
+    tradeId: storable("tradeId", message.tradeId),
+    marketTicker: storable("marketTicker", message.marketTicker),
+    tsMs: instant("tsMs", message.tsMs),
+    yesPrice: price("yesPrice", message.yesPrice),
+    noPrice: price("noPrice", message.noPrice),
+    count: count("count", message.count),
+    takerSide: storable("takerSide", typeof msg.taker_side === "string" ? msg.taker_side : null),
+    takerOutcomeSide: storable("takerOutcomeSide", message.takerOutcomeSide),
+    takerBookSide: storable("takerBookSide", message.takerBookSide),
     isBlockTrade: message.isBlockTrade,
-    receivedAtMs,
-    raw: JSON.stringify(msg),
+    receivedAtMs: instant("receivedAtMs", receivedAtMs),
+    raw: jsonText("raw", msg),
   };
 }
 
@@ -188,8 +255,8 @@ export function lifecycleRow(message: LifecycleChannelMessage, receivedAtMs: num
     messageType: message.type,
     sid: message.sid,
     seq: message.seq,
-    receivedAtMs,
-    raw: JSON.stringify(message.raw),
+    receivedAtMs: instant("receivedAtMs", receivedAtMs),
+    raw: jsonText("raw", message.raw),
     change: lifecycleChange(message),
   };
   if (message.type === "event_lifecycle" || message.type === "event_fee_update") {
@@ -209,6 +276,6 @@ export function lifecycleRow(message: LifecycleChannelMessage, receivedAtMs: num
     eventType: message.eventType,
     marketTicker: message.marketTicker,
     eventTicker,
-    eventTsMs: eventTs === null ? null : eventTs * 1000,
+    eventTsMs: eventTs === null ? null : instant("eventTsMs", eventTs * 1000),
   };
 }

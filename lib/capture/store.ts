@@ -36,16 +36,33 @@ export interface WriteBatchOptions {
 /** What happened to a batch. */
 export type WriteOutcome = "written" | "duplicate";
 
-const iso = (ms: number) => new Date(ms).toISOString();
+/**
+ * A time JavaScript cannot even turn into timestamptz text (not a finite ms within ±8.64e15).
+ * It carries SQLSTATE 22008 (datetime_field_overflow), the code PostgreSQL gives an out-of-range
+ * timestamp, so it is a data error: the writer salvages the batch instead of retrying it.
+ */
+class UnsendableTimeError extends RangeError {
+  readonly code = "22008";
+}
+
+/** Whether `ms` can be sent as timestamptz text. */
+const sendableTime = (ms: unknown) =>
+  typeof ms === "number" && !Number.isNaN(new Date(ms).getTime());
+
+const iso = (ms: number) => {
+  if (!sendableTime(ms)) throw new UnsendableTimeError(`timestamp out of range: ${ms} ms`);
+  return new Date(ms).toISOString();
+};
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 /**
- * Whether `error` is PostgreSQL refusing the data itself (SQLSTATE class 22 data exception or 23
- * integrity violation): retrying the same rows can never succeed, unlike a lost connection.
+ * Whether `error` is PostgreSQL refusing the data itself (SQLSTATE class 22 data exception, 23
+ * integrity violation, or 54 program limit exceeded, e.g. JSON nested too deep): retrying the
+ * same rows can never succeed, unlike a lost connection.
  */
 export function isDataError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && /^2[23][0-9A-Z]{3}$/.test(code);
+  return typeof code === "string" && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
 }
 
 /** Text PostgreSQL accepts: NUL cannot be stored in `text`, so it is written as the escape `\u0000`. */
@@ -63,6 +80,7 @@ export async function writeBatch(
   batch: CaptureBatch,
   options: WriteBatchOptions & { salvage?: boolean },
 ): Promise<WriteOutcome> {
+  if (options.salvage === true) batch = withoutUnsendableTimes(batch);
   const created: string[] = [];
   const outcome = await sql.begin(async (tx) => {
     const claimed = await tx`
@@ -167,6 +185,53 @@ async function salvagePart<T>(
   }
 }
 
+/**
+ * Salvage, first step: rows holding a time that cannot be sent at all (see
+ * {@linkcode UnsendableTimeError}; e.g. spooled by a version without the edge's time bounds)
+ * become dead letters, and the batch's exchange-time range is recomputed without them, so neither
+ * those rows nor the batch's own bookkeeping (`ingested_batches`, `ws.session`) can fail again.
+ * The batch is returned unchanged when every time is sendable.
+ */
+function withoutUnsendableTimes(batch: CaptureBatch): CaptureBatch {
+  const dead: DeadLetterRow[] = [];
+  const keep = <T>(kind: string, rows: T[], times: (row: T) => unknown[]): T[] =>
+    rows.filter((row) => {
+      const bad = times(row).find((ms) => !sendableTime(ms));
+      if (bad === undefined) return true;
+      const received = (row as { receivedAtMs?: unknown }).receivedAtMs;
+      dead.push({
+        source: `capture:${kind}`,
+        error: `22008: timestamp out of range: ${bad} ms`,
+        payload: JSON.stringify(row),
+        context: { batchId: batch.id },
+        receivedAtMs: sendableTime(received) ? received as number : Date.now(),
+      });
+      return false;
+    });
+  const ticks = keep("tick", batch.ticks, (r) => [r.tsMs, r.receivedAtMs]);
+  const trades = keep("trade", batch.trades, (r) => [r.tsMs, r.receivedAtMs]);
+  const lifecycle = keep("lifecycle", batch.lifecycle, (r) => [r.eventTsMs ?? 0, r.receivedAtMs]);
+  const gaps = keep("gap", batch.gaps, (r) => [r.startMs, r.endMs]);
+  const deadLetters = keep("dead_letter", batch.deadLetters, (r) => [r.receivedAtMs]);
+  if (dead.length === 0) return batch;
+  let min: number | null = null;
+  let max: number | null = null;
+  for (const { tsMs } of [...ticks, ...trades]) {
+    if (min === null || tsMs < min) min = tsMs;
+    if (max === null || tsMs > max) max = tsMs;
+  }
+  return {
+    ...batch,
+    ticks,
+    trades,
+    lifecycle,
+    gaps,
+    deadLetters: [...deadLetters, ...dead],
+    minExchangeMs: min,
+    maxExchangeMs: max,
+  };
+}
+
 function insertDeadLetters(tx: Tx, d: DeadLetterRow[]) {
   return tx`
     INSERT INTO dead_letters (source, error, payload, context, received_at)
@@ -183,7 +248,7 @@ async function insertGaps(tx: Tx, gaps: GapRow[]): Promise<void> {
       INSERT INTO capture_gaps (channel, market_tickers, gap_start, gap_end, reason, detail)
       VALUES (${gap.channel}, ${gap.marketTickers}, ${iso(gap.startMs)},
               ${iso(Math.max(gap.startMs, gap.endMs))}, ${gap.reason},
-              ${gap.detail === null ? null : JSON.stringify(gap.detail)}::jsonb)`;
+              ${gap.detail === null ? null : JSON.stringify(gap.detail)}::text::jsonb)`;
   }
 }
 
@@ -245,6 +310,7 @@ function tickCopyText(rows: TickRow[], batchId: string): string {
  * connection until one of them settles, so no query meets a COPY in progress.
  */
 async function copyTicks(tx: Tx, t: TickRow[], batchId: string): Promise<void> {
+  const text = tickCopyText(t, batchId); // may refuse a row: before the COPY starts, never during
   const query = tx.unsafe(`COPY ticks (${TICK_COLUMNS}) FROM STDIN`);
   const internal = query as unknown as { reject: (error: unknown) => unknown };
   const original = internal.reject;
@@ -261,7 +327,7 @@ async function copyTicks(tx: Tx, t: TickRow[], batchId: string): Promise<void> {
     new Promise<void>((resolve, reject) => {
       stream.once("finish", resolve);
       stream.once("error", reject);
-      stream.end(tickCopyText(t, batchId));
+      stream.end(text);
     }),
   ]);
 }
@@ -320,7 +386,7 @@ async function storeLifecycle(tx: Tx, row: LifecycleRow, batchId: string): Promi
       event_ts, received_at, batch_id, raw)
     VALUES (${row.messageType}, ${row.eventType}, ${row.marketTicker}, ${row.eventTicker},
       ${row.sid}, ${row.seq}, ${isoOrNull(row.eventTsMs)}, ${iso(row.receivedAtMs)}, ${batchId},
-      ${row.raw}::jsonb)`;
+      ${row.raw}::text::jsonb)`;
   return await applyLifecycle(tx, row.change ?? changeFromFrame(row.raw));
 }
 

@@ -322,5 +322,7 @@ Deno.test("a lifecycle row spooled without its catalog change is applied from it
       const [m] = await sql`SELECT status, result, settlement_value::text AS v FROM markets`;
       assertEquals([m.status, m.result, m.v], ["determined", "yes", "1.0000"], `row ${i}`);
     }
+    const raws = await sql`SELECT raw -> 'msg' ->> 'result' AS result FROM market_lifecycle`;
+    assertEquals(raws.map((r) => r.result), ["yes", "yes"], "raw is a JSON object, not a string");
   });
 });

@@ -44,6 +44,8 @@ export interface BatchWriterOptions {
   retryBaseMs?: number;
   /** Called after each batch settles (written, failed or replayed). */
   onProgress: () => void;
+  /** Called after a batch committed (the database takes writes again). */
+  onCommitted?: () => void;
 }
 
 /** The writer loop and the state the pipeline's stop needs. */
@@ -52,8 +54,12 @@ export class BatchWriter {
   #failures = 0;
   #wake: (() => void) | null = null;
   #retryAbort = new AbortController();
-  /** The batch being written, and whether it came from the spool (it is still there). */
-  inflight: { batch: CaptureBatch; fromSpool: boolean } | null = null;
+  /**
+   * The batch being written; `fromSpool`: read from the spool (it is still there); `spooled`:
+   * taken from memory, then spooled ahead of newer batches while in flight (a failure must not
+   * put it back in the queue, behind them).
+   */
+  inflight: { batch: CaptureBatch; fromSpool: boolean; spooled: boolean } | null = null;
   /** The loop returns once the queue is empty. */
   stopping = false;
   /** The stop took over: whatever the loop holds is handled by the stop. */
@@ -79,7 +85,7 @@ export class BatchWriter {
   async run(): Promise<void> {
     const { queue, spool } = this.#o;
     while (!this.stopped) {
-      await queue.spooling;
+      await this.#spoolingSettled();
       if (!spool.empty) {
         const replay = await this.#replayOne();
         if (replay === "end") return;
@@ -96,11 +102,23 @@ export class BatchWriter {
     }
   }
 
+  /**
+   * Waits until no move to the spool is in progress — also one started while waiting — so a
+   * batch still on its way to the spool is never overtaken by a newer one from the queue.
+   */
+  async #spoolingSettled(): Promise<void> {
+    let pending: Promise<void>;
+    do {
+      pending = this.#o.queue.spooling;
+      await pending;
+    } while (pending !== this.#o.queue.spooling);
+  }
+
   /** Writes the spool's oldest batch ("empty": it had none after all; "end": stop the loop). */
   async #replayOne(): Promise<"replayed" | "empty" | "end"> {
     const batch = await this.#o.spool.peek();
     if (batch === null) return "empty";
-    this.inflight = { batch, fromSpool: true };
+    this.inflight = { batch, fromSpool: true, spooled: true };
     try {
       this.#committed(batch, await this.#writeOnce(batch, "spool"));
       this.inflight = null;
@@ -120,7 +138,8 @@ export class BatchWriter {
 
   /** Writes a batch from the queue; false when the loop must end. */
   async #writeQueued(batch: CaptureBatch): Promise<boolean> {
-    this.inflight = { batch, fromSpool: false };
+    const inflight = { batch, fromSpool: false, spooled: false };
+    this.inflight = inflight;
     try {
       const outcome = await this.#writeOnce(batch, "ws");
       if (this.stopped) return false; // the stop already spooled it; the replay finds its id
@@ -129,7 +148,8 @@ export class BatchWriter {
     } catch (error) {
       this.inflight = null;
       if (this.stopped) return false;
-      this.#o.queue.unshift(batch);
+      // Spooled meanwhile, it replays before the newer batches; else it heads the queue again.
+      if (!inflight.spooled) this.#o.queue.unshift(batch);
       if (this.stopping) {
         await this.#o.queue.spoolAll("database unreachable while stopping");
         return false;
@@ -157,6 +177,7 @@ export class BatchWriter {
   #committed(batch: CaptureBatch, outcome: WriteOutcome): void {
     const { stats, latency } = this.#o;
     this.#failures = 0;
+    this.#o.onCommitted?.();
     if (outcome === "duplicate") {
       stats.batchesDuplicate++;
       return;

@@ -1,6 +1,6 @@
 /** ws_service's command line: Kalshi WebSocket, database, scope, spool folder, capture tuning. */
 import { z } from "zod";
-import { defineCommand, intValue, setting, switchValue } from "../config/mod.ts";
+import { choiceValue, defineCommand, intValue, setting, switchValue } from "../config/mod.ts";
 import {
   kalshiApiKeyId,
   kalshiPrivateKeyPath,
@@ -50,6 +50,14 @@ export const wsServiceCommand = defineCommand({
     metricsHost,
     shutdownMs,
     spoolDir: wsSpoolDir,
+    spoolFsync: setting({
+      env: "WS_SPOOL_FSYNC",
+      flag: "spool-fsync",
+      schema: choiceValue(["on", "off"]),
+      default: "on",
+      help: "flush every spool append to disk with fsync (off: faster on slow shared " +
+        "filesystems, but a machine crash may lose the last spooled batches)",
+    }),
     instance: setting({
       env: "WS_INSTANCE",
       flag: "instance",

@@ -203,3 +203,32 @@ Deno.test("the repository's migrations load in order with SHA-256 checksums", as
   for (const file of files) assertOk(/^[0-9a-f]{64}$/.test(file.checksum), file.name);
   assertEquals(files.map((f) => f.name), [...files.map((f) => f.name)].sort());
 });
+
+Deno.test("0008 turns JSON strings left in market_lifecycle.raw and capture_gaps.detail into objects", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "migrations_0008_" });
+  try {
+    const files = [...Deno.readDirSync(new URL("../../migrations/", import.meta.url))]
+      .map((e) => e.name).filter((n) => n.endsWith(".sql") && n < "0008").sort();
+    for (const name of files) {
+      await Deno.copyFile(new URL(`../../migrations/${name}`, import.meta.url), join(dir, name));
+    }
+    await withTestDatabase(async ({ sql }) => {
+      await sql`INSERT INTO market_lifecycle (message_type, market_ticker, received_at, raw)
+        VALUES ('market_lifecycle_v2', 'M', now(), ${'{"msg":{"a":1}}'})`;
+      await sql`INSERT INTO capture_gaps (channel, gap_start, gap_end, reason, detail)
+        VALUES ('ticker', now(), now(), 'restart', ${'{"sid":3}'})`;
+      const [before] = await sql`SELECT jsonb_typeof(raw) AS t FROM market_lifecycle`;
+      assertEquals(before.t, "string", "the old encoding");
+      await Deno.copyFile(
+        new URL("../../migrations/0008_jsonb_objects.sql", import.meta.url),
+        join(dir, "0008_jsonb_objects.sql"),
+      );
+      await migrate(sql, { dir });
+      const [after] = await sql`SELECT raw -> 'msg' ->> 'a' AS a FROM market_lifecycle`;
+      const [gap] = await sql`SELECT detail ->> 'sid' AS sid FROM capture_gaps`;
+      assertEquals([after.a, gap.sid], ["1", "3"]);
+    }, { migrationsDir: dir });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -37,9 +37,10 @@ export const validateCommand = defineCommand({
   usage: "[--type <type>] <file> [<file>...]",
   summary: "Validates recorded Kalshi payloads: a JSON response or message, or NDJSON/JSONL of " +
     "many (recorder envelopes {recv_ms,event} and {fetched_at_ms,response} are unwrapped). The " +
-    "type is detected unless --type is given. Exit 0 when every payload is valid or a " +
-    "well-formed message of a channel we do not consume; 1 when any is invalid or not JSON; " +
-    "2 on usage errors.",
+    "type is detected unless --type is given. Payloads are held to the bounds live capture " +
+    "applies (times within 2000-2200, exact integers and units, text PostgreSQL can store). " +
+    "Exit 0 when every payload is valid or a well-formed message of a channel we do not " +
+    "consume; 1 when any is invalid or not JSON; 2 on usage errors.",
   settings: {
     type: setting({
       env: "KALSHI_PAYLOAD_TYPE",

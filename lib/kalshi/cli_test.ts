@@ -120,3 +120,46 @@ Deno.test("markets, events and candles print normalised JSON read through the cl
     await server.close();
   }
 });
+
+Deno.test("deno task kalshi validate exits 1 for a ticker frame with an absurd ts_ms, ts or time, 0 for the recording", async () => {
+  const recorded = fixturePath("ws/ws_lifecycle_ticker_2026-07-19_real_ssmd.ndjson");
+  const frame = (await Deno.readTextFile(recorded)).split("\n")
+    .find((l) => l.includes('"type":"ticker"'))!;
+  const absurd = [
+    frame.replace('"ts_ms":1784475900544', '"ts_ms":8.7e15'),
+    frame.replace('"ts":1784475900,', '"ts":1784475900544000,'),
+    frame.replace('"time":"2026-07-19T15:45:00.544125Z"', '"time":"+275760-09-13T00:00:00Z"'),
+  ];
+  assertEquals(new Set(absurd).size, 3);
+  assertOk(absurd.every((line) => line !== frame));
+  const file = await Deno.makeTempFile({ dir: "/tmp", suffix: ".ndjson" });
+  const root = new URL("../../", import.meta.url);
+  const run = async (path: string) => {
+    const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "--quiet", "kalshi", "validate", path],
+      cwd: root,
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return { code, out: new TextDecoder().decode(stdout) };
+  };
+  try {
+    await Deno.writeTextFile(file, absurd.join("\n") + "\n");
+    const bad = await run(file);
+    assertEquals(bad.code, 1, bad.out);
+    for (
+      const [line, field, value] of [
+        ["1", "msg.ts_ms", "received 8700000000000000"],
+        ["2", "msg.ts", "received 1784475900544000"],
+        ["3", "msg.time", 'received "+275760-09-13T00:00:00Z"'],
+      ]
+    ) {
+      const report = bad.out.split("\n").find((l) => l.startsWith(`INVALID ${file}:${line} `));
+      assertOk(report?.includes(`${field}: expected`) && report.includes(value), bad.out);
+    }
+    const good = await run(recorded);
+    assertEquals(good.code, 0, good.out);
+  } finally {
+    await Deno.remove(file);
+  }
+});

@@ -177,7 +177,7 @@ Deno.test("a ticker in cents and the same ticker in dollars normalise identicall
     fc.integer({ min: 0, max: 100 }),
     fc.integer({ min: 0, max: 1_000_000 }),
     (bid, ask, volume) => {
-      const base = { market_ticker: "T-1", ts: 1, price: 0 };
+      const base = { market_ticker: "T-1", ts: 1_784_475_900, price: 0 };
       const legacy = parseWsMessage({
         type: "ticker",
         msg: { ...base, yes_bid: bid, yes_ask: ask, volume, open_interest: volume },

@@ -60,7 +60,7 @@ Deno.test("frameSequence reads sid and seq of messages and unsupported frames, n
         no_price_dollars: "0.4000",
         count_fp: "1.00",
         taker_outcome_side: "yes",
-        ts_ms: 1,
+        ts_ms: 1_790_000_000_000,
       },
     }),
     1,

@@ -145,7 +145,7 @@ Deno.test("a sequence jump on a sid is reported as a gap before the message", as
         no_price_dollars: "0.4000",
         count_fp: "1.00",
         taker_outcome_side: "yes",
-        ts_ms: 1,
+        ts_ms: 1_790_000_000_000,
       },
     });
   try {
@@ -185,7 +185,7 @@ Deno.test("control replies on a sid count in its sequence: an update_subscriptio
         no_price_dollars: "0.4000",
         count_fp: "1.00",
         taker_outcome_side: "yes",
-        ts_ms: 1,
+        ts_ms: 1_790_000_000_000,
       },
     });
   const ok = (seq: number) =>

@@ -32,7 +32,8 @@ function freePortPair(): number {
 async function spoolFiles(dir: string): Promise<string[]> {
   if (!(await exists(dir))) return [];
   const names: string[] = [];
-  for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+  // The lock file (.lock) stays; segment files are what a spooled batch leaves.
+  for await (const entry of Deno.readDir(dir)) if (entry.name !== ".lock") names.push(entry.name);
   return names;
 }
 

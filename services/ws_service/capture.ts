@@ -12,6 +12,7 @@ import {
   type GapRow,
   GapTracker,
   openSpool,
+  type Spool,
 } from "../../lib/capture/mod.ts";
 import { ensureTickPartitions, type Sql } from "../../lib/db/mod.ts";
 import {
@@ -64,6 +65,8 @@ export interface WsCaptureOptions {
   credentials: KalshiCredentials | null;
   scope: Scope;
   spoolDir: string;
+  /** Flush every spool append with fsync (default true). */
+  spoolFsync?: boolean;
   /** Instance name: the `ws.session` scope (one per concurrently running ws_service). */
   instance?: string;
   /** The exchange's clock (receive times, gap bounds, the watch window); default system time. */
@@ -146,6 +149,7 @@ interface Run {
   /** Fires when the run must stop (the caller's signal, or a fatal refusal). */
   stop: AbortController;
   sessionId: string;
+  spool: Spool;
   pipeline: CapturePipeline;
   newMarkets: NewMarketScheduler;
   counters: CaptureCounters;
@@ -218,6 +222,7 @@ async function openRun(options: WsCaptureOptions): Promise<Run> {
   const stop = new AbortController();
   const counters = captureCounters(metrics);
   const spool = await openSpool(options.spoolDir, {
+    fsync: options.spoolFsync,
     onCorruptLine: (segment, line, error) =>
       logger.error("unreadable spool line skipped", { segment, line, error }),
   });
@@ -251,6 +256,7 @@ async function openRun(options: WsCaptureOptions): Promise<Run> {
     clock,
     stop,
     sessionId,
+    spool,
     pipeline,
     newMarkets,
     counters,
@@ -366,6 +372,7 @@ function watchReadiness(run: Run, live: Live): void {
     lastDataMs: () => live.lastDataMs,
     openWatched: (nowMs) => live.watch.openAt(nowMs),
     spoolBytes: () => run.pipeline.stats.spoolBytes,
+    lastDropMs: () => run.pipeline.stats.lastDropMs,
   }, {
     now: () => clock.now(),
     startedMs: clock.now(),
@@ -466,6 +473,7 @@ function recordGap(run: Run, gap: GapRow | null): void {
 /** Stops the pipeline (flush or spool) and the new-market scheduler within `deadline`. */
 async function finish(run: Run, deadline: AbortSignal): Promise<CaptureSummary> {
   const report = await run.pipeline.stop({ deadline });
+  await run.spool.close();
   await run.newMarkets.close(deadline);
   run.counters.close();
   run.options.logger.info("capture stopped", {

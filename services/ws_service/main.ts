@@ -54,6 +54,7 @@ const outcome = await runService({
     restClient,
     scope: scopeFromConfig(config),
     spoolDir: config.spoolDir,
+    spoolFsync: config.spoolFsync === "on",
     instance: config.instance,
     refreshMs: config.refreshMs,
     tickerStaleMs: config.tickerStaleMs,

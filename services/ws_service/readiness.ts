@@ -16,6 +16,8 @@ export interface WsHealthState {
   openWatched(nowMs: number): number;
   /** Bytes waiting in the on-disk spool. */
   spoolBytes(): number;
+  /** When rows were last dropped (database and disk both refused, memory full), or null. */
+  lastDropMs?(): number | null;
 }
 
 /** Limits and clock of {@linkcode addWsReadiness}. */
@@ -47,7 +49,7 @@ export function createGrowthTracker(): (bytes: number, nowMs: number) => number 
   };
 }
 
-/** Registers the "connected", "data" and "spool" checks (and their metrics). */
+/** Registers the "connected", "data", "buffer" and "spool" checks (and their metrics). */
 export function addWsReadiness(
   readiness: Readiness,
   state: WsHealthState,
@@ -80,6 +82,17 @@ export function addWsReadiness(
       reason: `no data message ${since}for ${formatDuration(silentMs)} while ${open} watched ` +
         `market(s) are open (limit ${formatDuration(options.maxSilenceMs)})`,
       detail,
+    };
+  });
+  readiness.add("buffer", () => {
+    const last = state.lastDropMs?.() ?? null;
+    const ago = last === null ? null : options.now() - last;
+    if (ago === null || ago > options.maxSpoolGrowingMs) return { ok: true };
+    return {
+      ok: false,
+      reason: `rows were dropped ${formatDuration(ago)} ago: neither the database nor the disk ` +
+        "took the batches and memory is full (a capture gap is recorded once the database is back)",
+      detail: { last_drop_ms: last },
     };
   });
   readiness.add("spool", () => {

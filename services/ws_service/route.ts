@@ -28,7 +28,15 @@ export type Effect =
   | { kind: "tick"; row: TickRow }
   | { kind: "trade"; row: TradeRow }
   | { kind: "lifecycle"; row: LifecycleRow }
-  | { kind: "dead_letter"; row: DeadLetterRow; reason: "unknown_type" | "invalid" }
+  /**
+   * A frame that is not stored as data: an unknown type, an invalid frame, or a valid message
+   * whose row the row builder refused ("unwritable": nothing PostgreSQL could store).
+   */
+  | {
+    kind: "dead_letter";
+    row: DeadLetterRow;
+    reason: "unknown_type" | "invalid" | "unwritable";
+  }
   /** A data message arrived (readiness, silence watch, rates); `exchangeMs` moves the watermark. */
   | { kind: "data"; type: string; channel: string; atMs: number; exchangeMs: number | null }
   /** A control reply was counted (subscribed, ok, error, …). */
@@ -98,27 +106,65 @@ export function routeItem(item: WsStreamItem, context: RouteContext): Effect[] {
 
 type Message = Extract<WsStreamItem, { kind: "message" }>["message"];
 
-function routeMessage(m: Message, atMs: number, context: RouteContext): Effect[] {
-  if (m.type === "ticker") {
+/** The row effect of a data message, built by `build`. */
+type RowEffect = Extract<Effect, { kind: "tick" | "trade" | "lifecycle" }>;
+
+/**
+ * A data message's effects: the data effect, then its row. When the row builder refuses the
+ * message (it throws), the row becomes a dead letter instead and the message's exchange time is
+ * not trusted for the watermark: one unwritable message never stops the stream.
+ */
+function dataEffects(
+  m: Message,
+  channel: string,
+  exchangeMs: number | null,
+  atMs: number,
+  context: RouteContext,
+  build: () => RowEffect,
+): Effect[] {
+  let row: RowEffect;
+  try {
+    row = build();
+  } catch (error) {
     return [
-      { kind: "data", type: m.type, channel: "ticker", atMs, exchangeMs: m.tsMs },
-      { kind: "tick", row: tickRow(m, atMs) },
+      { kind: "data", type: m.type, channel, atMs, exchangeMs: null },
+      {
+        kind: "dead_letter",
+        reason: "unwritable",
+        row: {
+          source: `ws:${m.type}`,
+          error: `row refused: ${error instanceof Error ? error.message : String(error)}`,
+          payload: JSON.stringify(m.raw),
+          context: { sessionId: context.sessionId },
+          receivedAtMs: atMs,
+        },
+      },
     ];
   }
+  return [{ kind: "data", type: m.type, channel, atMs, exchangeMs }, row];
+}
+
+function routeMessage(m: Message, atMs: number, context: RouteContext): Effect[] {
+  if (m.type === "ticker") {
+    return dataEffects(m, "ticker", m.tsMs, atMs, context, () => ({
+      kind: "tick",
+      row: tickRow(m, atMs),
+    }));
+  }
   if (m.type === "trade") {
-    return [
-      { kind: "data", type: m.type, channel: "trade", atMs, exchangeMs: m.tsMs },
-      { kind: "trade", row: tradeRow(m, atMs) },
-    ];
+    return dataEffects(m, "trade", m.tsMs, atMs, context, () => ({
+      kind: "trade",
+      row: tradeRow(m, atMs),
+    }));
   }
   if (
     m.type === "market_lifecycle_v2" || m.type === "multivariate_market_lifecycle" ||
     m.type === "event_lifecycle" || m.type === "event_fee_update"
   ) {
-    return [
-      { kind: "data", type: m.type, channel: m.type, atMs, exchangeMs: null },
-      { kind: "lifecycle", row: lifecycleRow(m, atMs) },
-    ];
+    return dataEffects(m, m.type, null, atMs, context, () => ({
+      kind: "lifecycle",
+      row: lifecycleRow(m, atMs),
+    }));
   }
   const counted: Effect = { kind: "control", type: m.type };
   switch (m.type) {

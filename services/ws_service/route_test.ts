@@ -123,3 +123,51 @@ Deno.test("gaps take the item's channel, else the client's, else 'unknown'; outa
     [{ kind: "refused", status: 401, attempts: 2 }],
   );
 });
+
+Deno.test("a message whose row the builder refuses becomes a dead letter; the next one routes as usual", () => {
+  const frames = recorded("ws_lifecycle_ticker_2026-07-19_real_ssmd.ndjson");
+  const [tickerFrame] = frames.filter((f) => (f as { type: string }).type === "ticker");
+  const [determined] = frames.filter((f) => JSON.stringify(f).includes('"determined"'));
+  // Messages that reached the builder without the schema's bounds (built in code, or by an
+  // older schema): an exchange time no timestamptz text can hold, a NUL in a ticker.
+  const refused: WsStreamItem[] = [];
+  for (
+    const [frame, mutate] of [
+      [tickerFrame, (m: Record<string, unknown>) => (m.tsMs = 8.7e15)],
+      [tickerFrame, (m: Record<string, unknown>) => (m.marketTicker = "KX\u0000")],
+      [determined, (m: Record<string, unknown>) => (m.determinationTs = 8.7e15)],
+    ] as const
+  ) {
+    const item = message(frame);
+    if (item.kind === "message") mutate(item.message as unknown as Record<string, unknown>);
+    refused.push(item);
+  }
+  const routed = refused.map((item) => routeItem(item, context));
+  assertEquals(routed.map(kinds), [
+    ["data", "dead_letter"],
+    ["data", "dead_letter"],
+    ["data", "dead_letter"],
+  ]);
+  const [[data, dead], [, nul], [, lifecycle]] = routed;
+  // The data effect still counts the message, but its time moves no watermark.
+  assertEquals(data, {
+    kind: "data",
+    type: "ticker",
+    channel: "ticker",
+    atMs: AT,
+    exchangeMs: null,
+  });
+  assertOk(dead.kind === "dead_letter" && dead.reason === "unwritable");
+  assertEquals([dead.row.source, dead.row.context, dead.row.receivedAtMs], [
+    "ws:ticker",
+    { sessionId: "s1" },
+    AT,
+  ]);
+  assertEquals(JSON.parse(dead.row.payload), tickerFrame);
+  assertOk(dead.row.error.startsWith("row refused: tsMs: expected integer Unix ms"));
+  assertOk(dead.row.error.includes("received 8700000000000000"), dead.row.error);
+  assertOk(nul.kind === "dead_letter" && nul.row.error.includes("marketTicker"), "NUL ticker");
+  assertOk(lifecycle.kind === "dead_letter" && lifecycle.row.source === "ws:market_lifecycle_v2");
+  // The stream goes on: the same frame, unharmed, routes to its row.
+  assertEquals(kinds(routeItem(message(tickerFrame), context)), ["data", "tick"]);
+});

@@ -11,6 +11,7 @@ import {
   readCount,
   readPrice,
   requireCounts,
+  requireStorableJson,
   Ticker,
   UnixSeconds,
   type Wire,
@@ -67,7 +68,10 @@ export const CandlestickWire = z.looseObject({
   price: TradePriceWire.nullish(),
   ...countShape("volume"),
   ...countShape("open_interest"),
-}).superRefine((wire, ctx) => requireCounts(wire, ctx, ["volume", "open_interest"]));
+}).superRefine((wire, ctx) => {
+  requireCounts(wire, ctx, ["volume", "open_interest"]);
+  requireStorableJson(wire, ctx);
+});
 
 function readOhlc<K extends string>(
   wire: unknown,

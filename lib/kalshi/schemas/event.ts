@@ -2,13 +2,18 @@
 import { z } from "zod";
 import { type Market, MarketSchema, MarketWire, toMarket } from "./market.ts";
 import {
+  FiniteNumber,
   JsonObject,
+  Label,
+  NonNegativeInt32,
   OptionalTime,
   readBoolean,
   readNumber,
   readString,
   readTime,
+  requireStorableJson,
   SettlementSource,
+  Text,
   Ticker,
   type Wire,
 } from "./primitives.ts";
@@ -37,22 +42,22 @@ export interface KalshiEvent {
 export const EventWire = z.looseObject({
   event_ticker: Ticker,
   series_ticker: Ticker,
-  title: z.string().nullish(),
-  sub_title: z.string().nullish(),
-  collateral_return_type: z.string().nullish(),
+  title: Text.nullish(),
+  sub_title: Text.nullish(),
+  collateral_return_type: Label.nullish(),
   mutually_exclusive: z.boolean().nullish(),
-  category: z.string().nullish(),
+  category: Label.nullish(),
   strike_date: OptionalTime,
-  strike_period: z.string().nullish(),
+  strike_period: Label.nullish(),
   markets: z.array(MarketWire).nullish(),
   available_on_brokers: z.boolean().nullish(),
   product_metadata: JsonObject.nullish(),
   settlement_sources: z.array(SettlementSource).nullish(),
   last_updated_ts: OptionalTime,
-  fee_type_override: z.string().nullish(),
-  fee_multiplier_override: z.number().nullish(),
-  exchange_index: z.number().int().nullish(),
-});
+  fee_type_override: Label.nullish(),
+  fee_multiplier_override: FiniteNumber.nullish(),
+  exchange_index: NonNegativeInt32.nullish(),
+}).superRefine(requireStorableJson);
 
 /** Converts a validated wire event (and its nested markets) to the normalised form. */
 export function toEvent(wire: Wire): KalshiEvent {

@@ -3,7 +3,10 @@ import { z } from "zod";
 import type { CountUnits, PriceUnits } from "../units.ts";
 import {
   countShape,
+  FiniteNumber,
   JsonObject,
+  Label,
+  NonNegativeInt32,
   OptionalTime,
   PriceRange,
   type PriceRangeUnits,
@@ -17,7 +20,9 @@ import {
   readTime,
   requireCounts,
   requirePrices,
+  requireStorableJson,
   Rfc3339,
+  Text,
   Ticker,
   type Wire,
 } from "./primitives.ts";
@@ -88,12 +93,12 @@ const MARKET_COUNTS = ["volume", "open_interest"] as const;
 export const MarketWire = z.looseObject({
   ticker: Ticker,
   event_ticker: Ticker,
-  market_type: z.string().nullish(),
-  status: z.string().min(1, { error: "expected a non-empty market status" }),
-  title: z.string().nullish(),
-  subtitle: z.string().nullish(),
-  yes_sub_title: z.string().nullish(),
-  no_sub_title: z.string().nullish(),
+  market_type: Label.nullish(),
+  status: Label.min(1, { error: "expected a non-empty market status" }),
+  title: Text.nullish(),
+  subtitle: Text.nullish(),
+  yes_sub_title: Text.nullish(),
+  no_sub_title: Text.nullish(),
   open_time: Rfc3339,
   close_time: Rfc3339,
   created_time: OptionalTime,
@@ -119,25 +124,27 @@ export const MarketWire = z.looseObject({
   ...countShape("volume"),
   ...countShape("volume_24h"),
   ...countShape("open_interest"),
-  result: z.string().nullish(),
+  result: Label.nullish(),
   can_close_early: z.boolean().nullish(),
-  expiration_value: z.string().nullish(),
-  strike_type: z.string().nullish(),
-  floor_strike: z.number().nullish(),
-  cap_strike: z.number().nullish(),
-  functional_strike: z.string().nullish(),
+  expiration_value: Text.nullish(),
+  strike_type: Label.nullish(),
+  floor_strike: FiniteNumber.nullish(),
+  cap_strike: FiniteNumber.nullish(),
+  functional_strike: Text.nullish(),
   custom_strike: JsonObject.nullish(),
-  rules_primary: z.string().nullish(),
-  rules_secondary: z.string().nullish(),
-  mve_collection_ticker: z.string().nullish(),
+  rules_primary: Text.nullish(),
+  rules_secondary: Text.nullish(),
+  mve_collection_ticker: Label.nullish(),
   mve_selected_legs: z.array(JsonObject).nullish(),
-  price_level_structure: z.string().nullish(),
+  price_level_structure: Label.nullish(),
   price_ranges: z.array(PriceRange).nullish(),
-  exchange_index: z.number().int().nullish(),
+  exchange_index: NonNegativeInt32.nullish(),
+  settlement_timer_seconds: NonNegativeInt32.nullish(),
   is_provisional: z.boolean().nullish(),
 }).superRefine((wire, ctx) => {
   requirePrices(wire, ctx, MARKET_PRICES);
   requireCounts(wire, ctx, MARKET_COUNTS);
+  requireStorableJson(wire, ctx);
 });
 
 /** Converts a validated wire market to the normalised form. */

@@ -3,13 +3,18 @@ import { z } from "zod";
 import type { CountUnits } from "../units.ts";
 import {
   countShape,
+  FiniteNumber,
   JsonObject,
+  Label,
+  NonNegativeInt32,
   OptionalTime,
   readCount,
   readNumber,
   readString,
   readTime,
+  requireStorableJson,
   SettlementSource,
+  Text,
   Ticker,
   type Wire,
 } from "./primitives.ts";
@@ -35,22 +40,22 @@ export interface Series {
 /** Wire schema of a Kalshi Series. */
 export const SeriesWire = z.looseObject({
   ticker: Ticker,
-  title: z.string().nullish(),
-  category: z.string().nullish(),
-  categories: z.array(z.string()).nullish(),
-  frequency: z.string().nullish(),
-  tags: z.array(z.string()).nullish(),
+  title: Text.nullish(),
+  category: Label.nullish(),
+  categories: z.array(Label).nullish(),
+  frequency: Label.nullish(),
+  tags: z.array(Label).nullish(),
   settlement_sources: z.array(SettlementSource).nullish(),
-  contract_url: z.string().nullish(),
-  contract_terms_url: z.string().nullish(),
+  contract_url: Text.nullish(),
+  contract_terms_url: Text.nullish(),
   product_metadata: JsonObject.nullish(),
-  fee_type: z.string().nullish(),
-  fee_multiplier: z.number().nullish(),
-  additional_prohibitions: z.array(z.string()).nullish(),
+  fee_type: Label.nullish(),
+  fee_multiplier: FiniteNumber.nullish(),
+  additional_prohibitions: z.array(Text).nullish(),
   ...countShape("volume"),
   last_updated_ts: OptionalTime,
-  exchange_index: z.number().int().nullish(),
-});
+  exchange_index: NonNegativeInt32.nullish(),
+}).superRefine(requireStorableJson);
 
 /** Converts a validated wire series to the normalised form. */
 export function toSeries(wire: Wire): Series {

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { type CountUnits, PRICE_UNITS_PER_DOLLAR, type PriceUnits } from "../units.ts";
 import {
   countShape,
+  Label,
   priceShape,
   readBoolean,
   readCount,
@@ -10,6 +11,7 @@ import {
   readString,
   requireCounts,
   requirePrices,
+  requireStorableJson,
   Rfc3339,
   Ticker,
   type Wire,
@@ -39,16 +41,16 @@ export interface Trade extends TradeFill {
 }
 
 /** Wire schema of a trade id. */
-export const TradeId = z.string().min(1, { error: "expected a trade id" });
+export const TradeId = Label.min(1, { error: "expected a trade id" });
 
 /** Wire fields of {@linkcode TradeFill} (current dollar/fixed-point and legacy cent/integer). */
 export const TRADE_FILL_SHAPE = {
   ...priceShape("yes_price"),
   ...priceShape("no_price"),
   ...countShape("count"),
-  taker_side: z.string().nullish(),
-  taker_outcome_side: z.string().nullish(),
-  taker_book_side: z.string().nullish(),
+  taker_side: Label.nullish(),
+  taker_outcome_side: Label.nullish(),
+  taker_book_side: Label.nullish(),
   is_block_trade: z.boolean().nullish(),
 };
 
@@ -77,7 +79,10 @@ export const TradeWire = z.looseObject({
   ticker: Ticker,
   ...TRADE_FILL_SHAPE,
   created_time: Rfc3339,
-}).superRefine(requireTradeFill);
+}).superRefine((wire, ctx) => {
+  requireTradeFill(wire, ctx);
+  requireStorableJson(wire, ctx);
+});
 
 /** Converts a validated wire trade to the normalised form (no price derived from yes when absent). */
 export function toTrade(wire: Wire): Trade {

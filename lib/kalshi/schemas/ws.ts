@@ -11,7 +11,12 @@ import {
   Cents,
   countShape,
   DollarString,
+  FiniteNumber,
   JsonObject,
+  Label,
+  NonNegativeInt32,
+  NonNegativeInteger,
+  OptionalUnixSeconds,
   PriceRange,
   type PriceRangeUnits,
   priceShape,
@@ -21,9 +26,13 @@ import {
   readPrice,
   readPriceRanges,
   readString,
+  readUnixSeconds,
   requireCounts,
   requirePrices,
+  requireStorableJson,
   Rfc3339,
+  SafeInteger,
+  Text,
   Ticker,
   TickerOrEmpty,
   UnixMillis,
@@ -180,9 +189,9 @@ export type WsMessage =
   | ErrorMessage;
 
 const envelope = {
-  id: z.number().int().nullish(),
-  sid: z.number().int().nullish(),
-  seq: z.number().int().nullish(),
+  id: SafeInteger.nullish(),
+  sid: NonNegativeInt32.nullish(),
+  seq: NonNegativeInteger.nullish(),
 };
 
 function base(wire: Wire): Omit<WsEnvelope, "type"> {
@@ -212,7 +221,7 @@ function readTsMs(msg: Wire): number {
 /** Wire `ticker` message body. */
 export const TickerBodyWire = z.looseObject({
   market_ticker: Ticker,
-  market_id: z.string().nullish(),
+  market_id: Label.nullish(),
   ...priceShape("price"),
   ...priceShape("yes_bid"),
   ...priceShape("yes_ask"),
@@ -221,8 +230,8 @@ export const TickerBodyWire = z.looseObject({
   ...countShape("yes_bid_size"),
   ...countShape("yes_ask_size"),
   ...countShape("last_trade_size"),
-  dollar_volume: z.number().int().nullish(),
-  dollar_open_interest: z.number().int().nullish(),
+  dollar_volume: NonNegativeInteger.nullish(),
+  dollar_open_interest: NonNegativeInteger.nullish(),
   ts: UnixSeconds.nullish(),
   ts_ms: UnixMillis.nullish(),
   time: Rfc3339.nullish(),
@@ -237,7 +246,7 @@ export const TickerMessageSchema = z.looseObject({
   type: z.literal("ticker"),
   ...envelope,
   msg: TickerBodyWire,
-}).transform((wire): TickerMessage => {
+}).superRefine(requireStorableJson).transform((wire): TickerMessage => {
   const m = wire.msg as Wire;
   return {
     type: "ticker",
@@ -275,7 +284,7 @@ export const TradeMessageSchema = z.looseObject({
   type: z.literal("trade"),
   ...envelope,
   msg: TradeBodyWire,
-}).transform((wire): TradeMessage => {
+}).superRefine(requireStorableJson).transform((wire): TradeMessage => {
   const m = wire.msg as Wire;
   return {
     type: "trade",
@@ -287,26 +296,46 @@ export const TradeMessageSchema = z.looseObject({
   };
 });
 
+/**
+ * `additional_metadata` of a lifecycle `created` message: the fields the catalog reads into the
+ * new market's columns, bounded like the market's own; others are kept as sent.
+ */
+export const LifecycleMetadataWire = z.looseObject({
+  name: Text.nullish(),
+  title: Text.nullish(),
+  yes_sub_title: Text.nullish(),
+  no_sub_title: Text.nullish(),
+  rules_primary: Text.nullish(),
+  rules_secondary: Text.nullish(),
+  can_close_early: z.boolean().nullish(),
+  event_ticker: TickerOrEmpty.nullish(),
+  expected_expiration_ts: OptionalUnixSeconds,
+  strike_type: Label.nullish(),
+  floor_strike: FiniteNumber.nullish(),
+  cap_strike: FiniteNumber.nullish(),
+  custom_strike: JsonObject.nullish(),
+});
+
 /** Wire lifecycle body (`market_lifecycle_v2` and `multivariate_market_lifecycle`). */
 export const MarketLifecycleBodyWire = z.looseObject({
   market_ticker: Ticker,
-  event_type: z.string().min(1, { error: "expected a lifecycle event_type" }),
-  exchange_index: z.number().int().nullish(),
-  open_ts: UnixSeconds.nullish(),
-  close_ts: UnixSeconds.nullish(),
-  determination_ts: UnixSeconds.nullish(),
-  settled_ts: UnixSeconds.nullish(),
-  result: z.string().nullish(),
+  event_type: Label.min(1, { error: "expected a lifecycle event_type" }),
+  exchange_index: NonNegativeInt32.nullish(),
+  open_ts: OptionalUnixSeconds,
+  close_ts: OptionalUnixSeconds,
+  determination_ts: OptionalUnixSeconds,
+  settled_ts: OptionalUnixSeconds,
+  result: Label.nullish(),
   settlement_value: z.union([DollarString, Cents]).nullish(),
   is_deactivated: z.boolean().nullish(),
-  price_level_structure: z.string().nullish(),
+  price_level_structure: Label.nullish(),
   price_ranges: z.array(PriceRange).nullish(),
-  additional_metadata: JsonObject.nullish(),
-  strike_type: z.string().nullish(),
-  floor_strike: z.number().nullish(),
-  cap_strike: z.number().nullish(),
+  additional_metadata: LifecycleMetadataWire.nullish(),
+  strike_type: Label.nullish(),
+  floor_strike: FiniteNumber.nullish(),
+  cap_strike: FiniteNumber.nullish(),
   custom_strike: JsonObject.nullish(),
-  yes_sub_title: z.string().nullish(),
+  yes_sub_title: Text.nullish(),
 });
 
 function readSettlementValue(value: unknown): PriceUnits | null {
@@ -325,10 +354,10 @@ function toLifecycle(
     ...base(wire),
     marketTicker: m.market_ticker as string,
     eventType: m.event_type as string,
-    openTs: readNumber(m.open_ts),
-    closeTs: readNumber(m.close_ts),
-    determinationTs: readNumber(m.determination_ts),
-    settledTs: readNumber(m.settled_ts),
+    openTs: readUnixSeconds(m.open_ts),
+    closeTs: readUnixSeconds(m.close_ts),
+    determinationTs: readUnixSeconds(m.determination_ts),
+    settledTs: readUnixSeconds(m.settled_ts),
     result: readString(m.result),
     settlementValue: readSettlementValue(m.settlement_value),
     isDeactivated: readBoolean(m.is_deactivated),
@@ -350,14 +379,16 @@ export const MarketLifecycleMessageSchema = z.looseObject({
   type: z.literal("market_lifecycle_v2"),
   ...envelope,
   msg: MarketLifecycleBodyWire,
-}).transform((wire) => toLifecycle("market_lifecycle_v2", wire));
+}).superRefine(requireStorableJson).transform((wire) => toLifecycle("market_lifecycle_v2", wire));
 
 /** `multivariate_market_lifecycle` message, validated and normalised. */
 export const MultivariateLifecycleMessageSchema = z.looseObject({
   type: z.literal("multivariate_market_lifecycle"),
   ...envelope,
   msg: MarketLifecycleBodyWire,
-}).transform((wire) => toLifecycle("multivariate_market_lifecycle", wire));
+}).superRefine(requireStorableJson).transform((wire) =>
+  toLifecycle("multivariate_market_lifecycle", wire)
+);
 
 /** `event_lifecycle` message, validated and normalised. */
 export const EventLifecycleMessageSchema = z.looseObject({
@@ -366,14 +397,14 @@ export const EventLifecycleMessageSchema = z.looseObject({
   msg: z.looseObject({
     event_ticker: Ticker,
     series_ticker: TickerOrEmpty.nullish(),
-    title: z.string().nullish(),
-    subtitle: z.string().nullish(),
-    collateral_return_type: z.string().nullish(),
-    strike_date: UnixSeconds.nullish(),
-    strike_period: z.string().nullish(),
-    exchange_index: z.number().int().nullish(),
+    title: Text.nullish(),
+    subtitle: Text.nullish(),
+    collateral_return_type: Label.nullish(),
+    strike_date: OptionalUnixSeconds,
+    strike_period: Label.nullish(),
+    exchange_index: NonNegativeInt32.nullish(),
   }),
-}).transform((wire): EventLifecycleMessage => {
+}).superRefine(requireStorableJson).transform((wire): EventLifecycleMessage => {
   const m = wire.msg as Wire;
   return {
     type: "event_lifecycle",
@@ -383,7 +414,7 @@ export const EventLifecycleMessageSchema = z.looseObject({
     title: readString(m.title),
     subtitle: readString(m.subtitle),
     collateralReturnType: readString(m.collateral_return_type),
-    strikeDate: readNumber(m.strike_date),
+    strikeDate: readUnixSeconds(m.strike_date),
     strikePeriod: readString(m.strike_period),
     exchangeIndex: readNumber(m.exchange_index),
   };
@@ -395,10 +426,10 @@ export const EventFeeUpdateMessageSchema = z.looseObject({
   ...envelope,
   msg: z.looseObject({
     event_ticker: Ticker,
-    fee_type_override: z.string().nullish(),
-    fee_multiplier_override: z.number().nullish(),
+    fee_type_override: Label.nullish(),
+    fee_multiplier_override: FiniteNumber.nullish(),
   }),
-}).transform((wire): EventFeeUpdateMessage => {
+}).superRefine(requireStorableJson).transform((wire): EventFeeUpdateMessage => {
   const m = wire.msg as Wire;
   return {
     type: "event_fee_update",
@@ -413,7 +444,7 @@ export const EventFeeUpdateMessageSchema = z.looseObject({
 export const SubscribedMessageSchema = z.looseObject({
   type: z.literal("subscribed"),
   ...envelope,
-  msg: z.looseObject({ channel: z.string(), sid: z.number().int() }),
+  msg: z.looseObject({ channel: Label, sid: NonNegativeInt32 }),
 }).transform((wire): SubscribedMessage => ({
   type: "subscribed",
   ...base(wire),
@@ -446,7 +477,7 @@ export const ErrorMessageSchema = z.looseObject({
   type: z.literal("error"),
   ...envelope,
   msg: z.looseObject({
-    code: z.number().int(),
+    code: SafeInteger,
     msg: z.string().nullish(),
     market_ticker: z.string().nullish(),
     market_tickers: z.array(z.string()).nullish(),
