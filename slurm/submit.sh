@@ -3,14 +3,15 @@
 #
 #   slurm/submit.sh ingest [sbatch options]
 #   slurm/submit.sh workers [sbatch options, e.g. --array=0-7 --dependency=after:<ingest job>]
+#   slurm/submit.sh export [sbatch options]   (the Parquet archive; resubmits itself, see the script)
 #
 # Prints the job id. Options given here win over site.env and over the scripts' #SBATCH lines.
 set -euo pipefail
 home=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 kind=${1:-}
 case "$kind" in
-  ingest | workers) shift ;;
-  *) echo "usage: slurm/submit.sh ingest|workers [sbatch options]" >&2; exit 2 ;;
+  ingest | workers | export) shift ;;
+  *) echo "usage: slurm/submit.sh ingest|workers|export [sbatch options]" >&2; exit 2 ;;
 esac
 site=${KALSHI_SITE_ENV:-$home/slurm/site.env}
 [ -f "$site" ] || { echo "no $site: copy slurm/site.env.example to slurm/site.env and edit it" >&2; exit 1; }

@@ -97,17 +97,7 @@ export interface CapturePipeline {
 /** Creates a pipeline; its writer starts at once (replaying any spooled batches first). */
 export function createCapturePipeline(options: CapturePipelineOptions): CapturePipeline {
   const { sql, spool, logger } = options;
-  const stats: PipelineStats = {
-    batchesWritten: 0,
-    batchesDuplicate: 0,
-    batchesSpooled: 0,
-    rowsWritten: 0,
-    writeFailures: 0,
-    bufferedRows: 0,
-    spoolBytes: spool.bytes,
-    rowsDropped: 0,
-    lastDropMs: null,
-  };
+  const stats = emptyStats(spool);
   const now = options.now ?? Date.now;
   const dropped = new DroppedSpan();
   const latency = new LatencyHistogram();
@@ -210,29 +200,66 @@ export function createCapturePipeline(options: CapturePipelineOptions): CaptureP
         }, { once: true });
       });
     },
-    async stop(stopOptions = {}) {
-      batcher.close();
-      // What was dropped is recorded now, even if the database never came back (then spooled).
-      const gap = dropped.take();
-      if (gap !== null) batcher.gap(gap);
-      batcher.seal();
-      const spooledBefore = stats.batchesSpooled;
-      const left = await stopWriter(writer, running, stopOptions.deadline);
-      batcher.seal(); // rows added while the writer flushed (a gap recorded on a commit)
-      await queue.spooling;
-      left.push(...queue.takeAll());
-      await queue.spooling;
-      if (left.length > 0) {
-        await spool.append(left);
-        stats.batchesSpooled += left.length;
-        logger.warn("spooled unflushed batches at stop", { batches: left.length, dir: spool.dir });
-      }
-      updateGauges();
-      return {
-        flushed: left.length === 0 && spool.empty,
-        spooledBatches: stats.batchesSpooled - spooledBefore,
-      };
-    },
+    stop: (stopOptions = {}) =>
+      stopPipeline(
+        { batcher, dropped, stats, writer, running, queue, spool, logger, updateGauges },
+        stopOptions.deadline,
+      ),
+  };
+}
+
+function emptyStats(spool: Spool): PipelineStats {
+  return {
+    batchesWritten: 0,
+    batchesDuplicate: 0,
+    batchesSpooled: 0,
+    rowsWritten: 0,
+    writeFailures: 0,
+    bufferedRows: 0,
+    spoolBytes: spool.bytes,
+    rowsDropped: 0,
+    lastDropMs: null,
+  };
+}
+
+/** The parts {@linkcode stopPipeline} finishes. */
+interface StoppingParts {
+  batcher: Batcher;
+  dropped: DroppedSpan;
+  stats: PipelineStats;
+  writer: BatchWriter;
+  running: Promise<void>;
+  queue: BatchQueue;
+  spool: Spool;
+  logger: Logger;
+  updateGauges: () => void;
+}
+
+/**
+ * Stops: seals, lets the writer flush until done or the deadline, then spools whatever is left
+ * (including a write still in flight: its id makes a later replay harmless).
+ */
+async function stopPipeline(p: StoppingParts, deadline?: AbortSignal): Promise<StopReport> {
+  p.batcher.close();
+  // What was dropped is recorded now, even if the database never came back (then spooled).
+  const gap = p.dropped.take();
+  if (gap !== null) p.batcher.gap(gap);
+  p.batcher.seal();
+  const spooledBefore = p.stats.batchesSpooled;
+  const left = await stopWriter(p.writer, p.running, deadline);
+  p.batcher.seal(); // rows added while the writer flushed (a gap recorded on a commit)
+  await p.queue.spooling;
+  left.push(...p.queue.takeAll());
+  await p.queue.spooling;
+  if (left.length > 0) {
+    await p.spool.append(left);
+    p.stats.batchesSpooled += left.length;
+    p.logger.warn("spooled unflushed batches at stop", { batches: left.length, dir: p.spool.dir });
+  }
+  p.updateGauges();
+  return {
+    flushed: left.length === 0 && p.spool.empty,
+    spooledBatches: p.stats.batchesSpooled - spooledBefore,
   };
 }
 

@@ -1,6 +1,6 @@
 /** rest_service's command line: discovery and backfill scheduling. */
 import { z } from "zod";
-import { defineCommand, setting, switchValue } from "../config/mod.ts";
+import { defineCommand, intValue, setting, switchValue } from "../config/mod.ts";
 import { kalshiSettings } from "../kalshi/settings.ts";
 import { scopeSettings } from "../scope/settings.ts";
 import {
@@ -82,6 +82,23 @@ export const restServiceCommand = defineCommand({
       default: "1800",
       help: "/readyz answers 503 when the last successful discovery pass is older than this " +
         "(counted from the start until the first one)",
+    }),
+    retentionTicksDays: setting({
+      env: "RETENTION_TICKS_DAYS",
+      flag: "retention-ticks-days",
+      schema: intValue(1, 36_500).optional(),
+      help: "on the audit interval, drop the ticks of days older than this many days whose " +
+        "Parquet archive (ARCHIVE_DIR) verifies (docs/archive.md); unset keeps every tick",
+      expected: "days from 1 to 36500",
+    }),
+    archiveDir: setting({
+      env: "ARCHIVE_DIR",
+      flag: "archive-dir",
+      schema: z.string().min(1).optional(),
+      help: "the Parquet archive `deno task export` writes; read to re-check a day's files " +
+        "before retention drops it (required with RETENTION_TICKS_DAYS)",
+      expected: "a folder path",
+      access: "read",
     }),
   },
   extraEnv: POSTGRES_LIBRARY_ENV,

@@ -11,6 +11,7 @@ import { createPool } from "./pool.ts";
 import { withTestDatabase } from "./testing/database.ts";
 
 const EXPECTED_TABLES = [
+  "archive_days",
   "backfill_jobs",
   "candles",
   "capture_gaps",

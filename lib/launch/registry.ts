@@ -1,5 +1,6 @@
 /** Every runnable command: its settings and the module that runs it (paths from the project root). */
 import type { Command } from "../config/mod.ts";
+import { exportCommand, queryCommand } from "../commands/archive.ts";
 import { kalshiCliCommand } from "../commands/kalshi_cli.ts";
 import { migratorCommand } from "../commands/migrator.ts";
 import { portalCommand } from "../commands/portal.ts";
@@ -50,4 +51,6 @@ export const RUNNABLES: Record<string, Runnable> = {
     },
   },
   status: { command: statusCommand, entry: "services/status/main.ts" },
+  export: { command: exportCommand, entry: "services/export/main.ts" },
+  query: { command: queryCommand, entry: "services/query/main.ts" },
 };

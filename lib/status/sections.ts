@@ -3,6 +3,7 @@
  * one entry here (see {@linkcode defineSection}).
  * @module
  */
+import { archiveSection } from "./archive.ts";
 import { backfillSection } from "./backfill.ts";
 import { captureGapsSection, deadLettersSection } from "./capture.ts";
 import { discoverySection } from "./discovery.ts";
@@ -18,4 +19,5 @@ export const STATUS_SECTIONS: readonly StatusSection[] = [
   captureGapsSection,
   deadLettersSection,
   spoolSection,
+  archiveSection,
 ];

@@ -230,6 +230,7 @@ Deno.test("--json prints one object with the status, the failed checks and every
         "captureGaps",
         "deadLetters",
         "spool",
+        "archive",
       ]);
       assertEquals([json.generatedAt, json.status, json.exitCode], [NOW.toISOString(), "stale", 1]);
       assertEquals(json.stale, [{

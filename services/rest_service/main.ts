@@ -8,9 +8,24 @@ import { createJobsPublisher } from "../../lib/queue/publisher.ts";
 import { runService } from "../../lib/runtime/mod.ts";
 import { scopeFromConfig } from "../../lib/scope/mod.ts";
 import { runRestService } from "./service.ts";
+import { applyTickRetention } from "../../lib/archive/retention.ts";
+
+/** Retention on the audit interval, when RETENTION_TICKS_DAYS and ARCHIVE_DIR are set. */
+function retentionOf(settings: typeof config, pool: typeof sql) {
+  const { retentionTicksDays: keepDays, archiveDir } = settings;
+  if (keepDays === undefined || archiveDir === undefined) return undefined;
+  return () => applyTickRetention({ sql: pool, archiveDir, now: () => new Date() }, { keepDays });
+}
 
 const { config } = configFromCommandLine(restServiceCommand);
 const logger = createLogger("rest_service", { level: config.logLevel });
+if (config.retentionTicksDays !== undefined && config.archiveDir === undefined) {
+  console.error(
+    "rest_service: RETENTION_TICKS_DAYS needs ARCHIVE_DIR (--archive-dir): retention drops only " +
+      "days whose archive files it can re-check. Set both, or neither.",
+  );
+  Deno.exit(2);
+}
 const credentials = await credentialsFromSettings(config);
 const sql = createPool(config.databaseUrl.href, { max: 4, applicationName: "rest_service" });
 const client = createRestClient({
@@ -35,7 +50,18 @@ const outcome = await runService(
   async ({ signal, metrics, readiness }) => {
     try {
       await runRestService(
-        { sql, client, scope, logger, now: Date.now, signal, publisher, metrics, readiness },
+        {
+          sql,
+          client,
+          scope,
+          logger,
+          now: Date.now,
+          signal,
+          publisher,
+          metrics,
+          readiness,
+          retention: retentionOf(config, sql),
+        },
         {
           once: config.once,
           syncIntervalMs: config.syncIntervalSeconds * 1000,

@@ -30,6 +30,11 @@ export interface RestServiceDeps extends DiscoveryDeps {
   metrics?: Metrics;
   /** Where the "discovery" readiness check is registered. */
   readiness?: Readiness;
+  /**
+   * Tick retention (lib/archive/retention.ts), run on the audit interval when configured;
+   * declared structurally so this module does not load the archive code.
+   */
+  retention?: () => Promise<{ dropped: { day: string }[]; refused: { reason: string }[] }>;
   /** Waits between passes (default: a timer that the signal cuts short). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
@@ -123,6 +128,13 @@ export async function runPass(
     }
     if (audit.unsettledTickers.length > 0) {
       await refreshMarkets(deps, audit.unsettledTickers);
+    }
+    if (deps.retention) {
+      const kept = await deps.retention();
+      for (const r of kept.refused) deps.logger.warn("retention refused", { reason: r.reason });
+      if (kept.dropped.length) {
+        deps.logger.info("retention dropped tick days", { days: kept.dropped.map((d) => d.day) });
+      }
     }
     m?.gauge(
       "coverage_uncovered_market_periods",

@@ -1,0 +1,29 @@
+/** `deno task export [--verify]`: the Parquet archive (wiring only; logic in lib/archive). */
+import { openDuckDb } from "../../lib/archive/duckdb.ts";
+import { runExportCommand } from "../../lib/archive/run.ts";
+import { exportCommand } from "../../lib/commands/archive.ts";
+import { configFromCommandLine } from "../../lib/config/mod.ts";
+import { createPool } from "../../lib/db/mod.ts";
+
+const { config } = configFromCommandLine(exportCommand);
+const sql = createPool(config.databaseUrl.href, { max: 3, applicationName: "export" });
+const stop = new AbortController();
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(sig, () => stop.abort());
+}
+let code = 1;
+try {
+  code = await runExportCommand(config, sql, {
+    stdout: (text) => console.log(text),
+    stderr: (text) => console.error(text),
+    now: () => new Date(),
+    openDuck: openDuckDb,
+    signal: stop.signal,
+  });
+} catch (error) {
+  // Every failure the archive reports says what, where and what to do; print it, exit 1.
+  console.error(`export: ${error instanceof Error ? error.message : String(error)}`);
+} finally {
+  await sql.end({ timeout: 5 });
+}
+Deno.exit(code);
