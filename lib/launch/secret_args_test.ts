@@ -92,7 +92,12 @@ Deno.test("a real child gets the secret in its environment, not in /proc/<pid>/c
     }
     const seen = JSON.parse(text);
     assertEquals(seen, { args: ["--label", "visible"], env: TOKEN });
-    const cmdline = await Deno.readTextFile(`/proc/${child.pid}/cmdline`);
+    // `ps`, not /proc/<pid>/cmdline: Deno reads /proc only with --allow-all.
+    const ps = await new Deno.Command("ps", {
+      args: ["-ww", "-o", "args=", "-p", String(child.pid)],
+    })
+      .output();
+    const cmdline = new TextDecoder().decode(ps.stdout);
     assertOk(cmdline.includes("secret_child.ts") && cmdline.includes("visible"), cmdline);
     assertOk(!cmdline.includes(TOKEN), "the token is not on the child's command line");
     await reader.cancel();

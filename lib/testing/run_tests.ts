@@ -22,6 +22,8 @@ const TEST_FLAGS = [
   "--allow-env",
   "--allow-run",
   "--allow-sys",
+  // DuckDB (lib/archive) is a native addon.
+  "--allow-ffi",
 ];
 if (args.includes("--help") || args.includes("-h")) {
   console.log(`Usage: deno task test [deno test arguments, e.g. a path or --filter]

@@ -46,7 +46,9 @@ Deno.test({
       assertOk(/Index Scan using embeddings_hnsw_256/.test(plan), plan);
 
       const exact = await loadExactSearch(db, space);
-      const hnsw = pgvectorSearch(db, { ...space, efSearch: 100 });
+      // HNSW graphs are built with random levels (pgvector seeds them per backend): at ef_search
+      // 100 recall on this corpus ranged 0.79–0.975 between runs, at 400 it is stable.
+      const hnsw = pgvectorSearch(db, { ...space, efSearch: 400 });
       const random = prng(11);
       const templates = [
         (i: number) => `Will it rain in Seattle on day ${i}?`,
@@ -68,7 +70,7 @@ Deno.test({
         wanted += truth.length;
       }
       const recall = found / wanted;
-      console.log(`pgvector HNSW recall@10 vs exact (ef_search 100, 1200 docs): ${recall}`);
+      console.log(`pgvector HNSW recall@10 vs exact (ef_search 400, 1200 docs): ${recall}`);
       assertOk(recall >= 0.95, `recall ${recall}`);
 
       // as_of in the middle: only markets settled strictly before it, on both backends.
