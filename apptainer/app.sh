@@ -18,6 +18,9 @@ case "$app" in
   postgres)
     data=${KALSHI_PG_DATA:?KALSHI_PG_DATA must name the PostgreSQL data directory}
     url_file=${KALSHI_PG_URL_FILE:?KALSHI_PG_URL_FILE must name the file that receives the URL}
+    # As an instance's %startscript, the output would go to Apptainer's own instance log files;
+    # KALSHI_PG_LOG_FILE appends it where the job keeps its logs instead.
+    if [ -n "${KALSHI_PG_LOG_FILE:-}" ]; then exec >>"$KALSHI_PG_LOG_FILE" 2>&1; fi
     # embedded-postgres runs initdb/pg_ctl/postgres (and, as root, runs them as the postgres user).
     exec deno run --no-prompt --config="$root/deno.json" \
       --allow-env --allow-sys --allow-run --allow-net=127.0.0.1 --allow-read \

@@ -2,7 +2,10 @@
 # Builds the image from the project root, unprivileged (--fakeroot), on a cluster login node or a
 # GitHub runner:   apptainer/build.sh [kalshi.sif]
 # Needs network access to Docker Hub (debian:12-slim), Debian's mirrors and the npm registry at
-# build time only. Then: `apptainer test kalshi.sif` runs the %test smoke check.
+# build time only. Then: `apptainer test kalshi.sif` runs the %test smoke check. Behind a
+# TLS-inspecting proxy, SSL_CERT_FILE names the CA bundle to trust: it is bound in for %post only
+# (/mnt/kalshi-build/ca.pem, see kalshi.def) and not part of the image. On a machine without
+# Apptainer or without a registry, apptainer/check.sh builds the same body in a Debian sid root.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=$(realpath -m "${1:-kalshi.sif}")
@@ -12,4 +15,10 @@ command -v apptainer >/dev/null || { echo "apptainer not found (module load appt
 export APPTAINER_TMPDIR=${APPTAINER_TMPDIR:-${TMPDIR:-/tmp}}
 args=(--force)
 [ "$(id -u)" -eq 0 ] || args+=(--fakeroot)
-exec apptainer build "${args[@]}" "$out" apptainer/kalshi.def
+if [ -n "${SSL_CERT_FILE:-}" ] && [ -r "$SSL_CERT_FILE" ]; then
+  site=$(mktemp -d "$APPTAINER_TMPDIR/kalshi-build-site.XXXXXX")
+  trap 'rm -rf "$site"' EXIT
+  mkdir "$site/kalshi-build" && cp "$SSL_CERT_FILE" "$site/kalshi-build/ca.pem"
+  args+=(--bind "$site:/mnt")
+fi
+apptainer build "${args[@]}" "$out" apptainer/kalshi.def

@@ -1,8 +1,10 @@
 /**
  * The SLURM scripts on a real single-node cluster (start it with slurm/testing/start_cluster.sh),
  * without the container (KALSHI_CONTAINER=none runs the same apptainer/app.sh commands), against
- * the Kalshi simulator. The services under test are the registered ones of the ingest set, so
- * the test covers each service as soon as it is registered with the launch step.
+ * the Kalshi simulator. With KALSHI_TEST_IMAGE naming a built image, every step runs from it
+ * (KALSHI_CONTAINER=apptainer): apptainer/check.sh does that inside its sid root. The services
+ * under test are the registered ones of the ingest set, so the test covers each service as soon as
+ * it is registered with the launch step.
  */
 import { join } from "node:path";
 import { createPool, type Sql } from "../lib/db/mod.ts";
@@ -274,9 +276,14 @@ async function withSite(fn: (site: Site, cleanup: (() => Promise<void>)[]) => Pr
   }
 }
 
+/** The image the steps run from (KALSHI_CONTAINER=apptainer), or none: the checkout's app.sh. */
+const IMAGE = Deno.env.get("KALSHI_TEST_IMAGE");
+
 function baseEnv(site: Site, simPort: number): Record<string, string> {
   return {
-    KALSHI_CONTAINER: "none",
+    ...(IMAGE
+      ? { KALSHI_CONTAINER: "apptainer", KALSHI_IMAGE: IMAGE }
+      : { KALSHI_CONTAINER: "none" }),
     KALSHI_DATA_DIR: site.data,
     KALSHI_SIM: "1",
     KALSHI_SIM_PORT: String(simPort),

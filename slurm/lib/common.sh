@@ -81,6 +81,35 @@ kalshi_init() {
   trap 'kalshi_on_signal TERM' TERM
   trap 'kalshi_on_signal INT' INT
   kalshi_log info "job starting" node "$(hostname -s)" container "$KALSHI_CONTAINER" postgres "$KALSHI_POSTGRES"
+  [ "$KALSHI_CONTAINER" != apptainer ] || kalshi_unpack_image
+}
+
+# kalshi_unpack_image: every step and the database instance run from KALSHI_RUN_IMAGE. By default
+# (KALSHI_APPTAINER_SANDBOX=1) that is the image unpacked once per allocation into node-local
+# scratch (KALSHI_SCRATCH_DIR, else TMPDIR, else /tmp; ~0.5 GB, a few seconds), removed when the
+# job script ends. Run straight from the SIF, an unprivileged Apptainer mounts it per step with a
+# squashfuse process of that step, and SLURM signals it with the step: `scancel --signal=TERM`, a
+# plain scancel or the time limit then takes the file system from under the services (SIGBUS)
+# instead of letting them stop cleanly. KALSHI_APPTAINER_SANDBOX=0 runs the SIF itself (safe where
+# a setuid Apptainer mounts images in the kernel, or where only the USR1 path ever stops jobs).
+kalshi_unpack_image() {
+  KALSHI_RUN_IMAGE=$KALSHI_IMAGE
+  [ "${KALSHI_APPTAINER_SANDBOX:-1}" = 1 ] || return 0
+  local scratch=${KALSHI_SCRATCH_DIR:-${TMPDIR:-/tmp}} t0=$SECONDS
+  KALSHI_SANDBOX=$scratch/kalshi-image-${SLURM_JOB_ID:-$$}
+  trap kalshi_remove_sandbox EXIT
+  kalshi_remove_sandbox
+  "${APPTAINER:-apptainer}" -q build --sandbox "$KALSHI_SANDBOX" "$KALSHI_IMAGE" \
+    >>"$KALSHI_LOG_DIR/${SLURM_JOB_ID:-$$}-image.log" 2>&1 ||
+    kalshi_fail "could not unpack $KALSHI_IMAGE into $KALSHI_SANDBOX (see $KALSHI_LOG_DIR/${SLURM_JOB_ID:-$$}-image.log; KALSHI_APPTAINER_SANDBOX=0 runs the SIF itself)"
+  KALSHI_RUN_IMAGE=$KALSHI_SANDBOX
+  kalshi_log info "image unpacked" dir "$KALSHI_SANDBOX" seconds "$((SECONDS - t0))"
+}
+
+kalshi_remove_sandbox() {
+  [ -n "${KALSHI_SANDBOX:-}" ] && [ -d "$KALSHI_SANDBOX" ] || return 0
+  chmod -R u+w "$KALSHI_SANDBOX" 2>/dev/null || true
+  rm -rf "$KALSHI_SANDBOX"
 }
 
 kalshi_on_signal() {
@@ -101,7 +130,7 @@ kalshi_command() {
     local binds=("--bind" "$KALSHI_DATA_DIR")
     [ -n "${KALSHI_PRIVATE_KEY_PATH:-}" ] && binds+=("--bind" "$(dirname "$KALSHI_PRIVATE_KEY_PATH")")
     # shellcheck disable=SC2086 # KALSHI_APPTAINER_ARGS is a list of extra options
-    printf '%s\0' "${APPTAINER:-apptainer}" run "${binds[@]}" ${KALSHI_APPTAINER_ARGS:-} --app "$1" "$KALSHI_IMAGE" "${@:2}"
+    printf '%s\0' "${APPTAINER:-apptainer}" run "${binds[@]}" ${KALSHI_APPTAINER_ARGS:-} --app "$1" "$KALSHI_RUN_IMAGE" "${@:2}"
   else
     printf '%s\0' "$KALSHI_HOME/apptainer/app.sh" "$@"
   fi
@@ -204,9 +233,14 @@ kalshi_start_database() {
   rm -f "$KALSHI_PG_URL_FILE"
   if [ "$KALSHI_CONTAINER" = apptainer ]; then
     KALSHI_PG_INSTANCE=kalshi-pg-$SLURM_JOB_ID
+    # The server's own log goes to the job's log folder (apptainer/app.sh), not to Apptainer's
+    # instance log files under $HOME.
+    local binds=(--bind "$KALSHI_DATA_DIR")
+    case "$KALSHI_LOG_DIR/" in "$KALSHI_DATA_DIR"/*) ;; *) binds+=(--bind "$KALSHI_LOG_DIR") ;; esac
     # shellcheck disable=SC2086
-    "${APPTAINER:-apptainer}" instance start --bind "$KALSHI_DATA_DIR" ${KALSHI_APPTAINER_ARGS:-} \
-      "$KALSHI_IMAGE" "$KALSHI_PG_INSTANCE" >>"$KALSHI_LOG_DIR/${SLURM_JOB_ID}-postgres.log" 2>&1 ||
+    KALSHI_PG_LOG_FILE="$KALSHI_LOG_DIR/${SLURM_JOB_ID}-postgres.log" \
+      "${APPTAINER:-apptainer}" instance start "${binds[@]}" ${KALSHI_APPTAINER_ARGS:-} \
+      "$KALSHI_RUN_IMAGE" "$KALSHI_PG_INSTANCE" >>"$KALSHI_LOG_DIR/${SLURM_JOB_ID}-postgres.log" 2>&1 ||
       kalshi_fail "apptainer instance start failed; see $KALSHI_LOG_DIR/${SLURM_JOB_ID}-postgres.log"
   else
     "$KALSHI_HOME/apptainer/app.sh" postgres >>"$KALSHI_LOG_DIR/${SLURM_JOB_ID}-postgres.log" 2>&1 &
