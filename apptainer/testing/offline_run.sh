@@ -78,7 +78,7 @@ export KALSHI_PG_LOG_FILE=$logs/postgres.log
 t=$(now)
 apptainer instance start --bind "$data" "$sif" "$instance" >>"$logs/instance.log" 2>&1 ||
   fail "apptainer instance start failed"
-wait_until "postgres (instance $instance) writing $KALSHI_PG_URL_FILE" 120 test -s "$KALSHI_PG_URL_FILE"
+wait_until "postgres (instance $instance) writing $KALSHI_PG_URL_FILE" 300 test -s "$KALSHI_PG_URL_FILE"
 cold[postgres]=$(since "$t")
 DATABASE_URL=$(cat "$KALSHI_PG_URL_FILE")
 export DATABASE_URL
@@ -94,7 +94,7 @@ log "migrator done in ${cold[migrator]} s: $(sql 'SELECT count(*) FROM schema_mi
 sim_port=8787
 t=$(now)
 SIM_SPEED=60 start sim --port "$sim_port" --markets 8
-wait_until "sim listening on $sim_port" 120 eval 'alive sim && listening $sim_port'
+wait_until "sim listening on $sim_port" 300 eval 'alive sim && listening $sim_port'
 cold[sim]=$(since "$t")
 export KALSHI_REST_URL="http://127.0.0.1:$sim_port/trade-api/v2"
 export KALSHI_WS_URL="ws://127.0.0.1:$sim_port/trade-api/ws/v2"
@@ -105,22 +105,22 @@ port=9400
 for name in rest_service worker_service ws_service; do
   t=$(now)
   METRICS_PORT=$port start "$name"
-  wait_until "$name answering /healthz on $port" 120 eval "alive $name && healthy $port"
+  wait_until "$name answering /healthz on $port" 300 eval "alive $name && healthy $port"
   cold[$name]=$(since "$t")
   port=$((port + 1))
 done
 portal_port=8000
 t=$(now)
 PORT=$portal_port PORTAL_HOSTNAME=127.0.0.1 start portal
-wait_until "portal answering /healthz on $portal_port" 120 eval "alive portal && healthy $portal_port"
+wait_until "portal answering /healthz on $portal_port" 300 eval "alive portal && healthy $portal_port"
 cold[portal]=$(since "$t")
 log "services healthy: $(for n in rest_service worker_service ws_service portal; do printf '%s %s s; ' "$n" "${cold[$n]}"; done)"
 
 # 4. Rows land.
-wait_until "markets from rest_service" 120 positive "SELECT count(*) FROM markets"
-wait_until "live capture from ws_service" 120 positive \
+wait_until "markets from rest_service" 300 positive "SELECT count(*) FROM markets"
+wait_until "live capture from ws_service" 300 positive \
   "SELECT (SELECT count(*) FROM ticks) + (SELECT count(*) FROM market_lifecycle) + (SELECT count(*) FROM trades WHERE source = 'ws')"
-wait_until "succeeded backfill jobs from worker_service" 120 positive \
+wait_until "succeeded backfill jobs from worker_service" 300 positive \
   "SELECT count(*) FROM backfill_jobs WHERE state = 'succeeded'"
 rows=$(sql "SELECT format('markets %s, ticks %s, trades %s, candles %s, backfill jobs succeeded %s',
   (SELECT count(*) FROM markets), (SELECT count(*) FROM ticks), (SELECT count(*) FROM trades),
