@@ -8,27 +8,7 @@ import { type LifecycleRow, lifecycleRow, type TickRow, type TradeRow } from "./
 import { parseWsMessage } from "../kalshi/mod.ts";
 import { openSpool } from "./spool.ts";
 import { writeBatch } from "./store.ts";
-
-const T0 = Date.UTC(2026, 10, 25, 12);
-
-function tick(n: number, extra: string | null = null): TickRow {
-  return {
-    marketTicker: `KXTEST-26NOV25-T${n}`,
-    tsMs: T0 + n,
-    price: "0.5600",
-    yesBid: "0.5500",
-    yesAsk: "0.5700",
-    volume: "10.00",
-    openInterest: "5.00",
-    yesBidSize: null,
-    yesAskSize: null,
-    lastTradeSize: null,
-    dollarVolume: null,
-    dollarOpenInterest: null,
-    receivedAtMs: T0 + n,
-    extra,
-  };
-}
+import { T0, tick } from "./testing/rows.ts";
 
 function batch(id: string, ticks: TickRow[]): CaptureBatch {
   return {

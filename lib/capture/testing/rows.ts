@@ -5,8 +5,8 @@ import type { LifecycleRow, TickRow } from "../rows.ts";
 /** A fixed instant the rows are built around. */
 export const T0: number = Date.UTC(2026, 10, 25, 12);
 
-/** Tick `n` of market `KXTEST-26NOV25-T<n>` at `T0 + n` ms. */
-export function tick(n: number): TickRow {
+/** Tick `n` of market `KXTEST-26NOV25-T<n>` at `T0 + n` ms (`extra`: its jsonb text). */
+export function tick(n: number, extra: string | null = null): TickRow {
   return {
     marketTicker: `KXTEST-26NOV25-T${n}`,
     tsMs: T0 + n,
@@ -21,7 +21,7 @@ export function tick(n: number): TickRow {
     dollarVolume: null,
     dollarOpenInterest: null,
     receivedAtMs: T0 + n,
-    extra: null,
+    extra,
   };
 }
 
