@@ -46,7 +46,7 @@ fail() {
 wait_until() {
   local what=$1 limit=$2 deadline
   shift 2
-  deadline=$(awk -v a="$(now)" -v l="$limit" 'BEGIN { print a + l }')
+  deadline=$(awk -v a="$(now)" -v l="$limit" 'BEGIN { printf "%.3f", a + l }') # print would say 1.76e+09
   until "$@"; do
     awk -v d="$deadline" -v n="$(now)" 'BEGIN { exit !(n > d) }' && fail "$what: not within $limit s"
     sleep 0.2

@@ -12,11 +12,17 @@ async function scratchDir(): Promise<string> {
   return dir;
 }
 
-/** Session id of a process, from `ps` (Deno reads /proc only with --allow-all). */
+/**
+ * Session id of a process, from `ps` (Deno reads /proc only with --allow-all). 0 when the session
+ * leader is outside this PID namespace (a test run inside a container).
+ */
 async function sessionOf(pid: number): Promise<number> {
   const out = await new Deno.Command("ps", { args: ["-o", "sid=", "-p", String(pid)] }).output();
-  const sid = Number(new TextDecoder().decode(out.stdout).trim());
-  if (!out.success || !Number.isInteger(sid) || sid <= 0) throw new Error(`no process ${pid}`);
+  const text = new TextDecoder().decode(out.stdout).trim();
+  const sid = Number(text);
+  if (!out.success || text === "" || !Number.isInteger(sid) || sid < 0) {
+    throw new Error(`no process ${pid}`);
+  }
   return sid;
 }
 
