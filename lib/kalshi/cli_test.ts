@@ -23,7 +23,11 @@ Deno.test("validate accepts every fixture file at once and exits 0", async () =>
   const paths = fixtureFiles();
   assertEquals(await runKalshiCli(["validate", ...paths], cli), 0);
   assertEquals(out.filter((l) => l.startsWith("ok ")).length, paths.length);
-  assertOk(out.some((l) => l.includes("unsupported, skipped (ws:orderbook_snapshot ×1")));
+  assertOk(
+    out.some((l) =>
+      l.includes("200 valid (ws:orderbook_snapshot, ws:orderbook_delta, ws:trade), 0 invalid")
+    ),
+  );
 });
 
 Deno.test("validate exits 1 and names field, value and expectation for a corrupted payload", async () => {

@@ -2,11 +2,13 @@
  * Typed Kalshi client: zod schemas and normalised types (prices in integer 1/10000 dollar,
  * counts in integer 1/100 contract), request signing, REST client with shared rate limiting,
  * retries and pagination, WebSocket client with reconnect, gap and disconnect markers, shared
- * settings, and payload validation. The simulator lives in `./sim/`.
+ * settings, payload validation, and order books in exact units with pure delta helpers. The
+ * simulator lives in `./sim/`.
  * @module
  */
 export * from "./units.ts";
 export * from "./schemas.ts";
+export * from "./orderbook.ts";
 export * from "./errors.ts";
 export * from "./clock.ts";
 export * from "./auth.ts";

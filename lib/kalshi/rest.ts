@@ -26,6 +26,12 @@ import {
   HistoricalCutoffSchema,
 } from "./schemas/exchange.ts";
 import { type Market, MarketResponseSchema, MarketsResponseSchema } from "./schemas/market.ts";
+import type { OrderbookLevels } from "./orderbook.ts";
+import {
+  type MarketOrderbook,
+  OrderbookResponseSchema,
+  OrderbooksResponseSchema,
+} from "./schemas/orderbook.ts";
 import { type Series, SeriesListResponseSchema, SeriesResponseSchema } from "./schemas/series.ts";
 import { type Trade, TradesResponseSchema } from "./schemas/trade.ts";
 import { formatIssues } from "./validate.ts";
@@ -37,6 +43,10 @@ export const DEMO_REST_URL = "https://external-api.demo.kalshi.co/trade-api/v2";
 
 /** Kalshi's maximum tickers per `GET /markets/candlesticks` call. */
 export const BATCH_CANDLES_MAX_TICKERS = 100;
+/** Kalshi's maximum tickers per `GET /markets/orderbooks` call. */
+export const BATCH_ORDERBOOKS_MAX_TICKERS = 100;
+/** Kalshi's maximum `depth` of `GET /markets/{ticker}/orderbook` (0 or absent = every level). */
+export const ORDERBOOK_MAX_DEPTH = 100;
 
 /** A retry about to happen (for logging and metrics). */
 export interface RetryInfo {
@@ -225,6 +235,19 @@ export interface KalshiRestClient {
   iterateMarkets(query?: MarketsQuery, options?: WalkOptions): AsyncGenerator<Market>;
   /** `GET /markets/{ticker}`. */
   getMarket(ticker: string, options?: CallOptions): Promise<Market>;
+  /**
+   * `GET /markets/{ticker}/orderbook`: YES and NO bids ascending (best last); the best `depth`
+   * levels per side (1 … {@link ORDERBOOK_MAX_DEPTH}), every level when `depth` is absent.
+   */
+  getMarketOrderbook(
+    ticker: string,
+    options?: CallOptions & { depth?: number },
+  ): Promise<OrderbookLevels>;
+  /** `GET /markets/orderbooks`, split into calls of ≤ 100 tickers; one book per known market. */
+  getMarketOrderbooks(
+    tickers: readonly string[],
+    options?: CallOptions,
+  ): Promise<MarketOrderbook[]>;
   /** `GET /series/{s}/markets/{t}/candlesticks` (≤ 5000 candles per call). */
   getMarketCandlesticks(
     market: { seriesTicker: string; ticker: string },
@@ -498,6 +521,14 @@ export function createRestClient(options: RestClientOptions = {}): KalshiRestCli
     iterateMarkets: (query = {}, w) => flatten(walk(baseUrl, "markets", listMarkets, query, w)),
     getMarket: async (ticker, call) =>
       (await get(`markets/${enc(ticker)}`, {}, MarketResponseSchema, call)).market,
+    getMarketOrderbook: async (ticker, call = {}) =>
+      (await get(
+        `markets/${enc(ticker)}/orderbook`,
+        { depth: depthParam(call.depth) },
+        OrderbookResponseSchema,
+        call,
+      )).levels,
+    getMarketOrderbooks: (tickers, call) => batchOrderbooks(get, tickers, call),
     getMarketCandlesticks: async (market, query, call) => {
       const r = await get(
         `series/${enc(market.seriesTicker)}/markets/${enc(market.ticker)}/candlesticks`,
@@ -552,6 +583,32 @@ async function batchCandlesticks(
     for (const m of r.markets) {
       out.push({ ticker: m.market_ticker, candlesticks: m.candlesticks });
     }
+  }
+  return out;
+}
+
+function depthParam(depth: number | undefined): number | undefined {
+  if (depth === undefined) return undefined;
+  if (!Number.isInteger(depth) || depth < 1 || depth > ORDERBOOK_MAX_DEPTH) {
+    throw new RangeError(
+      `order book depth must be an integer from 1 to ${ORDERBOOK_MAX_DEPTH} (got ${depth}); ` +
+        "leave it out for every level",
+    );
+  }
+  return depth;
+}
+
+/** `GET /markets/orderbooks` in calls of at most {@link BATCH_ORDERBOOKS_MAX_TICKERS} tickers. */
+async function batchOrderbooks(
+  get: Get,
+  tickers: readonly string[],
+  call?: CallOptions,
+): Promise<MarketOrderbook[]> {
+  const out: MarketOrderbook[] = [];
+  for (let i = 0; i < tickers.length; i += BATCH_ORDERBOOKS_MAX_TICKERS) {
+    const chunk = tickers.slice(i, i + BATCH_ORDERBOOKS_MAX_TICKERS);
+    const r = await get("markets/orderbooks", { tickers: chunk }, OrderbooksResponseSchema, call);
+    out.push(...r.orderbooks);
   }
   return out;
 }

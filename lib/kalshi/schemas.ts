@@ -11,4 +11,5 @@ export * from "./schemas/event.ts";
 export * from "./schemas/candlestick.ts";
 export * from "./schemas/trade.ts";
 export * from "./schemas/exchange.ts";
+export * from "./schemas/orderbook.ts";
 export * from "./schemas/ws.ts";

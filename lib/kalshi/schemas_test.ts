@@ -82,7 +82,7 @@ Deno.test("text that is not JSON is reported invalid per line", () => {
 
 Deno.test("unknown channels are skipped but control messages are valid whatever their channel", () => {
   const text = [
-    '{"type":"orderbook_delta","sid":1,"seq":3,"msg":{"market_ticker":"A"}}',
+    '{"type":"fill","sid":1,"seq":3,"msg":{"market_ticker":"A"}}',
     '{"id":1,"type":"subscribed","msg":{"channel":"orderbook_delta","sid":1}}',
     '{"type":"error","sid":3,"msg":{"code":13,"msg":"Unsupported action"}}',
     '{"id":5,"sid":456,"seq":222,"type":"ok","msg":{"market_tickers":["T1","T3"]}}',

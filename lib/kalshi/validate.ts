@@ -16,6 +16,7 @@ import {
   HistoricalCutoffSchema,
 } from "./schemas/exchange.ts";
 import { MarketResponseSchema, MarketSchema, MarketsResponseSchema } from "./schemas/market.ts";
+import { OrderbookResponseSchema, OrderbooksResponseSchema } from "./schemas/orderbook.ts";
 import { SeriesListResponseSchema, SeriesResponseSchema, SeriesSchema } from "./schemas/series.ts";
 import { TradeSchema, TradesResponseSchema } from "./schemas/trade.ts";
 import { parseWsMessage } from "./schemas/ws.ts";
@@ -36,6 +37,8 @@ export const REST_PAYLOAD_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   candlestick: CandlestickSchema,
   trades: TradesResponseSchema,
   trade: TradeSchema,
+  orderbook: OrderbookResponseSchema,
+  orderbooks: OrderbooksResponseSchema,
   historical_cutoff: HistoricalCutoffSchema,
   exchange_status: ExchangeStatusSchema,
   error: ErrorBodySchema,
@@ -84,6 +87,8 @@ export function detectPayloadType(payload: unknown): string | null {
   if (has("market_settled_ts") || has("trades_created_ts")) return "historical_cutoff";
   if (has("exchange_active") || has("trading_active")) return "exchange_status";
   if (has("candlesticks")) return "candlesticks";
+  if (has("orderbook_fp")) return "orderbook";
+  if (has("orderbooks")) return "orderbooks";
   if (
     Array.isArray(payload.markets) &&
     payload.markets.some((m) => isObject(m) && "candlesticks" in m)

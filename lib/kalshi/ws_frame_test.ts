@@ -41,9 +41,9 @@ Deno.test("a consumed type with a bad field becomes an invalid item naming the f
 });
 
 Deno.test("a type the client does not consume is unsupported, with its raw payload", () => {
-  const item = decodeWsFrame('{"type":"orderbook_delta","sid":9,"seq":3,"msg":{}}', 1);
+  const item = decodeWsFrame('{"type":"fill","sid":9,"seq":3,"msg":{}}', 1);
   assertOk(item.kind === "unsupported");
-  assertEquals(item.type, "orderbook_delta");
+  assertEquals(item.type, "fill");
   assertEquals(item.raw.sid, 9);
 });
 

@@ -95,7 +95,7 @@ Deno.test("malformed frames become invalid items and the stream keeps going", as
     await client.subscribe("ticker");
     server.broadcast("this is not json");
     server.broadcast('{"type":"ticker","sid":1,"msg":{"market_ticker":"A-1"}}');
-    server.broadcast('{"type":"orderbook_delta","sid":9,"seq":1,"msg":{"market_ticker":"A-1"}}');
+    server.broadcast('{"type":"fill","sid":9,"seq":1,"msg":{"market_ticker":"A-1"}}');
     server.broadcast(new TextEncoder().encode("\u0000binary") as unknown as string);
     server.broadcast(JSON.stringify({
       type: "ticker",

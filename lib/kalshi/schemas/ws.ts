@@ -1,10 +1,12 @@
 /**
  * Kalshi WebSocket v2 messages of the channels we consume (ticker, trade, market_lifecycle_v2 with
- * event_lifecycle / event_fee_update, multivariate_market_lifecycle) and the control replies
+ * event_lifecycle / event_fee_update, multivariate_market_lifecycle, orderbook_delta with
+ * orderbook_snapshot) and the control replies
  * (subscribed, unsubscribed, ok, error). Legacy (≤ Mar 2026) cent/integer fields are accepted;
  * every message is normalised and keeps its raw payload.
  */
 import { z } from "zod";
+import type { OrderbookLevels } from "../orderbook.ts";
 import type { CountUnits, PriceUnits } from "../units.ts";
 import { centsToPriceUnits, dollarsToPriceUnits } from "../units.ts";
 import {
@@ -39,6 +41,12 @@ import {
   UnixSeconds,
   type Wire,
 } from "./primitives.ts";
+import {
+  OrderbookDeltaBodyWire,
+  OrderbookSnapshotBodyWire,
+  readDeltaBody,
+  readSnapshotLevels,
+} from "./orderbook.ts";
 import {
   readTradeFill,
   requireTradeFill,
@@ -147,6 +155,31 @@ export interface EventFeeUpdateMessage extends WsEnvelope {
   feeMultiplierOverride: number | null;
 }
 
+/** `orderbook_snapshot` message: the whole book of one market, levels in exact units. */
+export interface OrderbookSnapshotMsg extends WsEnvelope {
+  type: "orderbook_snapshot";
+  marketTicker: string;
+  marketId: string | null;
+  /** YES bids and NO bids, each ascending by price (best last). */
+  levels: OrderbookLevels;
+}
+
+/** `orderbook_delta` message: a signed size change at one level of one side. */
+export interface OrderbookDeltaMsg extends WsEnvelope {
+  type: "orderbook_delta";
+  marketTicker: string;
+  marketId: string | null;
+  side: "yes" | "no";
+  /** Level price, 1/10000 dollar. */
+  price: PriceUnits;
+  /** Signed size change, 1/100 contract. */
+  delta: CountUnits;
+  /** Exchange time in Unix ms (ts_ms, else the RFC 3339 ts), null when neither is sent. */
+  tsMs: number | null;
+  /** Present only when our own order caused the change. */
+  clientOrderId: string | null;
+}
+
 /** `subscribed` reply: one per channel of a subscribe command. */
 export interface SubscribedMessage extends WsEnvelope {
   type: "subscribed";
@@ -183,6 +216,8 @@ export type WsMessage =
   | MarketLifecycleMessage
   | EventLifecycleMessage
   | EventFeeUpdateMessage
+  | OrderbookSnapshotMsg
+  | OrderbookDeltaMsg
   | SubscribedMessage
   | UnsubscribedMessage
   | OkMessage
@@ -440,6 +475,38 @@ export const EventFeeUpdateMessageSchema = z.looseObject({
   };
 });
 
+/** `orderbook_snapshot` message, validated and normalised. */
+export const OrderbookSnapshotMessageSchema = z.looseObject({
+  type: z.literal("orderbook_snapshot"),
+  ...envelope,
+  msg: OrderbookSnapshotBodyWire,
+}).superRefine(requireStorableJson).transform((wire): OrderbookSnapshotMsg => {
+  const m = wire.msg as Wire;
+  return {
+    type: "orderbook_snapshot",
+    ...base(wire),
+    marketTicker: m.market_ticker as string,
+    marketId: readString(m.market_id),
+    levels: readSnapshotLevels(m),
+  };
+});
+
+/** `orderbook_delta` message, validated and normalised. */
+export const OrderbookDeltaMessageSchema = z.looseObject({
+  type: z.literal("orderbook_delta"),
+  ...envelope,
+  msg: OrderbookDeltaBodyWire,
+}).superRefine(requireStorableJson).transform((wire): OrderbookDeltaMsg => {
+  const m = wire.msg as Wire;
+  return {
+    type: "orderbook_delta",
+    ...base(wire),
+    marketTicker: m.market_ticker as string,
+    marketId: readString(m.market_id),
+    ...readDeltaBody(m),
+  };
+});
+
 /** `subscribed` reply, validated and normalised. */
 export const SubscribedMessageSchema = z.looseObject({
   type: z.literal("subscribed"),
@@ -499,6 +566,8 @@ export const WS_MESSAGE_SCHEMAS: Readonly<Record<string, z.ZodType<WsMessage>>> 
   multivariate_market_lifecycle: MultivariateLifecycleMessageSchema,
   event_lifecycle: EventLifecycleMessageSchema,
   event_fee_update: EventFeeUpdateMessageSchema,
+  orderbook_snapshot: OrderbookSnapshotMessageSchema,
+  orderbook_delta: OrderbookDeltaMessageSchema,
   subscribed: SubscribedMessageSchema,
   unsubscribed: UnsubscribedMessageSchema,
   ok: OkMessageSchema,

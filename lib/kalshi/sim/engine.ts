@@ -1,9 +1,10 @@
 /**
  * The emission engine: turns the world's evolution over (last, now] into the ordered sequence of
- * channel messages (ticker, trade, market_lifecycle_v2, event_lifecycle). The order is a pure function
- * of (seed, times): items sort by (time, market, kind), so the sequence does not depend on how often
- * the engine is pumped.
+ * channel messages (ticker, trade, market_lifecycle_v2, event_lifecycle, and orderbook_delta for the
+ * markets someone watches). The order is a pure function of (seed, times): items sort by (time,
+ * market, kind), so the sequence does not depend on how often the engine is pumped.
  */
+import { type BookEvent, closeBookEvents, deltaMsg, stepBookEvents } from "./book.ts";
 import type { EmitRecord } from "./ground_truth.ts";
 import { stepCount, stepLive, stepMs, stepTime, TotalsCache, tradesAt } from "./market_path.ts";
 import type { MarketView } from "./objects.ts";
@@ -12,6 +13,19 @@ import { isComboEvent, LIFECYCLE_SLOTS, lifecycleTimeAt } from "./world.ts";
 /** A channel message ready to frame (no sid/seq yet). */
 export type Emission = EmitRecord;
 
+/**
+ * An order-book delta ready to frame. Computed only for watched markets, so it is not numbered and
+ * not recorded as an emission; the ground truth of books is {@link bookAt} in ./book.ts.
+ */
+export interface BookEmission {
+  kind: "book";
+  time_ms: number;
+  channel: "orderbook_delta";
+  type: "orderbook_delta";
+  market_ticker: string;
+  msg: Record<string, unknown>;
+}
+
 interface Item {
   t: number;
   m: number;
@@ -19,6 +33,8 @@ interface Item {
   channel: string;
   type: string;
   build: () => Record<string, unknown>;
+  /** An order-book delta (not numbered). */
+  book?: true;
 }
 
 /** Channel names the engine emits on. */
@@ -28,7 +44,10 @@ export const CHANNELS = {
   lifecycle: "market_lifecycle_v2",
   /** Combo (`KXMVE…`) markets' lifecycle and their events' `event_lifecycle`. */
   comboLifecycle: "multivariate_market_lifecycle",
+  orderbook: "orderbook_delta",
 } as const;
+
+const NO_MARKETS: ReadonlySet<number> = new Set();
 
 /** Produces emissions as time passes. */
 export class Engine {
@@ -56,8 +75,13 @@ export class Engine {
   /**
    * Emissions with time in (lastMs, nowMs], in order; advances lastMs. With `materialize` false the
    * messages are counted (numbers stay gap-free) but not built — nobody is listening or recording.
+   * Order-book deltas are produced for the markets in `bookMarkets` only (computed lazily).
    */
-  pump(nowMs: number, materialize = true): Emission[] {
+  pump(
+    nowMs: number,
+    materialize = true,
+    bookMarkets: ReadonlySet<number> = NO_MARKETS,
+  ): Array<Emission | BookEmission> {
     const last = this.#last;
     if (nowMs <= last) return [];
     const w = this.view.world;
@@ -99,25 +123,62 @@ export class Engine {
           }
         }
         this.#steps(m, last, nowMs, items);
+        if (bookMarkets.has(m)) this.#bookItems(m, last, nowMs, items);
       }
       this.#nextDue[e] = this.#dueAfter(e, nowMs);
     }
     this.#last = nowMs;
     if (!materialize) {
-      this.#n += items.length;
+      for (const it of items) if (!it.book) this.#n++;
       return [];
     }
     items.sort((a, b) => a.t - b.t || a.m - b.m || a.sub - b.sub);
     const w2 = this.view.world;
-    return items.map((it) => ({
-      kind: "emit",
-      n: ++this.#n,
-      time_ms: it.t,
-      channel: it.channel,
-      type: it.type,
-      market_ticker: it.type === "event_lifecycle" ? null : w2.marketTickers[it.m],
-      msg: it.build(),
-    }));
+    return items.map((it): Emission | BookEmission =>
+      it.book
+        ? {
+          kind: "book",
+          time_ms: it.t,
+          channel: CHANNELS.orderbook,
+          type: "orderbook_delta",
+          market_ticker: w2.marketTickers[it.m],
+          msg: it.build(),
+        }
+        : {
+          kind: "emit",
+          n: ++this.#n,
+          time_ms: it.t,
+          channel: it.channel,
+          type: it.type,
+          market_ticker: it.type === "event_lifecycle" ? null : w2.marketTickers[it.m],
+          msg: it.build(),
+        }
+    );
+  }
+
+  /** Order-book deltas of market m stamped in (last, now]. */
+  #bookItems(m: number, last: number, now: number, items: Item[]): void {
+    const w = this.view.world;
+    const e = w.marketEvent[m];
+    const step = stepMs(w, m);
+    const open = w.eventOpenMs[e];
+    if (open > now || w.eventCloseMs[e] + step <= last) return;
+    const k0 = Math.max(0, Math.floor((last - step / 2 - open) / step));
+    const k1 = Math.min(stepCount(w, m), Math.floor((now - open) / step) + 1);
+    const events: BookEvent[] = [];
+    for (let k = k0; k < k1; k++) events.push(...stepBookEvents(w, m, k, last, now));
+    events.push(...closeBookEvents(w, m, last, now));
+    for (const ev of events) {
+      items.push({
+        t: ev.t,
+        m,
+        sub: ev.order,
+        channel: CHANNELS.orderbook,
+        type: "orderbook_delta",
+        build: () => deltaMsg(w, m, ev.t, ev.change),
+        book: true,
+      });
+    }
   }
 
   /** Earliest time after `now` at which event e may produce an item (never later than the real one). */
@@ -134,6 +195,8 @@ export class Engine {
         if (at > now && at < due) due = at;
       }
       const step = stepMs(w, m);
+      // A watched book empties at close.
+      if (now < close) due = Math.min(due, close);
       if (now < open) {
         due = Math.min(due, open);
       } else if (now < close) {

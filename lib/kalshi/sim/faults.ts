@@ -1,4 +1,7 @@
-/** Switchable fault injection (5xx bursts, 429 storms, slow responses, socket faults) and the 429 rate limiter. */
+/**
+ * Switchable fault injection (5xx bursts, 429 storms, slow responses, socket faults, dropped
+ * order-book deltas) and the 429 rate limiter.
+ */
 import { z } from "zod";
 import { mulberry32 } from "./prng.ts";
 
@@ -18,6 +21,11 @@ export interface FaultConfig {
   unknownTypeMessages?: { probability: number };
   /** While true, sockets stay open but no channel frame is sent (an open, silent connection). */
   silentSockets?: boolean;
+  /**
+   * Order-book deltas are not sent (their `seq` is still used, so the client sees a gap): the next
+   * `next` deltas from when the switch is set, and then each with this probability.
+   */
+  dropOrderbookDeltas?: { probability?: number; next?: number };
 }
 
 const probability = z.number().min(0).max(1);
@@ -40,6 +48,10 @@ export const FaultConfigSchema: z.ZodType<FaultConfig> = z.strictObject({
   malformedMessages: z.strictObject({ probability }).optional(),
   unknownTypeMessages: z.strictObject({ probability }).optional(),
   silentSockets: z.boolean().optional(),
+  dropOrderbookDeltas: z.strictObject({
+    probability: probability.optional(),
+    next: z.number().int().min(0).max(1_000_000_000).optional(),
+  }).optional(),
 });
 
 /** Kalshi's 429 body as observed live. */

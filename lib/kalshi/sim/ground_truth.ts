@@ -26,7 +26,10 @@ export interface WsRecord {
   n?: number;
   sid?: number;
   seq?: number;
-  /** Fault name for ws_fault: "malformed", "unknown_type", "drop". */
+  /**
+   * Fault name for ws_fault: "malformed", "unknown_type", "drop", or "drop_delta" (an order-book
+   * delta not sent; its sid and seq are recorded, no frame).
+   */
   fault?: string;
   reason?: string;
 }

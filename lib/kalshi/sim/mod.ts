@@ -8,8 +8,12 @@
  * - Clock: `startMs`, `speed`, `paused` (or pass `clock: createSimClock(...)`). `clock.advance(ms)`
  *   emits everything due synchronously; a running clock is pumped every `pumpIntervalMs` (100).
  * - Faults: `setFaults({ serverErrors, rateLimitStorm, slowResponses, dropSockets, malformedMessages,
- *   unknownTypeMessages, silentSockets })` or `POST /_sim/faults`; `dropSockets()` or
- *   `POST /_sim/drop-sockets`.
+ *   unknownTypeMessages, silentSockets, dropOrderbookDeltas })` or `POST /_sim/faults`;
+ *   `dropSockets()` or `POST /_sim/drop-sockets`.
+ * - Order books: every market has a two-sided book (YES and NO bids) whose best levels are the
+ *   ticker's bid/ask and sizes and which trades consume; `orderbook_delta` (auth, markets required)
+ *   sends snapshots then deltas for watched markets only, honours `get_snapshot`; REST serves
+ *   `/markets/{ticker}/orderbook` and `/markets/orderbooks`; `bookAt(ticker, ms)` is the ground truth.
  * - Ground truth: records `emit` (channel messages, gap-free `n`), `ws_open|ws_recv|ws_send|ws_fault|
  *   ws_close` (exact frames per connection, with `n`, `sid`, `seq`), `rest` (status, fault, body); in
  *   memory (`groundTruth.records(kind)`, `GET /_sim/ground-truth?kind=emit&since=N`) and/or NDJSON files

@@ -9,6 +9,7 @@ import {
   periodCount,
   PERIODS,
 } from "./candles.ts";
+import { bookAt, restOrderbook } from "./book.ts";
 import { rfc3339 } from "./format.ts";
 import type { MarketView } from "./objects.ts";
 import { parseTradeCursor, tradeCursor, tradePage } from "./trades.ts";
@@ -125,6 +126,8 @@ export class RestApi {
     if (a === "markets" && n === 1) return this.#marketsList(q, false);
     if (a === "markets" && n === 2 && b === "trades") return this.#trades(q, false);
     if (a === "markets" && n === 2 && b === "candlesticks") return this.#batchCandles(q);
+    if (a === "markets" && n === 2 && b === "orderbooks") return this.#orderbooks(q);
+    if (a === "markets" && n === 3 && c === "orderbook") return this.#orderbook(b, q);
     if (a === "markets" && n === 2) return this.#marketGet(b, false);
     if (a === "historical" && n === 2 && b === "cutoff") return this.#cutoff();
     if (a === "historical" && n === 2 && b === "markets") return this.#marketsList(q, true);
@@ -368,6 +371,39 @@ export class RestApi {
       return errorResponse(404, "not_found", "market not found");
     }
     return json({ market: this.view.market(m, now) });
+  }
+
+  /** `GET /markets/{ticker}/orderbook?depth=N`: both sides ascending, all levels when depth ≤ 0. */
+  #orderbook(ticker: string, q: URLSearchParams): Response {
+    const depth = int(q, "depth") ?? 0;
+    if (depth < 0 || depth > 100) {
+      throw new BadRequest("Parameter validation failed: depth must be between 0 and 100");
+    }
+    const m = this.world.marketByTicker.get(ticker);
+    const now = this.now();
+    if (m === undefined || !marketExists(this.world, m, now) || isHistorical(this.world, m, now)) {
+      return errorResponse(404, "not_found", "market not found");
+    }
+    return json({ orderbook_fp: restOrderbook(bookAt(this.world, m, now), depth) });
+  }
+
+  /** `GET /markets/orderbooks?tickers=A,B` (or repeated `tickers`): one book per known market. */
+  #orderbooks(q: URLSearchParams): Response {
+    const w = this.world;
+    const now = this.now();
+    const tickers = [...new Set(q.getAll("tickers").flatMap((v) => v.split(",")))]
+      .filter((t) => t !== "");
+    if (tickers.length === 0) throw new BadRequest("Query argument tickers is required");
+    if (tickers.length > 100) {
+      throw new BadRequest("Parameter validation failed: at most 100 tickers");
+    }
+    const orderbooks = [];
+    for (const t of tickers) {
+      const m = w.marketByTicker.get(t);
+      if (m === undefined || !marketExists(w, m, now) || isHistorical(w, m, now)) continue;
+      orderbooks.push({ ticker: t, orderbook_fp: restOrderbook(bookAt(w, m, now), 0) });
+    }
+    return json({ orderbooks });
   }
 
   #marketsList(q: URLSearchParams, historical: boolean): Response {

@@ -3,7 +3,9 @@
  * `/trade-api/v2` and its WebSocket at `/trade-api/ws/v2`, plus control routes under `/_sim/`.
  */
 import { z } from "zod";
+import type { OrderbookLevels } from "../orderbook.ts";
 import { type AuthVerifier, createAuthVerifier } from "./auth.ts";
+import { bookAt } from "./book.ts";
 import { createSimClock, type SimClock } from "./clock.ts";
 import { Engine } from "./engine.ts";
 import {
@@ -80,6 +82,11 @@ export interface Simulator {
   pump(): void;
   /** Drops every open WebSocket now (fault). */
   dropSockets(): void;
+  /**
+   * Ground truth: the order book of a market at instant `ms` (after every delta stamped ≤ ms),
+   * both sides ascending in exact units; null for a ticker the world does not have.
+   */
+  bookAt(ticker: string, ms: number): OrderbookLevels | null;
   /** Number of open WebSocket connections. */
   readonly connections: number;
   close(): void;
@@ -154,7 +161,8 @@ class SimCore {
     const now = () => this.clock.now();
     this.#rest = new RestApi(view, now);
     this.#engine = new Engine(view, this.clock.now());
-    this.hub = new WsHub(view, this.groundTruth, now, this.seed);
+    const engine = this.#engine;
+    this.hub = new WsHub(view, this.groundTruth, now, this.seed, () => engine.lastMs);
     this.#restFaults = new RestFaults(this.seed);
     const realNow = options.realNow ?? Date.now;
     this.#sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -174,9 +182,12 @@ class SimCore {
     const emissions = this.#engine.pump(
       this.clock.now(),
       groundTruth.enabled || hub.connections > 0,
+      hub.bookMarkets(),
     );
     if (emissions.length === 0) return;
-    if (groundTruth.enabled) { for (const e of emissions) groundTruth.record(e); }
+    if (groundTruth.enabled) {
+      for (const e of emissions) if (e.kind === "emit") groundTruth.record(e);
+    }
     hub.broadcast(emissions);
     groundTruth.flush();
   }
@@ -367,6 +378,10 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     setFaults: (c: FaultConfig) => core.setFaults(c),
     pump,
     dropSockets: () => core.hub.dropAll(),
+    bookAt(ticker: string, ms: number) {
+      const m = core.world.marketByTicker.get(ticker);
+      return m === undefined ? null : bookAt(core.world, m, ms);
+    },
     get connections() {
       return core.hub.connections;
     },

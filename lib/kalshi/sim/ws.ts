@@ -1,9 +1,12 @@
 /**
  * The simulator's WebSocket side at `/trade-api/ws/v2`: Kalshi's commands (subscribe, unsubscribe,
- * list_subscriptions, update_subscription), control replies and error codes, per-subscription sid/seq
- * framing, and switchable socket faults. Every subscriber to a channel receives the same messages.
+ * list_subscriptions, update_subscription with get_snapshot), control replies and error codes,
+ * per-subscription sid/seq framing, and switchable socket faults. Every subscriber to a channel
+ * receives the same messages; `orderbook_delta` subscribers first get one `orderbook_snapshot` per
+ * market, taken at the instant the engine has emitted up to, so snapshot + deltas = the book.
  */
-import type { Emission } from "./engine.ts";
+import { bookAt, snapshotMsg } from "./book.ts";
+import type { BookEmission, Emission } from "./engine.ts";
 import type { FaultConfig } from "./faults.ts";
 import type { GroundTruth } from "./ground_truth.ts";
 import type { MarketView } from "./objects.ts";
@@ -17,10 +20,10 @@ export const DATA_CHANNELS = [
   "trade",
   "market_lifecycle_v2",
   "multivariate_market_lifecycle",
+  "orderbook_delta",
 ];
 /** Channels Kalshi has that the simulator accepts but never sends data on. */
 const SILENT_CHANNELS = [
-  "orderbook_delta",
   "fill",
   "market_positions",
   "user_orders",
@@ -64,17 +67,53 @@ interface Conn {
 
 type Json = Record<string, unknown>;
 
+const ORDERBOOK = "orderbook_delta";
+
 /** Fans emissions out to connections and answers commands. */
 export class WsHub {
   #conns = new Map<number, Conn>();
   #nextConn = 1;
-  faults: FaultConfig = {};
+  #faults: FaultConfig = {};
+  #dropDeltasLeft = 0;
+  #bookMarkets: Set<number> | null = null;
+  /**
+   * @param bookTime the instant the engine has emitted everything up to (order-book snapshots are
+   *   taken there, so the next deltas continue them exactly); default `now`.
+   */
   constructor(
     private view: MarketView,
     private groundTruth: GroundTruth,
     private now: () => number,
     private seed: number,
+    private bookTime: () => number = now,
   ) {}
+
+  /** Current fault switches; setting them restarts a "drop the next N deltas" count. */
+  get faults(): FaultConfig {
+    return this.#faults;
+  }
+  set faults(config: FaultConfig) {
+    this.#faults = config;
+    this.#dropDeltasLeft = config.dropOrderbookDeltas?.next ?? 0;
+  }
+
+  /** Markets some `orderbook_delta` subscription watches (the engine computes books for these). */
+  bookMarkets(): ReadonlySet<number> {
+    if (this.#bookMarkets) return this.#bookMarkets;
+    const out = new Set<number>();
+    const byTicker = this.view.world.marketByTicker;
+    for (const c of this.#conns.values()) {
+      for (const s of c.subs.values()) {
+        if (s.channel !== ORDERBOOK || !s.markets) continue;
+        for (const t of s.markets) {
+          const m = byTicker.get(t);
+          if (m !== undefined) out.add(m);
+        }
+      }
+    }
+    this.#bookMarkets = out;
+    return out;
+  }
 
   /** Number of open connections. */
   get connections(): number {
@@ -104,6 +143,7 @@ export class WsHub {
     if (!c) return;
     c.closed = true;
     this.#conns.delete(id);
+    this.#bookMarkets = null;
     this.#record({ kind: "ws_close", conn: id, time_ms: this.now(), reason });
   }
 
@@ -151,7 +191,7 @@ export class WsHub {
   }
 
   /** Sends emissions to every matching subscription, applying socket faults. */
-  broadcast(emissions: Emission[]): void {
+  broadcast(emissions: Array<Emission | BookEmission>): void {
     if (this.#conns.size === 0 || this.faults.silentSockets) return;
     for (const em of emissions) {
       const channel = em.channel;
@@ -172,12 +212,35 @@ export class WsHub {
             seq = ++s.seq;
             frame = `{"type":${JSON.stringify(em.type)},"sid":${s.sid},"seq":${seq},"msg":${text}}`;
           }
+          if (em.kind === "book" && this.#dropDelta(c)) {
+            this.#record({
+              kind: "ws_fault",
+              conn: c.id,
+              time_ms: this.now(),
+              fault: "drop_delta",
+              sid: s.sid,
+              seq,
+            });
+            continue;
+          }
           this.#faultsBefore(c, s);
-          this.#sendRaw(c, frame, { n: em.n, sid: s.sid, ...(seq !== undefined ? { seq } : {}) });
+          const n = em.kind === "emit" ? { n: em.n } : {};
+          this.#sendRaw(c, frame, { ...n, sid: s.sid, ...(seq !== undefined ? { seq } : {}) });
           this.#faultsAfter(c);
         }
       }
     }
+  }
+
+  /** Whether the drop fault swallows this order-book delta (its seq stays used: a gap). */
+  #dropDelta(c: Conn): boolean {
+    const d = this.#faults.dropOrderbookDeltas;
+    if (!d) return false;
+    if (this.#dropDeltasLeft > 0) {
+      this.#dropDeltasLeft--;
+      return true;
+    }
+    return d.probability !== undefined && c.rng() < d.probability;
   }
 
   #faultsBefore(c: Conn, s: Subscription): void {
@@ -284,6 +347,9 @@ export class WsHub {
     }
     const markets = this.#marketList(params);
     if (markets === "invalid") return this.#error(c, id, 11, "Invalid parameter");
+    if (channels.includes(ORDERBOOK) && (!markets || markets.length === 0)) {
+      return this.#error(c, id, 14, "Market ticker required");
+    }
     for (const ch of channels) {
       if (
         typeof ch !== "string" || (!DATA_CHANNELS.includes(ch) && !SILENT_CHANNELS.includes(ch))
@@ -299,10 +365,13 @@ export class WsHub {
       const existing = [...c.subs.values()].find((s) => s.channel === ch);
       const lifecycle = ch === "market_lifecycle_v2" || ch === "multivariate_market_lifecycle";
       if (existing) {
+        const added = markets?.filter((t) => !existing.markets?.has(t)) ?? [];
         if (existing.markets && markets && !lifecycle) {
           for (const t of markets) existing.markets.add(t);
         } else if (!markets) existing.markets = null;
+        this.#bookMarkets = null;
         this.#reply(c, { id, type: "subscribed", msg: { channel: ch, sid: existing.sid } });
+        if (ch === ORDERBOOK) this.#bookSnapshots(c, existing, added);
         continue;
       }
       const sub: Subscription = {
@@ -312,10 +381,12 @@ export class WsHub {
         seq: 0,
       };
       c.subs.set(sub.sid, sub);
+      this.#bookMarkets = null;
       this.#reply(c, { id, type: "subscribed", msg: { channel: ch, sid: sub.sid } });
       if (ch === "ticker" && params.send_initial_snapshot === true && markets) {
         this.#snapshot(c, sub, markets);
       }
+      if (ch === ORDERBOOK && markets) this.#bookSnapshots(c, sub, markets);
     }
   }
 
@@ -328,6 +399,20 @@ export class WsHub {
       const n = stepsDone(w, m, now);
       const msg = this.view.tickerMsg(m, n, now, this.view.totals(m, now));
       this.#sendRaw(c, JSON.stringify({ type: "ticker", sid: sub.sid, msg }), { sid: sub.sid });
+    }
+  }
+
+  /** One `orderbook_snapshot` per existing market, at the engine's emitted-up-to instant. */
+  #bookSnapshots(c: Conn, sub: Subscription, markets: readonly string[]): void {
+    const w = this.view.world;
+    const at = this.bookTime();
+    for (const t of new Set(markets)) {
+      const m = w.marketByTicker.get(t);
+      if (m === undefined || !marketExists(w, m, at)) continue;
+      const msg = JSON.stringify(snapshotMsg(w, m, bookAt(w, m, at)));
+      const seq = ++sub.seq;
+      const frame = `{"type":"orderbook_snapshot","sid":${sub.sid},"seq":${seq},"msg":${msg}}`;
+      this.#sendRaw(c, frame, { sid: sub.sid, seq });
     }
   }
 
@@ -351,6 +436,7 @@ export class WsHub {
         continue;
       }
       c.subs.delete(sid);
+      this.#bookMarkets = null;
       this.#reply(c, { id, sid, seq: ++s.seq, type: "unsubscribed" });
     }
   }
@@ -365,7 +451,7 @@ export class WsHub {
     if (!s) return this.#error(c, id, 7, "Unknown subscription ID");
     const action = params.action;
     if (typeof action !== "string") return this.#error(c, id, 15, "Action required");
-    if (action !== "add_markets" && action !== "delete_markets") {
+    if (action !== "add_markets" && action !== "delete_markets" && action !== "get_snapshot") {
       return this.#error(c, id, 13, "Unsupported action");
     }
     const markets = this.#marketList(params);
@@ -374,12 +460,18 @@ export class WsHub {
     if (s.channel === "market_lifecycle_v2" || s.channel === "multivariate_market_lifecycle") {
       return this.#error(c, id, 13, "Unsupported action");
     }
+    if (action === "get_snapshot") {
+      if (s.channel !== ORDERBOOK) return this.#error(c, id, 13, "Unsupported action");
+      return this.#bookSnapshots(c, s, markets);
+    }
+    const added = markets.filter((t) => !s.markets?.has(t));
     if (action === "add_markets") {
       if (s.markets) { for (const t of markets) s.markets.add(t); }
     } else {
       if (!s.markets) return this.#error(c, id, 13, "Unsupported action");
       for (const t of markets) s.markets.delete(t);
     }
+    this.#bookMarkets = null;
     this.#reply(c, {
       id,
       sid: s.sid,
@@ -387,5 +479,6 @@ export class WsHub {
       type: "ok",
       msg: { market_tickers: s.markets ? [...s.markets] : [] },
     });
+    if (action === "add_markets" && s.channel === ORDERBOOK) this.#bookSnapshots(c, s, added);
   }
 }
