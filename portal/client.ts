@@ -4,9 +4,10 @@
  */
 import { type ComponentType, h, hydrate } from "preact";
 import { CandleChart } from "./islands/candle_chart.tsx";
+import { EventChart } from "./islands/event_chart.tsx";
 
 // deno-lint-ignore no-explicit-any
-const ISLANDS: Record<string, ComponentType<any>> = { CandleChart };
+const ISLANDS: Record<string, ComponentType<any>> = { CandleChart, EventChart };
 
 for (const element of document.querySelectorAll<HTMLElement>("[data-island]")) {
   const component = ISLANDS[element.dataset.island ?? ""];

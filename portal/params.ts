@@ -53,13 +53,30 @@ export const periodSchema = z.enum(["1", "60", "1440"], { message: "one of 1, 60
 /** Object schemas per shape: zod compiles each on first use, so a shape defined once is reused. */
 const objectSchemas = new WeakMap<z.ZodRawShape, z.ZodObject>();
 
-/** Parses the query string with `schema` (unknown parameters are an error). */
+/** Most values one repeatable parameter takes. */
+export const MAX_REPEATED = 20;
+
+/**
+ * Parses the query string with `schema` (unknown parameters are an error). Parameters named in
+ * `options.repeated` may be given several times (`category=A&category=B`, at most
+ * {@linkcode MAX_REPEATED}) and reach their schema as an array; any other is given once.
+ */
 export function parseQuery<T extends z.ZodRawShape>(
   url: URL,
   shape: T,
+  options: { repeated?: readonly string[] } = {},
 ): z.output<z.ZodObject<T>> {
-  const raw: Record<string, string> = {};
+  const raw: Record<string, string | string[]> = {};
   for (const [key, value] of url.searchParams) {
+    if (options.repeated?.includes(key)) {
+      if (value === "") continue;
+      const values = (raw[key] ??= []) as string[];
+      if (values.length >= MAX_REPEATED) {
+        throw new ParamError(key, `at most ${MAX_REPEATED} values`);
+      }
+      values.push(value);
+      continue;
+    }
     if (key in raw) throw new ParamError(key, "given once");
     if (value === "") continue; // an empty form field means "not set"
     raw[key] = value;

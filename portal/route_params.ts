@@ -1,8 +1,9 @@
 /** The query parameters of each page and its JSON twin, validated once here. */
 import { z } from "zod";
-import type { BrowseQuery } from "./data/browse.ts";
+import { type BrowseQuery, MARKET_SORTS } from "./data/browse.ts";
 import { CANDLE_COLUMNS, type CandleColumn } from "./data/candles.ts";
 import { MARKET_STATUSES } from "./data/browse.ts";
+import { OPPORTUNITY_SORTS } from "./data/opportunities.ts";
 import {
   checkRange,
   instantSchema,
@@ -15,41 +16,93 @@ import {
 
 const text = (max: number) => z.string().max(max, `at most ${max} characters`);
 
-/** `/browse` and `/api/browse`. */
-export function browseParams(url: URL): BrowseQuery {
-  const p = parseQuery(url, {
-    kind: z.enum(["markets", "events", "series"], { message: "one of markets, events, series" })
-      .optional(),
-    q: text(200).optional(),
-    category: text(100).optional(),
-    status: z.enum(MARKET_STATUSES, { message: `one of ${MARKET_STATUSES.join(", ")}` })
-      .optional(),
-    series: tickerSchema.optional(),
-    event: tickerSchema.optional(),
-    closes_after: instantSchema.optional(),
-    closes_before: instantSchema.optional(),
-    after: tickerSchema.optional(),
-    limit: intParam(1, 200).optional(),
-  });
+/** Text of a sort key: a decimal, an ISO 8601 time with microseconds, or `null` (a NULL key). */
+const sortKeySchema = z.string().regex(
+  /^(null|-?\d{1,20}(\.\d{1,20})?|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z)$/,
+  "the next_key of the previous page: a decimal, an ISO 8601 UTC time, or null",
+);
+
+const BROWSE_QUERY = {
+  kind: z.enum(["markets", "events", "series"], { message: "one of markets, events, series" })
+    .optional(),
+  q: text(200).optional(),
+  category: z.array(text(100)).optional(),
+  frequency: z.array(text(100)).optional(),
+  status: z.enum(MARKET_STATUSES, { message: `one of ${MARKET_STATUSES.join(", ")}` })
+    .optional(),
+  series: tickerSchema.optional(),
+  event: tickerSchema.optional(),
+  closes_after: instantSchema.optional(),
+  closes_before: instantSchema.optional(),
+  closes_within: intParam(1, 24 * 366).optional(),
+  sort: z.enum(MARKET_SORTS, { message: `one of ${MARKET_SORTS.join(", ")}` }).optional(),
+  order: z.enum(["asc", "desc"], { message: "asc or desc" }).optional(),
+  after: tickerSchema.optional(),
+  after_key: sortKeySchema.optional(),
+  limit: intParam(1, 200).optional(),
+};
+
+function onlyFor(kind: string, p: Record<string, unknown>, names: string[], what: string): void {
+  const given = names.find((n) => p[n] !== undefined);
+  if (given) throw new ParamError(given, `only with ${what} (kind is ${kind})`);
+}
+
+/** The sorted-browse cursor: `after_key` with `after` and `sort`, in the sort key's format. */
+function checkSortCursor(p: { sort?: string; after?: string; after_key?: string }): void {
+  if (p.after_key === undefined) {
+    if (p.sort && p.after) throw new ParamError("after_key", "required with sort and after");
+    return;
+  }
+  if (!p.sort || !p.after) throw new ParamError("after_key", "only with sort and after");
+  const isTime = p.after_key.includes("T");
+  if (p.after_key !== "null" && isTime !== (p.sort === "close_time")) {
+    throw new ParamError("after_key", `a ${isTime ? "decimal" : "time"} for sort=${p.sort}`);
+  }
+}
+
+/**
+ * `/browse` and `/api/browse`. `closes_within=H` (hours) lists markets closing in [now, now+H);
+ * `sort` pages by that key and the ticker (`after` + `after_key` from the previous page).
+ */
+export function browseParams(url: URL, now: Date): BrowseQuery {
+  const p = parseQuery(url, BROWSE_QUERY, { repeated: ["category", "frequency"] });
   checkRange(p.closes_after, p.closes_before);
   const kind = p.kind ?? "markets";
-  if (kind !== "markets" && (p.status || p.event || p.closes_after || p.closes_before)) {
-    throw new ParamError(
-      p.status ? "status" : p.event ? "event" : "closes_after",
-      "only with kind=markets",
-    );
+  if (kind !== "markets") {
+    onlyFor(kind, p, [
+      "status",
+      "event",
+      "closes_after",
+      "closes_before",
+      "closes_within",
+      "frequency",
+      "sort",
+      "order",
+      "after_key",
+    ], "kind=markets");
   }
   if (kind === "series" && p.series) throw new ParamError("series", "not with kind=series");
+  if (p.closes_within && (p.closes_after || p.closes_before)) {
+    throw new ParamError("closes_within", "not with closes_after or closes_before");
+  }
+  if (p.order && !p.sort) throw new ParamError("order", "only with sort");
+  checkSortCursor(p);
+  const within = p.closes_within;
   return {
     kind,
     q: p.q,
-    category: p.category,
+    categories: p.category,
+    frequencies: p.frequency,
     status: p.status,
     series: p.series,
     event: p.event,
-    closesAfter: p.closes_after,
-    closesBefore: p.closes_before,
+    closesAfter: within ? now : p.closes_after,
+    closesBefore: within ? new Date(now.getTime() + within * 3600_000) : p.closes_before,
+    closesWithin: within,
+    sort: p.sort,
+    order: p.sort ? p.order ?? (p.sort === "close_time" ? "asc" : "desc") : undefined,
     after: p.after,
+    afterKey: p.after_key === undefined ? undefined : p.after_key === "null" ? null : p.after_key,
     limit: p.limit ?? 50,
   };
 }
@@ -116,4 +169,95 @@ const NO_PARAMS = {};
 /** Pages without parameters still reject unknown ones. */
 export function noParams(url: URL): void {
   if (url.search !== "") parseQuery(url, NO_PARAMS);
+}
+
+/** `/api/events/{ticker}/prices`: a period (default 60) and an optional range. */
+export function eventPriceParams(url: URL) {
+  const p = parseQuery(url, {
+    period: periodSchema.optional(),
+    from: instantSchema.optional(),
+    to: instantSchema.optional(),
+  });
+  checkRange(p.from, p.to);
+  return { period: p.period ?? 60, from: p.from, to: p.to };
+}
+
+/** A trade id (Kalshi's are UUIDs). */
+const tradeIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "a trade id");
+
+/** An instant with microseconds, as a trades page's `next_before` gives it. */
+const exactInstantSchema = z.string().regex(
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/,
+  "the next_before of the previous page (ISO 8601 UTC, up to microseconds)",
+);
+
+const TRADE_QUERY = {
+  from: instantSchema.optional(),
+  to: instantSchema.optional(),
+  format: z.enum(["json", "csv"], { message: "json or csv" }).optional(),
+  before: exactInstantSchema.optional(),
+  before_id: tradeIdSchema.optional(),
+  limit: intParam(1, 1000).optional(),
+};
+
+/**
+ * `/markets/{ticker}/trades` and `/api/markets/{ticker}/trades`: an optional range; JSON and the
+ * page list newest first, `limit` at a time, continuing before (`before`, `before_id`); CSV
+ * streams the whole range oldest first.
+ */
+export function tradeParams(url: URL, options: { page: boolean }) {
+  const p = parseQuery(url, TRADE_QUERY);
+  checkRange(p.from, p.to);
+  if (options.page && p.format) throw new ParamError("format", "only on the API's trades");
+  if ((p.before === undefined) !== (p.before_id === undefined)) {
+    throw new ParamError(p.before ? "before_id" : "before", "given together with its pair");
+  }
+  const format = p.format ?? "json";
+  if (format === "csv" && (p.before || p.limit)) {
+    throw new ParamError(p.before ? "before" : "limit", "only with format=json");
+  }
+  return {
+    from: p.from,
+    to: p.to,
+    format,
+    before: p.before ? { time: p.before, id: p.before_id! } : undefined,
+    limit: p.limit ?? 100,
+  };
+}
+
+/** A probability distance: a decimal from 0 to 1 with at most 4 decimals. */
+const thresholdSchema = z.string().regex(/^(0(\.\d{1,4})?|1(\.0{1,4})?|\.\d{1,4})$/, {
+  message: "a decimal from 0 to 1 (at most 4 decimals), e.g. 0.05",
+});
+
+/** `/opportunities` and `/api/opportunities`. */
+export function opportunityParams(url: URL) {
+  const p = parseQuery(url, {
+    threshold: thresholdSchema.optional(),
+    sort: z.enum(OPPORTUNITY_SORTS, { message: `one of ${OPPORTUNITY_SORTS.join(", ")}` })
+      .optional(),
+    order: z.enum(["asc", "desc"], { message: "asc or desc" }).optional(),
+    after: tickerSchema.optional(),
+    after_key: sortKeySchema.optional(),
+    limit: intParam(1, 500).optional(),
+  });
+  if ((p.after === undefined) !== (p.after_key === undefined)) {
+    throw new ParamError(p.after ? "after_key" : "after", "given together with its pair");
+  }
+  if (p.after_key?.includes("T")) throw new ParamError("after_key", "a decimal or null");
+  return {
+    threshold: p.threshold ?? "0.05",
+    sort: p.sort ?? "gap",
+    order: p.order ?? "desc",
+    after: p.after === undefined
+      ? undefined
+      : { id: p.after, key: p.after_key === "null" ? null : p.after_key! },
+    limit: p.limit ?? 100,
+  };
+}
+
+/** `/api/markets/{ticker}/orderbook`: the instant (default now). */
+export function orderbookParams(url: URL, now: Date): { at: Date } {
+  const p = parseQuery(url, { at: instantSchema.optional() });
+  return { at: p.at ?? now };
 }

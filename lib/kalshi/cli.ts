@@ -224,6 +224,7 @@ export const CLI_HELP = [
   "  markets              list markets as JSON",
   "  events [<ticker>]    list events, or show one event with its markets",
   "  candles <ticker>...  print candlesticks as JSON",
+  "  book <ticker> --at T the stored order book at an instant (reads DATABASE_URL)",
   "",
   "Run 'kalshi <command> --help' for a command's options.",
 ].join("\n");

@@ -1,4 +1,7 @@
-/** Server-rendered SVG charts (no JavaScript): tick rate bars and the calibration diagram. */
+/**
+ * Server-rendered SVG charts (no JavaScript): tick rate bars, the calibration diagram and price
+ * sparklines.
+ */
 import type { CalibrationBin } from "../../lib/predictions/mod.ts";
 
 /** Props of {@linkcode BarChart}. */
@@ -90,6 +93,42 @@ export function CalibrationChart({ bins, size = 320 }: { bins: CalibrationBin[];
         </circle>
       ))}
       <text x={size / 2} y={size - 4} class="tick-label middle">forecast probability</text>
+    </svg>
+  );
+}
+
+/**
+ * A price sparkline (prices are decimal strings; they become floats only as coordinates), scaled
+ * to its own range; its tooltip names the first and last price.
+ */
+export function Sparkline(
+  { prices, label, width = 96, height = 24 }: {
+    prices: string[];
+    label: string;
+    width?: number;
+    height?: number;
+  },
+) {
+  const values = prices.map(Number);
+  const low = Math.min(...values);
+  const span = Math.max(...values) - low || 1;
+  const step = values.length > 1 ? width / (values.length - 1) : 0;
+  const points = values.map((v, i) =>
+    `${(i * step).toFixed(1)},${(height - 2 - ((v - low) / span) * (height - 4)).toFixed(1)}`
+  );
+  const title = `${label}: ${prices[0]} → ${prices.at(-1)} (${prices.length} points)`;
+  return (
+    <svg
+      class="sparkline"
+      viewBox={`0 0 ${width} ${height}`}
+      width={width}
+      height={height}
+      role="img"
+      aria-label={title}
+      data-points={prices.length}
+    >
+      <title>{title}</title>
+      <polyline points={points.join(" ")} />
     </svg>
   );
 }

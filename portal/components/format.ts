@@ -6,6 +6,25 @@ export function dollars(value: string | null | undefined): string {
   return `$${trimDecimal(value, 2)}`;
 }
 
+/** A price change like "-0.0300" as "−$0.03" and "0.0100" as "+$0.01"; zero as "$0.00". */
+export function change(value: string | null | undefined): string {
+  if (value === null || value === undefined) return "—";
+  const negative = value.startsWith("-");
+  const text = dollars(negative ? value.slice(1) : value);
+  if (/^\$0\.0+$/.test(text)) return text;
+  return `${negative ? "−" : "+"}${text}`;
+}
+
+/** A probability in dollars like "0.5650" as "56.5%" (exact: the decimal point moves). */
+export function probability(value: string): string {
+  const negative = value.startsWith("-");
+  const [whole, fraction = ""] = (negative ? value.slice(1) : value).split(".");
+  const digits = fraction.padEnd(2, "0");
+  const percent = String(Number(whole + digits.slice(0, 2)));
+  const rest = digits.slice(2).replace(/0+$/, "");
+  return `${negative ? "-" : ""}${percent}${rest ? "." + rest : ""}%`;
+}
+
 /** A contract count like "1500.00" as "1,500". */
 export function count(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return "—";

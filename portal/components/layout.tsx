@@ -35,6 +35,7 @@ export function Layout(props: LayoutProps) {
           <nav>
             <a href="/">Overview</a>
             <a href="/browse">Browse</a>
+            <a href="/opportunities">Opportunities</a>
             <a href="/predictions">Predictions</a>
           </nav>
           <form class="search" method="get" action="/browse" role="search">

@@ -1,10 +1,33 @@
 /** Server-only tables shared by several pages. */
 import type { ComponentChildren } from "preact";
 import type { MarketSummary } from "../data/types.ts";
-import { count, dollars, time } from "./format.ts";
+import { Sparkline } from "./charts.tsx";
+import { change, count, dollars, time } from "./format.ts";
 
-/** Markets with their prices, volume, status and result. */
-export function MarketTable({ markets }: { markets: MarketSummary[] }) {
+/** Research columns of browse lists: change, 24h volume, open interest and a sparkline. */
+function ResearchCells(
+  { m, prices }: { m: MarketSummary & { change?: string | null }; prices: string[] | undefined },
+) {
+  return (
+    <>
+      <td class="num">{change(m.change)}</td>
+      <td class="num">{count(m.volume_24h)}</td>
+      <td class="num">{count(m.open_interest)}</td>
+      <td>{prices ? <Sparkline prices={prices} label={m.ticker} /> : "—"}</td>
+    </>
+  );
+}
+
+/**
+ * Markets with their prices, volume, status and result; given `sparklines` (prices per ticker,
+ * loaded for the whole list at once) also their change, 24h volume, open interest and trend.
+ */
+export function MarketTable(
+  { markets, sparklines }: {
+    markets: (MarketSummary & { change?: string | null })[];
+    sparklines?: Map<string, string[]>;
+  },
+) {
   return (
     <table class="data markets">
       <thead>
@@ -18,11 +41,19 @@ export function MarketTable({ markets }: { markets: MarketSummary[] }) {
           <th class="num">Volume</th>
           <th>Closes</th>
           <th>Result</th>
+          {sparklines && (
+            <>
+              <th class="num">Change</th>
+              <th class="num">24h volume</th>
+              <th class="num">Open interest</th>
+              <th>Trend</th>
+            </>
+          )}
         </tr>
       </thead>
       <tbody>
         {markets.map((m) => (
-          <tr>
+          <tr data-ticker={m.ticker}>
             <td>
               <a href={`/markets/${encodeURIComponent(m.ticker)}`}>{m.ticker}</a>
             </td>
@@ -36,6 +67,7 @@ export function MarketTable({ markets }: { markets: MarketSummary[] }) {
             <td class="num">{count(m.volume)}</td>
             <td>{time(m.close_time)}</td>
             <td>{m.result || "—"}</td>
+            {sparklines && <ResearchCells m={m} prices={sparklines.get(m.ticker)} />}
           </tr>
         ))}
       </tbody>

@@ -1,11 +1,28 @@
 /**
  * Browse queries: markets, events and series filtered by one search box (ticker prefix or
- * full-text on titles), category, status and close date, with keyset pagination on the ticker
- * (primary key order), so page N costs the same as page 1 on millions of rows.
+ * full-text on titles), categories, status, frequency and close date, with keyset pagination on
+ * the ticker (primary key order) or, for markets, on (sort key, ticker) — so page N costs the
+ * same as page 1 on millions of rows. Markets are read from the `market_research` view.
  * @module
  */
 import type { Sql } from "../../lib/db/pool.ts";
+import { type Fragment, type KeysetCursor, keysetPage, type SortOrder } from "./keyset.ts";
 import type { EventSummary, MarketSummary, SeriesSummary } from "./types.ts";
+
+/** Keys markets can be sorted by (columns of `market_research`). */
+export const MARKET_SORTS = [
+  "volume",
+  "volume_24h",
+  "open_interest",
+  "close_time",
+  "change",
+] as const;
+
+/** A market sort key. */
+export type MarketSort = (typeof MARKET_SORTS)[number];
+
+/** A market in browse lists: its summary, price change and (sorted lists) its key's text. */
+export type BrowseMarket = MarketSummary & { change: string | null; sort_key?: string | null };
 
 /** Kalshi's market statuses (the status filter's choices); defined once in `lib/scope`. */
 export { MARKET_STATUSES } from "../../lib/scope/scope.ts";
@@ -18,7 +35,10 @@ export interface BrowseQuery {
   kind: BrowseKind;
   /** Ticker prefix (case-insensitive) or words of the title. */
   q?: string;
-  category?: string;
+  /** Any of these categories (markets: the series' category; events and series: their own). */
+  categories?: string[];
+  /** Markets whose series has any of these frequencies. */
+  frequencies?: string[];
   /** Market status (markets only). */
   status?: string;
   /** Markets of one series, or events of one series. */
@@ -29,15 +49,23 @@ export interface BrowseQuery {
   closesAfter?: Date;
   /** Markets closing before this time. */
   closesBefore?: Date;
+  /** The hours of `closes_within` that set closesAfter/closesBefore (echoed by the form). */
+  closesWithin?: number;
   /** Keyset cursor: the last ticker of the previous page. */
   after?: string;
+  /** Sorted markets: the previous page's last key (exact text; null when it was NULL). */
+  afterKey?: string | null;
+  /** Markets sorted by this key (NULLs last), then ticker; default ticker order. */
+  sort?: MarketSort;
+  /** Direction of `sort`. */
+  order?: SortOrder;
   /** Page size. */
   limit: number;
 }
 
 /** A page of results. */
 export type BrowsePage =
-  | { kind: "markets"; items: MarketSummary[]; next: string | null }
+  | { kind: "markets"; items: BrowseMarket[]; next: string | null; next_key?: string | null }
   | { kind: "events"; items: EventSummary[]; next: string | null }
   | { kind: "series"; items: SeriesSummary[]; next: string | null };
 
@@ -52,11 +80,63 @@ export function likePrefix(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`) + "%";
 }
 
-type Fragment = ReturnType<Sql>;
-
 function whereClause(sql: Sql, conditions: Fragment[]): Fragment {
   if (conditions.length === 0) return sql``;
   return sql`WHERE ${conditions.reduce((all, c) => sql`${all} AND ${c}`)}`;
+}
+
+const MARKET_COLUMNS = `r.ticker, r.event_ticker, r.title, r.yes_sub_title, r.status, r.result,
+  r.close_time, r.last_price, r.yes_bid, r.yes_ask, r.volume, r.volume_24h, r.open_interest,
+  r.change`;
+
+function marketConditions(sql: Sql, query: BrowseQuery): Fragment[] {
+  const q = query.q?.trim();
+  const c: Fragment[] = [];
+  if (q) {
+    c.push(sql`(r.ticker LIKE ${likePrefix(q.toUpperCase())} OR
+      to_tsvector('english', coalesce(r.title, '')) @@ websearch_to_tsquery('english', ${q}))`);
+  }
+  if (query.status) c.push(sql`r.status = ${query.status}`);
+  if (query.series) c.push(sql`r.series_ticker = ${query.series}`);
+  if (query.event) c.push(sql`r.event_ticker = ${query.event}`);
+  if (query.closesAfter) c.push(sql`r.close_time >= ${query.closesAfter}`);
+  if (query.closesBefore) c.push(sql`r.close_time < ${query.closesBefore}`);
+  if (query.categories?.length) c.push(sql`r.category = ANY(${query.categories})`);
+  if (query.frequencies?.length) c.push(sql`r.frequency = ANY(${query.frequencies})`);
+  return c;
+}
+
+async function browseMarkets(sql: Sql, query: BrowseQuery): Promise<BrowsePage> {
+  const c = marketConditions(sql, query);
+  if (query.sort) {
+    const after: KeysetCursor | undefined = query.after
+      ? { key: query.afterKey ?? null, id: query.after }
+      : undefined;
+    const page = await keysetPage<BrowseMarket & { sort_key: string | null }>(sql, {
+      columns: sql.unsafe(MARKET_COLUMNS),
+      from: sql`market_research r`,
+      conditions: c,
+      sort: {
+        key: `r.${query.sort}`,
+        type: query.sort === "close_time" ? "timestamptz" : "numeric",
+        id: "r.ticker",
+        order: query.order ?? "desc",
+      },
+      after,
+      limit: query.limit,
+    });
+    return {
+      kind: "markets",
+      items: page.items,
+      next: page.next?.id ?? null,
+      next_key: page.next?.key ?? null,
+    };
+  }
+  if (query.after) c.push(sql`r.ticker > ${query.after}`);
+  const rows = await sql<BrowseMarket[]>`
+    SELECT ${sql.unsafe(MARKET_COLUMNS)} FROM market_research r ${whereClause(sql, c)}
+    ORDER BY r.ticker LIMIT ${query.limit + 1}`;
+  return { kind: "markets", ...page(rows, query.limit, (r) => r.ticker) };
 }
 
 /** Lists one page of markets, events or series. */
@@ -64,36 +144,14 @@ export async function browse(sql: Sql, query: BrowseQuery): Promise<BrowsePage> 
   const q = query.q?.trim();
   const prefix = q ? likePrefix(q.toUpperCase()) : undefined;
   const take = query.limit + 1;
-  if (query.kind === "markets") {
-    const c: Fragment[] = [];
-    if (q) {
-      c.push(sql`(m.ticker LIKE ${prefix!} OR to_tsvector('english', coalesce(m.title, ''))
-        @@ websearch_to_tsquery('english', ${q}))`);
-    }
-    if (query.status) c.push(sql`m.status = ${query.status}`);
-    if (query.series) c.push(sql`m.series_ticker = ${query.series}`);
-    if (query.event) c.push(sql`m.event_ticker = ${query.event}`);
-    if (query.closesAfter) c.push(sql`m.close_time >= ${query.closesAfter}`);
-    if (query.closesBefore) c.push(sql`m.close_time < ${query.closesBefore}`);
-    if (query.category) {
-      c.push(sql`EXISTS (SELECT 1 FROM events e WHERE e.event_ticker = m.event_ticker
-        AND e.category = ${query.category})`);
-    }
-    if (query.after) c.push(sql`m.ticker > ${query.after}`);
-    const rows = await sql<MarketSummary[]>`
-      SELECT m.ticker, m.event_ticker, m.title, m.yes_sub_title, m.status, m.result, m.close_time,
-             m.last_price, m.yes_bid, m.yes_ask, m.volume, m.volume_24h, m.open_interest
-      FROM markets m ${whereClause(sql, c)}
-      ORDER BY m.ticker LIMIT ${take}`;
-    return { kind: "markets", ...page(rows, query.limit, (r) => r.ticker) };
-  }
+  if (query.kind === "markets") return await browseMarkets(sql, query);
   if (query.kind === "events") {
     const c: Fragment[] = [];
     if (q) {
       c.push(sql`(e.event_ticker LIKE ${prefix!} OR to_tsvector('english', coalesce(e.title, ''))
         @@ websearch_to_tsquery('english', ${q}))`);
     }
-    if (query.category) c.push(sql`e.category = ${query.category}`);
+    if (query.categories?.length) c.push(sql`e.category = ANY(${query.categories})`);
     if (query.series) c.push(sql`e.series_ticker = ${query.series}`);
     if (query.after) c.push(sql`e.event_ticker > ${query.after}`);
     const rows = await sql<EventSummary[]>`
@@ -108,7 +166,7 @@ export async function browse(sql: Sql, query: BrowseQuery): Promise<BrowsePage> 
     c.push(sql`(s.ticker LIKE ${prefix!} OR to_tsvector('english', coalesce(s.title, ''))
       @@ websearch_to_tsquery('english', ${q}))`);
   }
-  if (query.category) c.push(sql`s.category = ${query.category}`);
+  if (query.categories?.length) c.push(sql`s.category = ANY(${query.categories})`);
   if (query.after) c.push(sql`s.ticker > ${query.after}`);
   const rows = await sql<SeriesSummary[]>`
     SELECT s.ticker, s.title, s.category, s.frequency,
@@ -135,9 +193,15 @@ export async function exactTicker(sql: Sql, text: string): Promise<ExactMatch | 
   return rows[0];
 }
 
-/** Distinct series categories for the filter menu (series is a small table). */
-export async function browseCategories(sql: Sql): Promise<string[]> {
-  const rows = await sql<{ category: string }[]>`
-    SELECT DISTINCT category FROM series WHERE category IS NOT NULL ORDER BY category LIMIT 200`;
-  return rows.map((r) => r.category);
+/** Distinct series categories and frequencies for the filter menus (series is a small table). */
+export async function browseChoices(
+  sql: Sql,
+): Promise<{ categories: string[]; frequencies: string[] }> {
+  const [categories, frequencies] = await Promise.all([
+    sql<{ v: string }[]>`
+      SELECT DISTINCT category AS v FROM series WHERE category IS NOT NULL ORDER BY 1 LIMIT 200`,
+    sql<{ v: string }[]>`
+      SELECT DISTINCT frequency AS v FROM series WHERE frequency IS NOT NULL ORDER BY 1 LIMIT 200`,
+  ]);
+  return { categories: categories.map((r) => r.v), frequencies: frequencies.map((r) => r.v) };
 }

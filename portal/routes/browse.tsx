@@ -3,21 +3,49 @@ import { count, time } from "../components/format.ts";
 import { Empty, MarketTable } from "../components/tables.tsx";
 import {
   browse,
-  browseCategories,
+  browseChoices,
   type BrowsePage,
   type BrowseQuery,
   exactTicker,
+  MARKET_SORTS,
   MARKET_STATUSES,
+  type MarketSort,
 } from "../data/browse.ts";
+import { loadSparklines } from "../data/sparklines.ts";
 import type { PortalDeps, PortalHandler } from "../deps.ts";
 import { renderPage } from "../render.tsx";
 import { browseParams } from "../route_params.ts";
 
-/** The URL of the next page: the same filters with the cursor moved. */
-export function nextPageUrl(path: string, url: URL, next: string): string {
+/** The URL of the next page: the same filters with the cursor (ticker, and sort key) moved. */
+export function nextPageUrl(
+  path: string,
+  url: URL,
+  cursor: { after: string; afterKey?: string | null },
+): string {
   const params = new URLSearchParams(url.searchParams);
-  params.set("after", next);
+  params.set("after", cursor.after);
+  if (cursor.afterKey !== undefined) params.set("after_key", cursor.afterKey ?? "null");
   return `${path}?${params}`;
+}
+
+/** The next page's cursor of `page`, or undefined on the last page. */
+export function pageCursor(page: BrowsePage) {
+  if (!page.next) return undefined;
+  return { after: page.next, afterKey: page.kind === "markets" ? page.next_key : undefined };
+}
+
+/** The same list sorted by `sort` (first page); the current sort flips its direction. */
+function sortUrl(url: URL, query: BrowseQuery, sort: MarketSort): string {
+  const params = new URLSearchParams(url.searchParams);
+  for (const name of ["after", "after_key", "order"]) params.delete(name);
+  params.set("sort", sort);
+  const current = query.sort === sort ? query.order : undefined;
+  params.set("order", current === "desc" ? "asc" : current === "asc" ? "desc" : defaultOrder(sort));
+  return `/browse?${params}`;
+}
+
+function defaultOrder(sort: MarketSort): "asc" | "desc" {
+  return sort === "close_time" ? "asc" : "desc";
 }
 
 /** Where a pasted ticker leads. */
@@ -32,7 +60,73 @@ function dateInput(d: Date | undefined): string {
   return d ? d.toISOString().slice(0, 10) : "";
 }
 
-function Filters({ query, categories }: { query: BrowseQuery; categories: string[] }) {
+type Choices = { categories: string[]; frequencies: string[] };
+
+function MultiSelect(
+  { name, label, values, chosen }: {
+    name: string;
+    label: string;
+    values: string[];
+    chosen: string[] | undefined;
+  },
+) {
+  return (
+    <label>
+      {label}{" "}
+      <select name={name} multiple size={Math.min(4, Math.max(2, values.length))}>
+        {values.map((v) => <option key={v} value={v} selected={chosen?.includes(v)}>{v}</option>)}
+      </select>
+    </label>
+  );
+}
+
+function MarketFilters({ query, choices }: { query: BrowseQuery; choices: Choices }) {
+  return (
+    <>
+      <label>
+        Status{" "}
+        <select name="status">
+          <option value="">any</option>
+          {MARKET_STATUSES.map((s) => (
+            <option key={s} value={s} selected={query.status === s}>{s}</option>
+          ))}
+        </select>
+      </label>
+      <MultiSelect
+        name="frequency"
+        label="Frequency"
+        values={choices.frequencies}
+        chosen={query.frequencies}
+      />
+      {query.closesWithin
+        ? (
+          <label>
+            Closes within (hours){" "}
+            <input type="number" name="closes_within" min="1" value={query.closesWithin} />
+          </label>
+        )
+        : (
+          <>
+            <label>
+              Closes after{" "}
+              <input type="date" name="closes_after" value={dateInput(query.closesAfter)} />
+            </label>
+            <label>
+              Closes before{" "}
+              <input type="date" name="closes_before" value={dateInput(query.closesBefore)} />
+            </label>
+            <label>
+              or within (hours) <input type="number" name="closes_within" min="1" />
+            </label>
+          </>
+        )}
+      {query.sort && <input type="hidden" name="sort" value={query.sort} />}
+      {query.sort && <input type="hidden" name="order" value={query.order} />}
+    </>
+  );
+}
+
+function Filters({ query, choices }: { query: BrowseQuery; choices: Choices }) {
   return (
     <form class="filters" method="get" action="/browse">
       <label>
@@ -46,36 +140,13 @@ function Filters({ query, categories }: { query: BrowseQuery; categories: string
           ))}
         </select>
       </label>
-      <label>
-        Category{" "}
-        <select name="category">
-          <option value="">any</option>
-          {categories.map((c) => (
-            <option key={c} value={c} selected={query.category === c}>{c}</option>
-          ))}
-        </select>
-      </label>
-      {query.kind === "markets" && (
-        <>
-          <label>
-            Status{" "}
-            <select name="status">
-              <option value="">any</option>
-              {MARKET_STATUSES.map((s) => (
-                <option value={s} selected={query.status === s}>{s}</option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Closes after{" "}
-            <input type="date" name="closes_after" value={dateInput(query.closesAfter)} />
-          </label>
-          <label>
-            Closes before{" "}
-            <input type="date" name="closes_before" value={dateInput(query.closesBefore)} />
-          </label>
-        </>
-      )}
+      <MultiSelect
+        name="category"
+        label="Category"
+        values={choices.categories}
+        chosen={query.categories}
+      />
+      {query.kind === "markets" && <MarketFilters query={query} choices={choices} />}
       {query.series && <input type="hidden" name="series" value={query.series} />}
       {query.event && <input type="hidden" name="event" value={query.event} />}
       <button type="submit">Apply</button>
@@ -83,9 +154,37 @@ function Filters({ query, categories }: { query: BrowseQuery; categories: string
   );
 }
 
-function Results({ page }: { page: BrowsePage }) {
+const SORT_LABELS: Record<MarketSort, string> = {
+  volume: "Volume",
+  volume_24h: "24h volume",
+  open_interest: "Open interest",
+  close_time: "Close time",
+  change: "Change",
+};
+
+function SortLinks({ url, query }: { url: URL; query: BrowseQuery }) {
+  return (
+    <p class="sorts">
+      Sort by: {MARKET_SORTS.map((s) => (
+        <>
+          <a
+            href={sortUrl(url, query, s)}
+            data-sort={s}
+            aria-current={query.sort === s ? "true" : undefined}
+          >
+            {SORT_LABELS[s]}
+            {query.sort === s ? (query.order === "asc" ? " ↑" : " ↓") : ""}
+          </a>
+          {" "}
+        </>
+      ))}
+    </p>
+  );
+}
+
+function Results({ page, sparklines }: { page: BrowsePage; sparklines: Map<string, string[]> }) {
   if (page.items.length === 0) return <Empty>Nothing matches these filters.</Empty>;
-  if (page.kind === "markets") return <MarketTable markets={page.items} />;
+  if (page.kind === "markets") return <MarketTable markets={page.items} sparklines={sparklines} />;
   if (page.kind === "events") {
     return (
       <table class="data events">
@@ -148,33 +247,38 @@ function Results({ page }: { page: BrowsePage }) {
 export function browsePage(deps: PortalDeps): PortalHandler {
   return async (c) => {
     const url = new URL(c.req.url);
-    const query = browseParams(url);
+    const query = browseParams(url, deps.now());
     if (query.q && !query.after) {
       const exact = await exactTicker(deps.sql, query.q);
       if (exact) return c.redirect(exactUrl(exact.kind, exact.ticker), 302);
     }
-    const [page, categories] = await Promise.all([
+    const [page, choices] = await Promise.all([
       browse(deps.sql, query),
-      browseCategories(deps.sql),
+      browseChoices(deps.sql),
     ]);
+    const sparklines = page.kind === "markets"
+      ? await loadSparklines(deps.sql, page.items.map((m) => m.ticker))
+      : new Map<string, string[]>();
     const scope = query.series
       ? ` of series ${query.series}`
       : query.event
       ? ` of ${query.event}`
       : "";
+    const cursor = pageCursor(page);
     return renderPage(c, deps, {
       title: "Browse",
       q: query.q,
       body: (
         <>
           <h1>Browse {query.kind}{scope}</h1>
-          <Filters query={query} categories={categories} />
+          <Filters query={query} choices={choices} />
+          {query.kind === "markets" && <SortLinks url={url} query={query} />}
           <div id="results" data-count={page.items.length}>
-            <Results page={page} />
+            <Results page={page} sparklines={sparklines} />
           </div>
-          {page.next && (
+          {cursor && (
             <p class="pager">
-              <a rel="next" href={nextPageUrl("/browse", url, page.next)}>Next page →</a>
+              <a rel="next" href={nextPageUrl("/browse", url, cursor)}>Next page →</a>
             </p>
           )}
         </>

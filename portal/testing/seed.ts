@@ -25,6 +25,8 @@ export const SEED = {
   activeCandles: { 1: 600, 60: 168, 1440: 7 } as Record<1 | 60 | 1440, number>,
   /** Ticks of the active market (one a minute, the last 300 minutes before SEED_NOW). */
   activeTicks: 300,
+  /** Trades of the active market (two per 7-minute step, sharing its time). */
+  activeTrades: 230,
 } as const;
 
 const HOUR = 3600_000;
@@ -38,6 +40,33 @@ function dollars(units: number): string {
 /** Deterministic price path: 1/10000-dollar units between 0.30 and 0.70. */
 function priceUnits(i: number, salt: number): number {
   return 3000 + ((i * 37 + salt * 101) % 400) * 10;
+}
+
+/** A previous price near `last` (a change of −0.03 to +0.03), within [0, 1]. */
+function previousUnits(last: number, index: number): number {
+  return Math.min(10000, Math.max(0, last + ((index * 5) % 7 - 3) * 100));
+}
+
+/**
+ * SEED.activeTrades trades of the active market, one every 7 minutes before SEED_NOW, some sharing
+ * a timestamp (pages must break ties on trade_id), from all three sources.
+ */
+function seedTrades(sql: Sql) {
+  const sources = ["ws", "rest", "historical"];
+  return Array.from({ length: SEED.activeTrades }, (_, i) => {
+    const yes = priceUnits(i, 11);
+    const row = {
+      trade_id: `seed-trade-${String(i).padStart(4, "0")}`,
+      market_ticker: SEED.activeMarket,
+      created_time: new Date(SEED_NOW.getTime() - Math.floor(i / 2) * 7 * 60_000 - 123),
+      yes_price: dollars(yes),
+      no_price: dollars(10000 - yes),
+      count: `${1 + (i * 7) % 40}.00`,
+      taker_side: i % 3 === 0 ? "no" : "yes",
+      source: sources[i % 3],
+    };
+    return { ...row, raw: sql.json({ ...row, created_time: row.created_time.toISOString() }) };
+  });
 }
 
 interface MarketSeed {
@@ -227,7 +256,7 @@ export async function seedPortalData(sql: Sql, options: SeedOptions = {}): Promi
       last: 1000 + i * 100,
     });
   }
-  const marketRows = markets.map((m) => {
+  const marketRows = markets.map((m, index) => {
     const raw = {
       ticker: m.ticker,
       event_ticker: m.event,
@@ -255,6 +284,10 @@ export async function seedPortalData(sql: Sql, options: SeedOptions = {}): Promi
       yes_ask: dollars(Math.min(10000, m.last + 100)),
       volume: `${(m.last * 3) % 100000}.00`,
       open_interest: `${(m.last * 2) % 50000}.00`,
+      // Every fourth market lacks a previous price and a 24h volume (sorts list NULLs last).
+      previous_price: index % 4 === 3 ? null : dollars(previousUnits(m.last, index)),
+      volume_24h: index % 4 === 3 ? null : `${(index * 37) % 500}.00`,
+      yes_ask_size: "150.00",
       settlement_value: m.result === "yes" ? "1.0000" : m.result === "no" ? "0.0000" : null,
       rules_primary: raw.rules_primary,
       raw: sql.json(raw),
@@ -299,6 +332,7 @@ export async function seedPortalData(sql: Sql, options: SeedOptions = {}): Promi
   addCandles(SEED.settledMarket, 60, 48, now - 7 * DAY, 4);
   addCandles(SEED.settledMarket, 1440, 3, now - 7 * DAY, 5);
   addCandles("KXFED-26JAN-H0", 1440, 30, lastDay, 6);
+  addCandles("KXBTC-26JAN12-B110000", 60, 72, lastHour, 7);
   for (let i = 0; i < candles.length; i += 500) {
     await sql`INSERT INTO candles ${sql(candles.slice(i, i + 500))}`;
   }
@@ -332,6 +366,7 @@ export async function seedPortalData(sql: Sql, options: SeedOptions = {}): Promi
     });
   }
   await sql`INSERT INTO ticks ${sql(ticks)}`;
+  await sql`INSERT INTO trades ${sql(seedTrades(sql))}`;
 
   const lifecycle = [
     [SEED.activeMarket, "created", now - 7 * DAY - HOUR],

@@ -1,9 +1,14 @@
-/** `deno task kalshi <validate|markets|events|candles> …`: the Kalshi command line (wiring only). */
+/** `deno task kalshi <validate|markets|events|candles|book> …`: the Kalshi command line (wiring only). */
 import { permittedEnv, runKalshiCli } from "../../lib/kalshi/cli.ts";
+import { runBookCli } from "../../lib/orderbook/cli.ts";
 
-Deno.exitCode = await runKalshiCli(Deno.args, {
-  stdout: (text) => console.log(text),
-  stderr: (text) => console.error(text),
-  readTextFile: (path) => Deno.readTextFile(path),
+const io = {
+  stdout: (text: string) => console.log(text),
+  stderr: (text: string) => console.error(text),
+  readTextFile: (path: string) => Deno.readTextFile(path),
   env: permittedEnv,
-});
+};
+// `book` reads the database, not Kalshi: lib/orderbook owns it.
+Deno.exitCode = Deno.args[0] === "book"
+  ? await runBookCli(Deno.args.slice(1), io)
+  : await runKalshiCli(Deno.args, io);

@@ -45,6 +45,10 @@ function Downloads({ ticker, d }: { ticker: string; d: MarketDetail }) {
         <button type="submit">Ticks CSV</button>
         <span class="muted">(default: the last 24 hours)</span>
       </form>
+      <p>
+        <a href={`/markets/${encodeURIComponent(ticker)}/trades`}>Trades</a>{" "}
+        (table, paged, with a CSV download)
+      </p>
     </section>
   );
 }
