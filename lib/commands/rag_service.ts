@@ -31,6 +31,52 @@ const httpUrl = (env: string, flag: string, help: string) =>
     access: "net",
   });
 
+/** A predictor named in `RAG_PREDICTORS`. */
+export type PredictorSpec =
+  | { kind: "offline" }
+  | { kind: "llm" }
+  /** A user module (path as given; relative to the project root under `deno task`). */
+  | { kind: "module"; path: string }
+  /** A user endpoint the same JSON is posted to. */
+  | { kind: "http"; url: URL };
+
+const PREDICTORS_EXPECTED = "a comma-separated list of offline, llm, module:PATH (a .ts/.js " +
+  "module) and http:URL (an http(s):// endpoint), e.g. offline,module:docs/examples/" +
+  "rag_predictor.ts";
+
+function predictorSpec(entry: string, ctx: z.RefinementCtx): PredictorSpec | undefined {
+  if (entry === "offline" || entry === "llm") return { kind: entry };
+  if (entry.startsWith("module:") && /\.(ts|js|mjs|mts)$/.test(entry)) {
+    return { kind: "module", path: entry.slice("module:".length) };
+  }
+  const url = entry.startsWith("http:") ? URL.parse(entry.slice("http:".length)) : null;
+  if (url && (url.protocol === "http:" || url.protocol === "https:")) return { kind: "http", url };
+  ctx.addIssue({
+    code: "custom",
+    message: `${JSON.stringify(entry)} is not ${PREDICTORS_EXPECTED}`,
+  });
+  return undefined;
+}
+
+const predictorList = listValue().transform((entries, ctx) =>
+  entries.map((e) => predictorSpec(e, ctx)).filter((s) => s !== undefined)
+).pipe(z.array(z.custom<PredictorSpec>()).min(1).max(20));
+
+const DURATION = /^(\d{1,5})(m|h|d)$/;
+const HOURS_PER = { m: 1 / 60, h: 1, d: 24 } as const;
+
+/** `1h,24h,7d` → hours, each from 1 minute to a year, at most 10, no repeats. */
+const horizonList = listValue().transform((entries, ctx) =>
+  entries.map((e) => {
+    const match = DURATION.exec(e);
+    if (!match) ctx.addIssue({ code: "custom", message: `${JSON.stringify(e)} is not like 24h` });
+    return match ? Number(match[1]) * HOURS_PER[match[2] as keyof typeof HOURS_PER] : 0;
+  })
+).pipe(z.array(z.number().min(1 / 60).max(8760)).min(1).max(10)).refine(
+  (hours) => new Set(hours).size === hours.length,
+  "each horizon once",
+);
+
 /** `rag_service`: retrieval-augmented probability forecasts, written and scored. */
 export const ragServiceCommand = defineCommand({
   name: "rag_service",
@@ -111,10 +157,33 @@ export const ragServiceCommand = defineCommand({
     predictors: setting({
       env: "RAG_PREDICTORS",
       flag: "predictors",
-      schema: listValue().pipe(z.array(z.enum(["offline", "llm"])).min(1)),
+      schema: predictorList,
       default: "offline",
-      help: "comma-separated: offline, llm (llm needs RAG_LLM_URL and RAG_LLM_MODEL)",
-      expected: "a comma-separated list of offline, llm",
+      help: "comma-separated: offline, llm (needs RAG_LLM_URL and RAG_LLM_MODEL), module:PATH " +
+        "(your module, read access to PATH only), http:URL (your endpoint, net access to its " +
+        "host only)",
+      expected: PREDICTORS_EXPECTED,
+      grants: (specs) => ({
+        read: specs.flatMap((s) => s.kind === "module" ? [s.path] : []),
+        net: specs.flatMap((s) => s.kind === "http" ? [s.url] : []),
+      }),
+    }),
+    promptFile: setting({
+      env: "RAG_PROMPT_FILE",
+      flag: "prompt-file",
+      schema: z.string().min(1).optional(),
+      access: "read",
+      help: "text file replacing the LLM predictor's instructions (the context follows them)",
+      expected: "a path to a UTF-8 text file",
+    }),
+    documentsDir: setting({
+      env: "RAG_DOCUMENTS_DIR",
+      flag: "documents-dir",
+      schema: z.string().min(1).optional(),
+      access: "read",
+      help: "folder of your documents (.txt, .md, .json, each with a known_at time) added to " +
+        "retrieval; never retrieved before their known_at",
+      expected: "a path to a folder",
     }),
     embeddingProvider: setting({
       env: "RAG_EMBEDDING_PROVIDER",
@@ -165,7 +234,7 @@ export const ragServiceCommand = defineCommand({
       flag: "llm-timeout-ms",
       schema: intValue(100, 600_000),
       default: "30000",
-      help: "timeout of one LLM or embedding request",
+      help: "timeout of one LLM, embedding or module/http predictor request",
     }),
     llmMaxCalls: setting({
       env: "RAG_LLM_MAX_CALLS",
@@ -194,6 +263,28 @@ export const ragServiceCommand = defineCommand({
       schema: intValue(0, 8760),
       default: "24",
       help: "with --eval: predict each settled market this long before its close",
+    }),
+    evalHorizons: setting({
+      env: "RAG_EVAL_HORIZONS",
+      flag: "horizons",
+      schema: horizonList.optional(),
+      help: "with --eval: several horizons (e.g. 1h,24h,7d) on the same markets, each reported " +
+        "(default: RAG_EVAL_HORIZON_HOURS alone)",
+      expected: "a comma-separated list of durations such as 1h,24h,7d (m, h or d; up to 10)",
+    }),
+    evalBootstrapSeed: setting({
+      env: "RAG_EVAL_BOOTSTRAP_SEED",
+      flag: "bootstrap-seed",
+      schema: intValue(0, 4_294_967_295),
+      default: "1",
+      help: "with --eval: seed of the bootstrap over markets behind the 95% intervals",
+    }),
+    evalBootstrapResamples: setting({
+      env: "RAG_EVAL_BOOTSTRAP_RESAMPLES",
+      flag: "bootstrap-resamples",
+      schema: intValue(100, 100_000),
+      default: "1000",
+      help: "with --eval: bootstrap resamples behind the 95% intervals",
     }),
     evalFrom: setting({
       env: "RAG_EVAL_FROM",

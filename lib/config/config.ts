@@ -28,6 +28,21 @@ export interface Setting<T = unknown> {
   secret?: boolean;
   /** Permission implied by the value (a URL's host, a port to listen on, a path). */
   access?: Access;
+  /**
+   * Permissions implied by parts of a structured value (e.g. a list naming a module to read and
+   * an endpoint to call), for the launch step; beside or instead of `access`.
+   */
+  grants?(value: T): Grants;
+}
+
+/** Hosts and paths a setting's value needs, from {@linkcode Setting.grants}. */
+export interface Grants {
+  /** URLs whose host (and port) the command connects to. */
+  net?: URL[];
+  /** Paths the command reads. */
+  read?: string[];
+  /** Other narrow Deno flags the value needs (e.g. `--allow-ffi=<one addon folder>`). */
+  flags?: string[];
 }
 
 /** A command: its name, what it does and the settings it reads. */

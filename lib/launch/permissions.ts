@@ -41,6 +41,10 @@ export function planPermissions(
     plan.env.push(s.env);
     const value = config[key];
     if (value === undefined || value === null) continue;
+    const granted = s.grants?.(value);
+    plan.net.push(...(granted?.net ?? []).map(hostOf));
+    plan.read.push(...(granted?.read ?? []));
+    plan.extra.push(...(granted?.flags ?? []));
     switch (s.access) {
       case "net": {
         const urls = (Array.isArray(value) ? value : [value]).map((v) =>

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { assertEquals, assertOk } from "../testing/assert.ts";
 import { defineCommand, parseCommandLine, portValue, setting, urlValue } from "../config/mod.ts";
 import { migratorCommand } from "../commands/migrator.ts";
+import { ragServiceCommand } from "../commands/rag_service.ts";
 import { permissionFlags, planPermissions } from "./permissions.ts";
 import { planLaunch } from "./launch.ts";
 
@@ -98,4 +99,24 @@ Deno.test("a bad setting stops the launch before anything runs", () => {
     thrown = error;
   }
   assertOk(thrown instanceof Error && thrown.message.includes("DATABASE_URL"));
+});
+
+Deno.test("a setting's derived grants: read for each module path, net for each endpoint host", () => {
+  const parsed = parseCommandLine(ragServiceCommand, {
+    args: ["--predictors", "offline,module:models/a.ts,http:https://api.example.org:8443/p"],
+    env: { DATABASE_URL: "postgres://u@db.internal:5432/k" },
+  });
+  if (parsed.help) throw new Error("unexpected help");
+  const flags = permissionFlags(planPermissions(ragServiceCommand, parsed.config));
+  assertEquals(flags.slice(0, 2), [
+    "--allow-net=db.internal:5432,api.example.org:8443",
+    "--allow-read=models/a.ts",
+  ]);
+  const offline = parseCommandLine(ragServiceCommand, {
+    env: { DATABASE_URL: "postgres://u@db.internal:5432/k" },
+  });
+  if (offline.help) throw new Error("unexpected help");
+  const plain = permissionFlags(planPermissions(ragServiceCommand, offline.config));
+  assertEquals(plain[0], "--allow-net=db.internal:5432");
+  assertOk(!plain.some((f) => f.startsWith("--allow-read")), plain.join(" "));
 });

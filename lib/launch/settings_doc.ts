@@ -43,7 +43,8 @@ export function renderSettingsDoc(): string {
         : s.default !== undefined && s.default !== ""
         ? `\`${s.default}\``
         : "";
-      out.push(`| \`${s.env}\` | ${flag} | ${cell(def)} | ${s.access ?? ""} | ${cell(s.help)} |`);
+      const grant = s.access ?? (s.grants ? "derived" : "");
+      out.push(`| \`${s.env}\` | ${flag} | ${cell(def)} | ${grant} | ${cell(s.help)} |`);
     }
   }
   return out.join("\n") + "\n";

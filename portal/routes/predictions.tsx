@@ -1,32 +1,93 @@
 /** `/predictions`: predictions beside market prices and outcomes, Brier score and calibration. */
 import { CalibrationChart } from "../components/charts.tsx";
 import { decimal, dollars, time } from "../components/format.ts";
-import { loadPredictions, type PredictionsPage } from "../data/predictions.ts";
+import type { Interval, PairedDifference } from "../../lib/predictions/mod.ts";
+import {
+  loadPredictions,
+  PORTAL_BOOTSTRAP,
+  type PredictionScores,
+  type PredictionsPage,
+} from "../data/predictions.ts";
 import type { PortalDeps, PortalHandler } from "../deps.ts";
 import { renderPage } from "../render.tsx";
 import { predictionParams } from "../route_params.ts";
 
+const interval = (ci: Interval) => ci ? `[${decimal(ci[0])}, ${decimal(ci[1])}]` : "";
+
+/** The paired difference, said in words: which side the interval falls on. */
+function verdict(diff: PairedDifference | null | undefined): string {
+  const ci = diff?.brierCi;
+  if (!ci) return "";
+  if (ci[1] < 0) return "the model did better than the market price";
+  if (ci[0] > 0) return "the market price did better than the model";
+  return "no clear difference (the interval contains 0)";
+}
+
 function Scores({ page }: { page: PredictionsPage }) {
   const s = page.scores!;
+  const [model, price] = s.comparison.lines;
+  const diff = model.vsReference;
   return (
-    <section class="cards">
-      <div class="card">
-        <h2>Brier score</h2>
-        <p class="big" data-testid="brier">{decimal(s.model.brier)}</p>
-        <p>
-          Market price as a forecast: {decimal(s.marketPrice.brier)} ({s.marketPrice.count}{" "}
-          with a recorded price). Lower is better; 0.25 is a coin flip.
-        </p>
-      </div>
-      <div class="card">
-        <h2>Log loss</h2>
-        <p class="big">{decimal(s.model.logLoss)}</p>
-        <p>Base rate of yes: {decimal(s.model.baseRate, 3)} over {s.resolved} resolved.</p>
-      </div>
-      <div class="card">
-        <h2>Calibration</h2>
-        <CalibrationChart bins={s.model.calibration} />
-      </div>
+    <>
+      <section class="cards">
+        <div class="card">
+          <h2>Brier score</h2>
+          <p class="big" data-testid="brier">{decimal(s.model.brier)}</p>
+          <p data-testid="brier-ci">95% interval {interval(model.brierCi)}</p>
+          <p>
+            Market price as a forecast, on the same {s.comparison.n} predictions:{" "}
+            {decimal(s.marketPrice.brier)}{" "}
+            {interval(price.brierCi)}. Lower is better; 0.25 is a coin flip.
+          </p>
+          <p data-testid="brier-diff">
+            Model − market price: {decimal(diff?.brier)} {interval(diff?.brierCi ?? null)}:{" "}
+            {verdict(diff)}.
+          </p>
+        </div>
+        <div class="card">
+          <h2>Log loss</h2>
+          <p class="big">{decimal(s.model.logLoss)}</p>
+          <p>95% interval {interval(model.logLossCi)}</p>
+          <p>
+            Market price: {decimal(s.marketPrice.logLoss)}{" "}
+            {interval(price.logLossCi)}; model − market price: {decimal(diff?.logLoss)}{" "}
+            {interval(diff?.logLossCi ?? null)}.
+          </p>
+          <p>Base rate of yes: {decimal(s.model.baseRate, 3)} over {s.comparison.n} scored.</p>
+        </div>
+        <div class="card">
+          <h2>Calibration</h2>
+          <CalibrationChart bins={s.model.calibration} />
+        </div>
+      </section>
+      <p class="note">
+        Intervals: 95% bootstrap over predictions ({PORTAL_BOOTSTRAP.resamples} resamples, seed{" "}
+        {PORTAL_BOOTSTRAP.seed}); the difference is paired, on the same resamples.
+      </p>
+      {s.unpricedTotal > 0 && <Unpriced scores={s} />}
+    </>
+  );
+}
+
+/** Resolved predictions without a recorded market price: left out of both scores, listed. */
+function Unpriced({ scores }: { scores: PredictionScores }) {
+  const total = scores.unpricedTotal;
+  return (
+    <section class="unpriced" data-testid="unpriced">
+      <h2>Not scored: {total} resolved without a market price</h2>
+      <p>
+        These predictions have no recorded market price at prediction time, so neither the model nor
+        the market price is scored on them (both lines use the same predictions).
+      </p>
+      <ul>
+        {scores.unpriced.map((u) => (
+          <li>
+            <a href={`/markets/${encodeURIComponent(u.market_ticker)}`}>{u.market_ticker}</a>{" "}
+            predicted {time(u.predicted_at)}
+          </li>
+        ))}
+      </ul>
+      {total > scores.unpriced.length && <p>… and {total - scores.unpriced.length} more.</p>}
     </section>
   );
 }

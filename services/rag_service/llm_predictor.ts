@@ -74,8 +74,42 @@ const SYSTEM = "You forecast binary prediction markets on Kalshi. Use only the c
   'else: {"probability": <probability that the market resolves Yes, a number from 0 to 1>, ' +
   '"rationale": "<at most two sentences>"}';
 
-/** The chat messages for a context (deterministic: same context, same prompt, same hash). */
-export function buildPrompt(context: RetrievalContext): ChatMessage[] {
+/** Most characters of a prompt file (`RAG_PROMPT_FILE`). */
+export const MAX_INSTRUCTIONS_CHARS = 20_000;
+
+/**
+ * Reads `RAG_PROMPT_FILE`: the instructions that replace the built-in system message (the
+ * retrieved context follows them as the user message); throws when empty or too long.
+ */
+export async function readPromptFile(path: string): Promise<string> {
+  const text = (await Deno.readTextFile(path)).trim();
+  if (text.length === 0 || text.length > MAX_INSTRUCTIONS_CHARS) {
+    throw new Error(
+      `RAG_PROMPT_FILE ${path} has ${text.length} characters; expected 1 to ` +
+        `${MAX_INSTRUCTIONS_CHARS} characters of instructions asking for ` +
+        '{"probability", "rationale"} JSON',
+    );
+  }
+  return text;
+}
+
+function documentLines(context: RetrievalContext): string[] {
+  if (context.documents.length === 0) return [];
+  return [
+    "",
+    "Your documents known at the forecast time (similarity, known at, title, excerpt):",
+    ...context.documents.map((d) =>
+      `${d.similarity.toFixed(3)} ${d.knownAt.toISOString()} ${d.title ?? d.id}: ` +
+      d.text.slice(0, 1000).replace(/\s+/g, " ")
+    ),
+  ];
+}
+
+/**
+ * The chat messages for a context (deterministic: same context, same prompt, same hash);
+ * `instructions` replace the built-in system message.
+ */
+export function buildPrompt(context: RetrievalContext, instructions = SYSTEM): ChatMessage[] {
   const lines = [
     `Forecast time (as of): ${context.asOf.toISOString()}`,
     `Market ${context.target.ticker}:`,
@@ -106,8 +140,9 @@ export function buildPrompt(context: RetrievalContext): ChatMessage[] {
         `${n.similarity.toFixed(3)} ${n.outcome} ${n.finalPrice ?? "-"} ${n.title ?? n.ticker}`
       )
       : ["(none)"]),
+    ...documentLines(context),
   ];
-  return [{ role: "system", content: SYSTEM }, { role: "user", content: lines.join("\n") }];
+  return [{ role: "system", content: instructions }, { role: "user", content: lines.join("\n") }];
 }
 
 /** Parses a model's reply: the JSON object (fenced or bare) validated by {@linkcode LlmAnswer}. */
@@ -139,6 +174,8 @@ export interface LlmPredictorOptions {
   maxAttempts?: number;
   /** Upper bound of an answer's tokens; default 300. */
   maxAnswerTokens?: number;
+  /** Instructions replacing the built-in system message (`RAG_PROMPT_FILE`). */
+  instructions?: string;
 }
 
 /** An LLM predictor for `endpoint` (model `rag-llm:<model>`). */
@@ -152,7 +189,7 @@ export function createLlmPredictor(
     model: `rag-llm:${endpoint.model}`,
     provider: endpoint.url.host,
     async predict(context, predictOptions = {}) {
-      const prompt = buildPrompt(context);
+      const prompt = buildPrompt(context, options.instructions);
       const promptSha256 = await sha256Hex(canonicalJson({ model: endpoint.model, prompt }));
       const messages = [...prompt];
       const failures: string[] = [];

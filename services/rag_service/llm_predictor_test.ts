@@ -5,6 +5,7 @@ import {
   createLlmPredictor,
   LlmBudgetExhaustedError,
   LlmPredictionError,
+  readPromptFile,
 } from "./llm_predictor.ts";
 import { OpenAiHttpError } from "./openai_client.ts";
 import type { RetrievalContext } from "./retrieval.ts";
@@ -40,6 +41,7 @@ const CONTEXT: RetrievalContext = {
     at: new Date("2026-02-01T11:00:00Z"),
     source: "candle",
   },
+  documents: [],
 };
 
 type Reply = { content?: string; status?: number; hang?: true };
@@ -194,5 +196,32 @@ Deno.test("per-run call and token limits stop further calls; a 401 is not retrie
     assertEquals(denied.requests.length, 1);
   } finally {
     await denied.close();
+  }
+});
+
+Deno.test("RAG_PROMPT_FILE's instructions replace the system message sent to the endpoint", async () => {
+  const dir = await Deno.makeTempDir();
+  const server = startServer([{ content: GOOD }]);
+  try {
+    await Deno.writeTextFile(`${dir}/prompt.txt`, "  Be a cautious forecaster. Answer JSON.\n");
+    await Deno.writeTextFile(`${dir}/empty.txt`, "\n");
+    const instructions = await readPromptFile(`${dir}/prompt.txt`);
+    const error = await assertRejects(() => readPromptFile(`${dir}/empty.txt`), Error);
+    assertOk(error.message.includes("empty.txt has 0 characters"), error.message);
+    const budget = createLlmBudget({ maxCalls: 10, maxTokens: 10_000 });
+    const endpoint = { url: server.url, model: "test-model", timeoutMs: 5000 };
+    const custom = createLlmPredictor(endpoint, { budget, instructions });
+    const built = createLlmPredictor(endpoint, { budget });
+    const a = await custom.predict(CONTEXT);
+    const messages = server.requests[0].body.messages as { role: string; content: string }[];
+    assertEquals(messages[0], {
+      role: "system",
+      content: "Be a cautious forecaster. Answer JSON.",
+    });
+    assertEquals(messages[1].content, buildPrompt(CONTEXT)[1].content);
+    assertOk(a.promptSha256 !== (await built.predict(CONTEXT)).promptSha256, "the hash covers it");
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -6,7 +6,12 @@ import { createLogger } from "../../lib/log/mod.ts";
 import { runService } from "../../lib/runtime/mod.ts";
 import { evaluate, formatReport } from "./evaluate.ts";
 import { runOnce } from "./run.ts";
-import { embedderFromConfig, intervalAsOf, predictorsFromConfig } from "./setup.ts";
+import {
+  documentsFromConfig,
+  embedderFromConfig,
+  intervalAsOf,
+  predictorsFromConfig,
+} from "./setup.ts";
 import { postgresRunner } from "./sql_runner.ts";
 
 const { config } = configFromCommandLine(ragServiceCommand);
@@ -17,7 +22,8 @@ const db = postgresRunner(sql);
 let deps;
 try {
   const embedder = embedderFromConfig(config);
-  deps = { sql, db, embedder, predictors: predictorsFromConfig(config, db, embedder), logger };
+  const predictors = await predictorsFromConfig(config, db, embedder);
+  deps = { sql, db, embedder, predictors, logger, documents: await documentsFromConfig(config) };
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(`rag_service: ${error.message}`);
@@ -39,9 +45,10 @@ const outcome = await runService({
   if (config.eval) {
     const report = await evaluate(deps, {
       ...common,
-      horizonHours: config.evalHorizonHours,
+      horizonsHours: config.evalHorizons ?? [config.evalHorizonHours],
       fitBefore: config.evalFrom,
       limit: config.evalLimit,
+      bootstrap: { seed: config.evalBootstrapSeed, resamples: config.evalBootstrapResamples },
       signal,
     }).catch(unlessStopping);
     if (report) console.log(config.json ? JSON.stringify(report, null, 2) : formatReport(report));

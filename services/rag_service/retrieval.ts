@@ -10,6 +10,7 @@ import { marketOutcome } from "../../lib/predictions/mod.ts";
 import { DOCUMENT_BY_TICKER_SQL, type DocumentRow, toDocument } from "./documents.ts";
 import { HAS_OUTCOME_SQL, type NeighborSearch, RESOLVED_AT_SQL } from "./neighbor_search.ts";
 import type { SqlRunner } from "./sql_runner.ts";
+import type { RetrievedDocument, UserCorpus } from "./user_documents.ts";
 import { decodeVector, type EmbeddingProvider } from "./vectors.ts";
 
 /** A settled market similar to the target. */
@@ -55,6 +56,8 @@ export interface RetrievalContext {
   candles: ContextCandle[];
   lifecycle: { eventType: string | null; at: Date }[];
   marketPrice: PriceAtAsOf | null;
+  /** Your documents (RAG_DOCUMENTS_DIR) known at as_of, most similar first. */
+  documents: RetrievedDocument[];
 }
 
 /** What retrieval needs. */
@@ -62,6 +65,8 @@ export interface RetrievalDeps {
   db: SqlRunner;
   search: NeighborSearch;
   embedder: EmbeddingProvider;
+  /** Your documents, prepared for `embedder`; none when absent. */
+  documents?: UserCorpus;
 }
 
 /** Options of {@linkcode retrieveContext}. */
@@ -72,6 +77,8 @@ export interface RetrievalOptions {
   candles?: number;
   /** Most lifecycle messages; default 20. */
   lifecycle?: number;
+  /** Most of your documents; default 5. */
+  documents?: number;
 }
 
 /** The target market was not found. */
@@ -248,5 +255,6 @@ export async function retrieveContext(
     })),
     lifecycle: lifecycle.map((l) => ({ eventType: l.event_type, at: asDate(l.at) })),
     marketPrice: await priceAt(db, ticker, asOf),
+    documents: deps.documents?.nearestKnown(vector, { asOf, k: options.documents ?? 5 }) ?? [],
   };
 }

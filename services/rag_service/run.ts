@@ -13,6 +13,7 @@ import { predictionExists, scoreResolved, writePrediction } from "./prediction_s
 import type { Predictor } from "./predictor.ts";
 import { retrieveContext } from "./retrieval.ts";
 import type { SqlRunner } from "./sql_runner.ts";
+import type { UserCorpus } from "./user_documents.ts";
 import type { EmbeddingProvider } from "./vectors.ts";
 
 /** `auto` uses pgvector when installed, else exact search in the service. */
@@ -26,6 +27,8 @@ export interface RunDeps {
   /** Built per run, after the embeddings are synchronised (see {@linkcode prepareSearch}). */
   predictors: (search: NeighborSearch) => Predictor[];
   logger: Logger;
+  /** Your documents (RAG_DOCUMENTS_DIR), added to every retrieval. */
+  documents?: UserCorpus;
 }
 
 /** Options of {@linkcode runOnce}. */
@@ -114,7 +117,8 @@ export async function runOnce(deps: RunDeps, options: RunOptions): Promise<RunSu
     scored: 0,
   };
   const exhausted = new Set<string>();
-  const deps2 = { db: deps.db, search: prepared.search, embedder: deps.embedder };
+  await deps.documents?.prepare(deps.embedder, { signal: options.signal });
+  const deps2 = { ...deps, search: prepared.search };
   for (const ticker of targets) {
     options.signal?.throwIfAborted();
     const pending: Predictor[] = [];

@@ -72,31 +72,39 @@ Deno.test("offline path end to end: embeddings stored, predictions written with 
     assertEquals(total, first.targets);
 
     const report = await evaluate(deps, {
-      horizonHours: 24,
+      horizonsHours: [24],
       k: 20,
       backend: "auto",
       efSearch: 100,
     });
-    const offline = report.predictors[0];
-    assertEquals(offline.predictor, "rag-offline-v1");
-    assertOk(offline.scores.n >= 100, `n ${offline.scores.n}`);
-    assertEquals(offline.constant.n, offline.scores.n);
-    assertEquals(offline.constant.brier, 0.25);
-    assertEquals(offline.scores.calibration.length, 10);
-    assertOk(offline.scores.ece !== null && offline.marketPrice.n > 0);
+    const [h24] = report.horizons;
+    const [offline, price, half] = h24.lines;
+    assertEquals([offline.forecaster, price.forecaster, half.forecaster], [
+      "rag-offline-v1",
+      "market price",
+      "always 0.5",
+    ]);
+    assertOk(offline.n >= 100, `n ${offline.n}`);
+    assertEquals(h24.lines.map((l) => l.n), [offline.n, offline.n, offline.n]);
+    assertEquals(half.brier, 0.25);
+    assertEquals(offline.calibration.length, 10);
+    assertOk(offline.ece !== null);
     const text = formatReport(report);
     console.log(text);
-    assertOk(text.includes("market price (baseline)") && text.includes("always 0.5 (baseline)"));
-    // Retrieval and price together beat the coin flip on this world.
-    assertOk(offline.scores.brier! < 0.25, `brier ${offline.scores.brier}`);
+    assertOk(text.includes("market price") && text.includes("always 0.5"));
+    // Retrieval and price together beat the coin flip on this world, with error bars.
+    assertOk(offline.brier! < 0.25, `brier ${offline.brier}`);
+    assertOk(half.vsReference!.brierCi![0] > 0, "0.5 is worse than the market price");
+    const [low, high] = offline.brierCi!;
+    assertOk(low <= offline.brier! && offline.brier! <= high, `${offline.brierCi}`);
     const stored = await sql`SELECT 1 FROM predictions WHERE model = 'rag-offline-v1'`;
     const again2 = await evaluate(deps, {
-      horizonHours: 24,
+      horizonsHours: [24],
       k: 20,
       backend: "auto",
       efSearch: 100,
     });
-    assertEquals(again2.predictors[0].scores, offline.scores);
+    assertEquals(again2.horizons[0].lines[0], offline); // seeded intervals: the same report
     const stored2 = await sql`SELECT 1 FROM predictions WHERE model = 'rag-offline-v1'`;
     assertEquals(stored2.length, stored.length); // the re-run reused its predictions
 
@@ -117,7 +125,60 @@ Deno.test("offline path end to end: embeddings stored, predictions written with 
     const stderr = new TextDecoder().decode(child.stderr);
     assertEquals(child.code, 0, stderr);
     const json = JSON.parse(new TextDecoder().decode(child.stdout)) as EvalReport;
-    assertEquals(json.predictors[0].scores.n, offline.scores.n);
-    assertEquals(json.predictors[0].scores.brier, offline.scores.brier);
+    const line = json.horizons[0].lines[0];
+    assertEquals([line.n, line.brier, line.brierCi], [offline.n, offline.brier, offline.brierCi]);
+    assertEquals(line.logLossCi, offline.logLossCi);
+    assertEquals(line.vsReference, offline.vsReference);
+  });
+});
+
+Deno.test("eval: markets without a price at as_of are listed, every line and horizon has the same n", async () => {
+  await withTestDatabase(async ({ sql }) => {
+    const db = postgresRunner(sql);
+    const markets = await seedWorld(db, { markets: 120, start: START, open: 2 });
+    // Five late markets lose their candles before hour 30: no price 24 h before close (hour 24),
+    // but one 1 h before close (hour 47).
+    const unpriced = markets.slice(100, 105).map((m) => m.ticker);
+    for (const m of markets.slice(100, 105)) {
+      await sql`DELETE FROM candles WHERE market_ticker = ${m.ticker}
+        AND end_period_ts < ${new Date(m.openTime.getTime() + 30 * HOUR)}`;
+    }
+    const embedder = createHashingEmbedder();
+    const deps = {
+      sql,
+      db,
+      embedder,
+      predictors: (search: Parameters<typeof createOfflinePredictor>[0]["search"]) => [
+        createOfflinePredictor({ db, search, embedder }, { k: 20 }),
+      ],
+      logger: createLogger("rag_test", { sink: () => {}, level: "error" }),
+    };
+    const report = await evaluate(deps, {
+      horizonsHours: [1, 24],
+      k: 20,
+      backend: "exact",
+      efSearch: 100,
+      bootstrap: { seed: 9, resamples: 200 },
+    });
+    const evaluated = report.markets;
+    assertOk(evaluated > 20, `markets ${evaluated}`);
+    // The five are left out at 24 h (no market price) and so at 1 h as well.
+    assertEquals(
+      report.unanswered.map((u) => [u.ticker, u.horizonHours, u.missing]).sort(),
+      unpriced.map((t) => [t, 24, ["market price"]]).sort(),
+    );
+    assertEquals(report.scored, evaluated - 5);
+    for (const h of report.horizons) {
+      assertEquals(h.lines.map((l) => l.n), [report.scored, report.scored, report.scored]);
+      assertEquals(h.lines.map((l) => l.unanswered), h.horizonHours === 24 ? [0, 5, 0] : [0, 0, 0]);
+    }
+    // The offline model did answer the left-out markets: its predictions are stored anyway.
+    const [{ count }] = await sql<{ count: number }[]>`SELECT count(*)::int AS count
+      FROM predictions WHERE market_ticker = ANY(${unpriced}::text[]) AND market_price IS NULL`;
+    assertEquals(count, 5);
+    const text = formatReport(report);
+    assertOk(text.includes(`${unpriced[0]} at 24h`), text);
+    assertOk(text.includes("no answer from market price"), text);
+    assertOk(text.includes("Horizon 1h before close") && text.includes("Horizon 24h before close"));
   });
 });
