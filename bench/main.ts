@@ -8,11 +8,15 @@ import { fileURLToPath } from "node:url";
 import { type Benchmark, type BenchRow, ratio, renderTable } from "./harness.ts";
 
 const dir = fileURLToPath(new URL(".", import.meta.url));
-const args = Deno.args.filter((a) => a !== "--quick");
+const args = Deno.args.filter((a) => !a.startsWith("--"));
+/** Benchmarks that run only when named (the soak takes minutes even with --quick). */
+const NAMED_ONLY = ["soak_bench.ts"];
 if (Deno.args.includes("--help")) {
   console.log(
     "Usage: deno task bench [--quick] [benchmark name ...]\n\n" +
-      "Runs bench/*_bench.ts (or the named ones), prints a table and writes bench/results/latest.json.",
+      "Runs bench/*_bench.ts (or the named ones), prints a table and writes bench/results/latest.json.\n" +
+      "The soak runs only when named: deno task bench soak [--quick] [--soak-markets=N] " +
+      "[--soak-minutes=M].",
   );
   Deno.exit(0);
 }
@@ -20,7 +24,7 @@ const quick = Deno.args.includes("--quick");
 const files = [...Deno.readDirSync(dir)]
   .map((e) => e.name)
   .filter((n) => n.endsWith("_bench.ts"))
-  .filter((n) => args.length === 0 || args.some((a) => n.startsWith(a)))
+  .filter((n) => args.length === 0 ? !NAMED_ONLY.includes(n) : args.some((a) => n.startsWith(a)))
   .sort();
 if (files.length === 0) {
   console.error(`bench: no benchmark matches ${args.join(", ") || "bench/*_bench.ts"}`);

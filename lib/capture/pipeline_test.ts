@@ -1,4 +1,7 @@
+import { upsertMarkets } from "../catalog/mod.ts";
+import type { Sql } from "../db/mod.ts";
 import { withTestDatabase } from "../db/testing/database.ts";
+import { MarketSchema } from "../kalshi/mod.ts";
 import { createLogger } from "../log/mod.ts";
 import { assertEquals, assertOk } from "../testing/assert.ts";
 import { until } from "../testing/wait.ts";
@@ -6,7 +9,7 @@ import type { CaptureBatch } from "./batch.ts";
 import { createCapturePipeline } from "./pipeline.ts";
 import { openSpool } from "./spool.ts";
 import { writeBatch, type WriteOutcome } from "./store.ts";
-import { statusRow, T0, tick } from "./testing/rows.ts";
+import { statusRow, T0, tick, tickBatch } from "./testing/rows.ts";
 
 const quiet = createLogger("pipeline_test", { sink: () => {} });
 
@@ -60,11 +63,60 @@ Deno.test("a batch that stalls and then fails while newer ones spool still commi
     await pipe.stop();
     await spool.close();
     assertEquals(order, ["s:1", "s:2", "s:3", "s:4"], "commit order = seal order");
-    const [m] = await sql`SELECT status FROM markets WHERE ticker = 'KXORD-1'`;
-    assertEquals(m.status, "determined");
+    assertEquals(await stored(sql), "determined T0+3 -");
+
+    // Discovery meets the market out of order: REST pages older than the WS status (also a
+    // `closed` one whose close_time passed before it) change nothing; a newer one wins.
+    await upsertMarkets(sql, [snapshot("active", T0 + 1)], { onlyExisting: true });
+    await upsertMarkets(sql, [snapshot("closed", T0)]);
+    assertEquals(await stored(sql), "determined T0+3 -");
+    await upsertMarkets(sql, [snapshot("finalized", T0 + 10, { result: "yes" })]);
+    assertEquals(await stored(sql), "finalized T0+10 yes");
+    // …and then a WS status older than that REST page (a late replay) is skipped in turn.
+    const late = {
+      ...tickBatch("late:1", []),
+      lifecycle: [statusRow("KXORD-1", "active", T0 + 5)],
+    };
+    assertEquals(await writeBatch(sql, late, { instance: "t" }), "written");
+    assertEquals(await stored(sql), "finalized T0+10 yes");
+    const newer = {
+      ...tickBatch("late:2", []),
+      lifecycle: [statusRow("KXORD-1", "amended", T0 + 11)],
+    };
+    await writeBatch(sql, newer, { instance: "t" });
+    assertEquals(await stored(sql), "amended T0+11 yes");
   });
   await Deno.remove(dir, { recursive: true });
 });
+
+/** KXORD-1's status, its exchange time relative to T0, and its result. */
+async function stored(sql: Sql): Promise<string> {
+  const [m] = await sql`
+    SELECT status, (extract(epoch FROM status_ts) * 1000)::bigint - ${T0} AS after_t0, result
+    FROM markets WHERE ticker = 'KXORD-1'`;
+  return `${m.status} T0+${m.after_t0} ${m.result ?? "-"}`;
+}
+
+/** A REST snapshot of KXORD-1 (closing at T0 + 2 ms) last updated at `updatedMs`. */
+function snapshot(status: string, updatedMs: number, extra: Record<string, unknown> = {}) {
+  return MarketSchema.parse({
+    ticker: "KXORD-1",
+    event_ticker: "KXORD",
+    status,
+    open_time: new Date(T0 - 60_000).toISOString(),
+    close_time: new Date(T0 + 2).toISOString(),
+    updated_time: new Date(updatedMs).toISOString(),
+    result: "",
+    market_type: "binary",
+    title: "Order test",
+    yes_bid_dollars: "0.5500",
+    yes_ask_dollars: "0.5700",
+    last_price_dollars: "0.5600",
+    volume_fp: "10.00",
+    open_interest_fp: "5.00",
+    ...extra,
+  });
+}
 
 Deno.test("with the database and the disk both down memory stays bounded; the dropped rows become a gap once the database is back", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pipeline_drop_" });

@@ -387,7 +387,9 @@ async function storeLifecycle(tx: Tx, row: LifecycleRow, batchId: string): Promi
     VALUES (${row.messageType}, ${row.eventType}, ${row.marketTicker}, ${row.eventTicker},
       ${row.sid}, ${row.seq}, ${isoOrNull(row.eventTsMs)}, ${iso(row.receivedAtMs)}, ${batchId},
       ${row.raw}::text::jsonb)`;
-  return await applyLifecycle(tx, row.change ?? changeFromFrame(row.raw));
+  return await applyLifecycle(tx, row.change ?? changeFromFrame(row.raw), {
+    receivedAt: iso(row.receivedAtMs),
+  });
 }
 
 /** The catalog change of a stored frame (rows spooled before `change` existed). */

@@ -292,6 +292,41 @@ const UPDATABLE = [
   "raw",
 ] as const;
 
+/** Columns that move with `status`, and only forward in exchange time (`markets.status_ts`). */
+const STATUS_BOUND: ReadonlySet<string> = new Set([
+  "status",
+  "result",
+  "determination_ts",
+  "settlement_value",
+  "settlement_ts",
+]);
+
+/**
+ * The exchange time of a REST snapshot's status (`r`): its `updated_time`, or the time the status
+ * itself implies when later — a market closes when `close_time` passes with no lifecycle message
+ * and maybe no new `updated_time` — never after now (a snapshot cannot come from the future).
+ */
+const SNAPSHOT_STATUS_TIME = (() => {
+  const implied = `GREATEST(r.updated_time, CASE r.status WHEN 'active' THEN r.open_time
+    WHEN 'closed' THEN r.close_time WHEN 'determined' THEN r.determination_ts
+    WHEN 'finalized' THEN r.settlement_ts END)`;
+  return `CASE WHEN ${implied} > now() THEN now() ELSE ${implied} END`;
+})();
+
+/** The snapshot rows of `$1`, each with its status time as `status_ts`. */
+const SNAPSHOT_ROWS = `(SELECT r.*, ${SNAPSHOT_STATUS_TIME} AS status_ts
+  FROM jsonb_to_recordset($1::jsonb) AS r(${MARKET_COLUMNS})) AS r`;
+
+/** SET list of an upsert from `source` (EXCLUDED or r): status-bound columns only when newer. */
+function marketSets(source: string): string {
+  const newer = `COALESCE(${source}.status_ts, '-infinity') >= COALESCE(m.status_ts, '-infinity')`;
+  return [...UPDATABLE, "status_ts"].map((c) =>
+    STATUS_BOUND.has(c) || c === "status_ts"
+      ? `${c} = CASE WHEN ${newer} THEN ${source}.${c} ELSE m.${c} END`
+      : `${c} = ${source}.${c}`
+  ).join(", ");
+}
+
 /** Options of {@linkcode upsertMarkets}. */
 export interface UpsertMarketsOptions {
   /** Only update markets already stored; never insert (used for out-of-scope sightings). */
@@ -300,7 +335,9 @@ export interface UpsertMarketsOptions {
 
 /**
  * Upserts markets (one statement), taking `series_ticker` from the stored event when known.
- * A market whose payload and series did not change is not rewritten. Returns rows written.
+ * A market whose payload and series did not change is not rewritten; a snapshot whose status is
+ * older (by exchange time) than the stored one keeps the stored status, result and settlement.
+ * Returns rows written.
  */
 export async function upsertMarkets(
   sql: Sql,
@@ -311,28 +348,26 @@ export async function upsertMarkets(
   const rows = lastByKey(markets, (m) => m.ticker).map(marketRow);
   const payload = sql.json(rows as unknown as postgres.JSONValue);
   if (options.onlyExisting) {
-    const sets = UPDATABLE.map((c) => `${c} = r.${c}`).join(", ");
     const result = await sql.unsafe(
-      `UPDATE markets m SET ${sets}, updated_at = now()
-       FROM jsonb_to_recordset($1::jsonb) AS r(${MARKET_COLUMNS})
+      `UPDATE markets m SET ${marketSets("r")}, updated_at = now()
+       FROM ${SNAPSHOT_ROWS}
        WHERE m.ticker = r.ticker AND m.raw IS DISTINCT FROM r.raw
        RETURNING 1`,
       [payload as never],
     );
     return result.count;
   }
-  const columns = ["ticker", "event_ticker", "series_ticker", ...UPDATABLE];
+  const columns = ["ticker", "event_ticker", "series_ticker", ...UPDATABLE, "status_ts"];
   const select = columns.map((c) =>
     c === "series_ticker"
       ? "coalesce((SELECT e.series_ticker FROM events e WHERE e.event_ticker = r.event_ticker), " +
         "r.series_ticker) AS series_ticker"
       : `r.${c}`
   ).join(", ");
-  const sets = UPDATABLE.map((c) => `${c} = EXCLUDED.${c}`).join(", ");
   const result = await sql.unsafe(
     `INSERT INTO markets AS m (${columns.join(", ")})
-     SELECT ${select} FROM jsonb_to_recordset($1::jsonb) AS r(${MARKET_COLUMNS})
-     ON CONFLICT (ticker) DO UPDATE SET ${sets},
+     SELECT ${select} FROM ${SNAPSHOT_ROWS}
+     ON CONFLICT (ticker) DO UPDATE SET ${marketSets("EXCLUDED")},
        event_ticker = EXCLUDED.event_ticker,
        series_ticker = coalesce(EXCLUDED.series_ticker, m.series_ticker),
        updated_at = now()

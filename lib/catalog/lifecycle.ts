@@ -74,6 +74,12 @@ export interface MarketUpdateChange {
   kind: "market_update";
   ticker: string;
   status: string | null;
+  /**
+   * Exchange time of the status change when the message carries one (`determination_ts`,
+   * `settled_ts`); null: the receive time stands in (see {@linkcode ApplyLifecycleOptions}).
+   * Absent in changes spooled before this field existed.
+   */
+  statusTs?: string | null;
   closeTime: string | null;
   result: string | null;
   determinationTs: string | null;
@@ -126,6 +132,7 @@ function body(message: { raw: unknown }): Json {
 
 const EMPTY_UPDATE = {
   status: null,
+  statusTs: null,
   closeTime: null,
   result: null,
   determinationTs: null,
@@ -186,12 +193,18 @@ function marketChange(m: MarketLifecycleMessage): LifecycleChange {
       return {
         ...update,
         status: "determined",
+        statusTs: iso(m.determinationTs),
         result: text(m.result),
         determinationTs: iso(m.determinationTs),
         settlementValue: m.settlementValue === null ? null : priceUnitsToDollars(m.settlementValue),
       };
     case "settled":
-      return { ...update, status: "finalized", settlementTs: iso(m.settledTs) };
+      return {
+        ...update,
+        status: "finalized",
+        statusTs: iso(m.settledTs),
+        settlementTs: iso(m.settledTs),
+      };
     case "metadata_updated":
       return {
         ...update,
@@ -244,10 +257,25 @@ function createdChange(m: MarketLifecycleMessage): MarketCreatedChange {
 
 const json = (value: unknown) => (value ?? null) as postgres.JSONValue;
 
-/** Applies a change; returns the ticker of a market it created, else null. */
+/** Options of {@linkcode applyLifecycle}. */
+export interface ApplyLifecycleOptions {
+  /**
+   * When the message was received (ISO 8601; default: now). It stands in for the exchange time of
+   * a status change whose message carries none (activated, deactivated): Kalshi stamps those with
+   * nothing, so the receive time is the best bound we have.
+   */
+  receivedAt?: string;
+}
+
+/**
+ * Applies a change; returns the ticker of a market it created, else null. A status change older
+ * (by exchange time) than the market's stored one is skipped with its result and settlement
+ * columns, so neither a late REST page nor a replayed batch moves a market backwards.
+ */
 export async function applyLifecycle(
   sql: Queryable,
   change: LifecycleChange,
+  options: ApplyLifecycleOptions = {},
 ): Promise<string | null> {
   switch (change.kind) {
     case "event":
@@ -267,7 +295,7 @@ export async function applyLifecycle(
     case "market_created":
       return await insertMarketFromLifecycle(sql, change);
     case "market_update":
-      await updateMarketFromLifecycle(sql, change);
+      await updateMarketFromLifecycle(sql, change, options.receivedAt ?? new Date().toISOString());
       return null;
     case "none":
       return null;
@@ -315,17 +343,31 @@ async function insertMarketFromLifecycle(
   return inserted.length > 0 ? c.ticker : null;
 }
 
-async function updateMarketFromLifecycle(sql: Queryable, c: MarketUpdateChange): Promise<void> {
+async function updateMarketFromLifecycle(
+  sql: Queryable,
+  c: MarketUpdateChange,
+  receivedAt: string,
+): Promise<void> {
   const customStrike = c.customStrike === null ? null : sql.json(json(c.customStrike));
   const priceRanges = c.priceRanges === null ? null : sql.json(json(c.priceRanges));
+  const at = c.status === null ? null : c.statusTs ?? receivedAt;
+  // A status, its result and settlement columns move together, and only forward in exchange time.
+  const newer = sql`(${at}::timestamptz >= COALESCE(status_ts, '-infinity'))`;
   await sql`
     UPDATE markets SET
-      status = COALESCE(${c.status}, status),
+      status = CASE WHEN ${newer} THEN ${c.status} ELSE status END,
+      status_ts = CASE WHEN ${newer} THEN ${at}::timestamptz ELSE status_ts END,
       close_time = COALESCE(${c.closeTime}::timestamptz, close_time),
-      result = COALESCE(${c.result}, result),
-      determination_ts = COALESCE(${c.determinationTs}::timestamptz, determination_ts),
-      settlement_value = COALESCE(${c.settlementValue}::numeric, settlement_value),
-      settlement_ts = COALESCE(${c.settlementTs}::timestamptz, settlement_ts),
+      result = CASE WHEN ${newer} THEN COALESCE(${c.result}, result) ELSE result END,
+      determination_ts = CASE WHEN ${newer}
+        THEN COALESCE(${c.determinationTs}::timestamptz, determination_ts)
+        ELSE determination_ts END,
+      settlement_value = CASE WHEN ${newer}
+        THEN COALESCE(${c.settlementValue}::numeric, settlement_value)
+        ELSE settlement_value END,
+      settlement_ts = CASE WHEN ${newer}
+        THEN COALESCE(${c.settlementTs}::timestamptz, settlement_ts)
+        ELSE settlement_ts END,
       strike_type = COALESCE(${c.strikeType}, strike_type),
       floor_strike = COALESCE(${c.floorStrike}::numeric, floor_strike),
       cap_strike = COALESCE(${c.capStrike}::numeric, cap_strike),

@@ -35,10 +35,14 @@ Deno.test("recorded lifecycle messages become catalog changes from the schema's 
   ]);
   assertEquals(
     determined.kind === "market_update" &&
-      [determined.status, determined.result, determined.determinationTs],
-    ["determined", "no", "2025-10-01T20:30:38.000Z"],
+      [determined.status, determined.result, determined.determinationTs, determined.statusTs],
+    ["determined", "no", "2025-10-01T20:30:38.000Z", "2025-10-01T20:30:38.000Z"],
   );
-  assertEquals(settled.kind === "market_update" && settled.status, "finalized");
+  assertEquals(
+    settled.kind === "market_update" && [settled.status, settled.statusTs],
+    ["finalized", "2025-10-01T20:53:05.000Z"],
+  );
+  assertEquals(deactivated.kind === "market_update" && deactivated.statusTs, null);
   assertEquals(closed.kind === "market_update" && closed.closeTime, "2025-10-01T21:23:59.000Z");
   assertEquals(deactivated.kind === "market_update" && deactivated.status, "inactive");
   assertEquals(
