@@ -118,6 +118,13 @@ Deno.test("research routes over seeded data", async (t) => {
         [400, "after_key"],
       );
       assertEquals(await status(f, "/api/browse?kind=events&frequency=daily"), [400, "frequency"]);
+      for (const key of ["2026-13-45T00:00:00Z", "2026-02-30T00:00:00Z", "0000-01-01T00:00:00Z"]) {
+        const forged = `/api/browse?sort=close_time&after=A&after_key=${key}`;
+        assertEquals(await status(f, forged), [400, "after_key"], forged);
+      }
+      for (const param of ["q", "category", "frequency"]) {
+        assertEquals(await status(f, `/api/browse?${param}=a%00b`), [400, param]);
+      }
     });
 
     await t.step("browse rows carry a sparkline drawn from the candles", async () => {
@@ -163,6 +170,9 @@ Deno.test("research routes over seeded data", async (t) => {
         [400, "limit"],
       );
       assertEquals(await status(f, "/api/markets/NOPE/trades"), [404, undefined]);
+      const forged =
+        `/api/markets/${SEED.activeMarket}/trades?before=2026-02-30T25:00:00Z&before_id=x`;
+      assertEquals(await status(f, forged), [400, "before"]);
     });
 
     await t.step("trades downloads count against the export cap", async () => {
@@ -229,6 +239,27 @@ Deno.test("opportunities list exactly the events whose YES prices sum off by mor
     assertOk(page.includes('<a href="/events/MIDOFF">MIDOFF</a>'));
     assertEquals(await status(f, "/api/opportunities?threshold=2"), [400, "threshold"]);
     assertEquals(await status(f, "/api/opportunities?sort=title"), [400, "sort"]);
+    // One market without a bid or an ask size: its event's midpoint sum and size are unknown,
+    // not the sum and least size of the others.
+    await sql`INSERT INTO events (event_ticker, series_ticker, mutually_exclusive, raw)
+      VALUES ('NOBID', 'S', true, '{}')`;
+    await sql`INSERT INTO markets (ticker, event_ticker, status, yes_bid, yes_ask, yes_ask_size, raw)
+      VALUES ('NOBID-0', 'NOBID', 'active', 0.48, 0.51, 5, '{}'),
+             ('NOBID-1', 'NOBID', 'active', NULL, 0.52, NULL, '{}')`;
+    const unknown = await json(f, "/api/opportunities?threshold=0.01");
+    const nobid = unknown.items.find((o: { event_ticker: string }) => o.event_ticker === "NOBID");
+    assertEquals([nobid.ask_sum, nobid.mid_sum, nobid.gap, nobid.ask_size], [
+      "1.03",
+      null,
+      "0.03",
+      null,
+    ]);
+    assertEquals(
+      (await json(f, "/api/opportunities")).items.map((o: { event_ticker: string }) =>
+        o.event_ticker
+      ),
+      ["MIDOFF", "ASKHIGH", "ASKLOW"],
+    );
   } finally {
     await f.close();
   }

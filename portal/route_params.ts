@@ -14,13 +14,25 @@ import {
   tickerSchema,
 } from "./params.ts";
 
-const text = (max: number) => z.string().max(max, `at most ${max} characters`);
+const text = (max: number) =>
+  z.string().max(max, `at most ${max} characters`).refine(
+    (t) => !t.includes("\0"),
+    "text without NUL characters",
+  );
+
+/** True when `text` (`YYYY-MM-DDTHH:MM:SS…Z`) names a real instant from year 1 (PostgreSQL's). */
+function isRealInstant(text: string): boolean {
+  const seconds = text.slice(0, 19);
+  const date = new Date(`${seconds}Z`);
+  return !Number.isNaN(date.getTime()) && !seconds.startsWith("0000") &&
+    date.toISOString().slice(0, 19) === seconds;
+}
 
 /** Text of a sort key: a decimal, an ISO 8601 time with microseconds, or `null` (a NULL key). */
 const sortKeySchema = z.string().regex(
   /^(null|-?\d{1,20}(\.\d{1,20})?|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z)$/,
   "the next_key of the previous page: a decimal, an ISO 8601 UTC time, or null",
-);
+).refine((key) => !key.includes("T") || isRealInstant(key), "a real time (month, day and hour)");
 
 const BROWSE_QUERY = {
   kind: z.enum(["markets", "events", "series"], { message: "one of markets, events, series" })
@@ -189,7 +201,7 @@ const tradeIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "a
 const exactInstantSchema = z.string().regex(
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/,
   "the next_before of the previous page (ISO 8601 UTC, up to microseconds)",
-);
+).refine(isRealInstant, "a real time (month, day and hour)");
 
 const TRADE_QUERY = {
   from: instantSchema.optional(),

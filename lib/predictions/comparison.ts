@@ -23,7 +23,10 @@ export interface Question {
   forecasts: Record<string, string | number | undefined>;
 }
 
-/** A 95% interval `[low, high]`; null when nothing was scored. */
+/**
+ * A 95% interval `[low, high]`; null when fewer than 2 questions were scored (resampling one
+ * question gives a zero-width interval, a certainty the data cannot give).
+ */
 export type Interval = [number, number] | null;
 
 /** A forecaster minus the reference on the same questions and resamples (negative: better). */
@@ -119,7 +122,7 @@ function quantile(sorted: Float64Array, q: number): number {
  */
 function bootstrapMeans(losses: Float64Array[], options: BootstrapOptions): Interval[] {
   const n = losses[0]?.length ?? 0;
-  if (n === 0) return losses.map(() => null);
+  if (n < 2) return losses.map(() => null);
   const random = seededRandom(options.seed);
   const means = losses.map(() => new Float64Array(options.resamples));
   const picks = new Uint32Array(n);

@@ -82,3 +82,18 @@ Deno.test("no common question gives null scores and intervals, and bad resample 
   assertEquals(c.lines[0].vsReference?.brierCi, null);
   assertThrows(() => compareForecasters([], { forecasters: ["a"], resamples: 0 }), RangeError);
 });
+
+Deno.test("one common question gives scores but no interval (not a zero-width one)", () => {
+  const c = compareForecasters([{ id: "x", outcome: 1, forecasts: { a: 1, b: 0.5 } }], {
+    forecasters: ["a", "b"],
+    reference: "b",
+  });
+  assertEquals([c.n, c.lines[0].brier, c.lines[0].brierCi, c.lines[0].logLossCi], [
+    1,
+    0,
+    null,
+    null,
+  ]);
+  assertEquals(c.lines[0].vsReference?.brier, -0.25);
+  assertEquals([c.lines[0].vsReference?.brierCi, c.lines[0].vsReference?.logLossCi], [null, null]);
+});

@@ -26,7 +26,8 @@ export interface Opportunity {
   mid_sum: string | null;
   /** The larger distance from 1 of the two sums. */
   gap: string;
-  /** The least size offered at those asks: complete sets that can be bought at once. */
+  /** The least size offered at those asks (complete sets that can be bought at once); null when a
+   * market's size is unknown. */
   ask_size: string | null;
   /** The earliest close of its markets. */
   close_time: Date | null;
@@ -53,8 +54,9 @@ export function loadOpportunities(
     FROM (
       SELECT e.event_ticker, e.title, count(*)::int AS markets,
              sum(m.yes_ask) AS ask_sum,
-             trim_scale(sum((m.yes_bid + m.yes_ask) / 2)) AS mid_sum,
-             min(m.yes_ask_size) AS ask_size,
+             CASE WHEN count(m.yes_bid) = count(*)
+               THEN trim_scale(sum((m.yes_bid + m.yes_ask) / 2)) END AS mid_sum,
+             CASE WHEN count(m.yes_ask_size) = count(*) THEN min(m.yes_ask_size) END AS ask_size,
              min(m.close_time) AS close_time
       FROM events e JOIN markets m ON m.event_ticker = e.event_ticker
       WHERE e.mutually_exclusive AND NOT e.is_multivariate

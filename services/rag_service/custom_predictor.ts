@@ -100,6 +100,16 @@ function validAnswer(model: string, ticker: string, value: unknown) {
   throw new CustomPredictorError(model, ticker, reason);
 }
 
+/** What went wrong, from whatever the user's code threw (not always an Error). */
+function reasonOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  let shown: string | undefined;
+  try {
+    shown = JSON.stringify(error);
+  } catch { /* circular: String() below */ }
+  return `threw ${(shown ?? String(error)).slice(0, 200)}`;
+}
+
 /** Runs `call` with a deadline; the returned promise rejects when it passes or `signal` aborts. */
 async function bounded<T>(
   call: (signal: AbortSignal) => Promise<T>,
@@ -173,7 +183,7 @@ export async function createModulePredictor(
         { timeoutMs: options.timeoutMs, signal: predictOptions.signal },
       ).catch((error) => {
         if (predictOptions.signal?.aborted) throw error;
-        throw new CustomPredictorError(model, context.target.ticker, (error as Error).message);
+        throw new CustomPredictorError(model, context.target.ticker, reasonOf(error));
       });
       return await asPrediction(model, context, answer);
     },
@@ -210,7 +220,17 @@ export function createHttpPredictor(url: URL, options: CustomPredictorOptions): 
       headers: { "content-type": "application/json", accept: "application/json" },
       body: JSON.stringify(input),
       signal,
+      // The input goes to the configured host only (the one the launch step grants).
+      redirect: "manual",
     });
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
+      const location = response.headers.get("location");
+      throw new Error(
+        `HTTP ${response.status} redirect to ${location}; redirects are not followed: ` +
+          "name the final URL in RAG_PREDICTORS",
+      );
+    }
     const text = await readBounded(response, MAX_ANSWER_BYTES);
     if (!response.ok) throw new Error(`HTTP ${response.status}: ${text.slice(0, 200)}`);
     try {
@@ -228,7 +248,7 @@ export function createHttpPredictor(url: URL, options: CustomPredictorOptions): 
         { timeoutMs: options.timeoutMs, signal: predictOptions.signal },
       ).catch((error) => {
         if (predictOptions.signal?.aborted) throw error;
-        throw new CustomPredictorError(model, context.target.ticker, (error as Error).message);
+        throw new CustomPredictorError(model, context.target.ticker, reasonOf(error));
       });
       return await asPrediction(model, context, answer);
     },

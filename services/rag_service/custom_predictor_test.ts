@@ -109,38 +109,62 @@ const CONTEXT: RetrievalContext = {
   documents: [],
 };
 
-Deno.test("an HTTP predictor rejects out-of-range, oversized, non-JSON and late answers", async () => {
+Deno.test("an HTTP predictor rejects out-of-range, oversized, non-JSON, redirected and late answers", async () => {
   const never = Promise.withResolvers<Response>();
+  const other = endpoint(priceAnswer); // another host (port): never sent the input
+  const elsewhere = new URL(`http://localhost:${other.url.port}/predict`);
   const answers: (() => Response | Promise<Response>)[] = [
     () => Response.json({ probability: 1.5, rationale: "too sure" }),
     () => new Response("x".repeat(MAX_ANSWER_BYTES + 1)),
     () => new Response("not json"),
     () => Response.json({ probability: 0.4 }),
     () => new Response("overloaded", { status: 503 }),
+    () => Response.redirect(elsewhere, 307),
     () => never.promise,
   ];
   const http = endpoint(() => answers.shift()!());
   const predictor = createHttpPredictor(http.url, { timeoutMs: 300 });
   const reasons: string[] = [];
   try {
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 7; i++) {
       const error = await assertRejects(() => predictor.predict(CONTEXT), CustomPredictorError);
       reasons.push(error.message);
     }
   } finally {
     never.resolve(new Response("late"));
     await http.server.shutdown();
+    await other.server.shutdown();
   }
+  assertEquals(other.received.length, 0);
   const expected = [
     "probability",
     `larger than ${MAX_ANSWER_BYTES} bytes`,
     "not JSON",
     "rationale",
     "HTTP 503",
+    `HTTP 307 redirect to ${elsewhere}`,
     "no answer within 300 ms",
   ];
   expected.forEach((part, i) => assertOk(reasons[i].includes(part), reasons[i]));
   assertOk(reasons.every((r) => r.includes("KXRAIN-E1-M") && r.includes("http:127.0.0.1")));
+});
+
+Deno.test("a module predictor that throws something other than an Error says what it threw", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const thrown = ['"out of ideas"', "null", "{ code: 42 }"];
+    const reasons: string[] = [];
+    for (const [i, value] of thrown.entries()) {
+      const path = `${dir}/throws_${i}.ts`;
+      await Deno.writeTextFile(path, `export function predict() { throw ${value}; }\n`);
+      const predictor = await createModulePredictor(path, { timeoutMs: 1000 });
+      const error = await assertRejects(() => predictor.predict(CONTEXT), CustomPredictorError);
+      reasons.push(error.message.slice(error.message.indexOf(": ") + 2));
+    }
+    assertEquals(reasons, ['threw "out of ideas"', "threw null", 'threw {"code":42}']);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("a module without a predict function is refused with what to export", async () => {

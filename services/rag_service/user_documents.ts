@@ -46,8 +46,18 @@ export class UserDocumentError extends Error {
   }
 }
 
-const knownAt = z.string().refine((t) => !Number.isNaN(Date.parse(t)), {
-  message: "known_at must be an ISO 8601 time such as 2026-01-05T00:00:00Z",
+/** A date (UTC midnight) or a time with its zone: nothing a lenient parser could misread. */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
+
+function isInstant(text: string): boolean {
+  const day = text.slice(0, 10);
+  return ISO_INSTANT.test(text) && !Number.isNaN(Date.parse(text)) &&
+    new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day;
+}
+
+const knownAt = z.string().refine(isInstant, {
+  message: "known_at must be an ISO 8601 date or time with its zone, such as " +
+    "2026-01-05T00:00:00Z or 2026-01-05",
 }).transform((t) => new Date(t));
 
 const JsonDocument = z.object({
@@ -73,7 +83,10 @@ function textDocument(file: string, content: string): UserDocument {
     if (colon > 0) fields[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
   }
   const parsed = JsonDocument.safeParse({ ...fields, text: content.slice(match[0].length) });
-  if (!parsed.success) throw new UserDocumentError(file, parsed.error.issues[0].message);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UserDocumentError(file, `${issue.path.join(".") || "(root)"}: ${issue.message}`);
+  }
   const { known_at, text, title, ...extra } = parsed.data;
   return { id: file, title: title ?? null, knownAt: known_at, text, extra };
 }

@@ -79,7 +79,12 @@ Deno.test("a document is never retrieved for an as_of before its known_at (trap 
 Deno.test("documents without known_at, malformed JSON or no text are refused with the file named", async () => {
   const cases: [Record<string, string>, string][] = [
     [{ "a.md": "no front matter" }, "a.md: starts without a front matter block"],
-    [{ "b.txt": "---\ntitle: x\n---\ntext" }, "b.txt"],
+    [{ "b.txt": "---\ntitle: x\n---\ntext" }, "b.txt: known_at"],
+    // Times a lenient parser reads as something else: "Jan 5" is 2001-01-05, Feb 30 is Mar 2,
+    // a time without its zone is the machine's local time.
+    [{ "f.md": "---\nknown_at: Jan 5\n---\ntext" }, "f.md: known_at"],
+    [{ "g.json": '{"known_at":"2026-02-30T00:00:00Z","text":"t"}' }, "g.json: known_at"],
+    [{ "h.txt": "---\nknown_at: 2026-01-05 10:00\n---\ntext" }, "h.txt: known_at"],
     [{ "c.json": "{" }, "c.json: malformed JSON"],
     [
       { "d.json": '[{"known_at":"2026-01-01T00:00:00Z","text":"ok"},{"known_at":"x","text":"t"}]' },
@@ -94,11 +99,16 @@ Deno.test("documents without known_at, malformed JSON or no text are refused wit
     });
   }
   await withFolder(
-    { "ignored.pdf": "%PDF", "ok.md": "---\nknown_at: 2026-01-01\n---\nhello" },
+    {
+      "ignored.pdf": "%PDF",
+      "ok.md": "---\nknown_at: 2026-01-01\n---\nhello",
+      "zone.txt": "---\nknown_at: 2026-01-05T10:00+02:00\n---\nthere",
+    },
     async (dir) => {
       const docs = await readUserDocuments(dir);
       assertEquals(docs.map((d) => [d.id, d.text, d.knownAt.toISOString()]), [
         ["ok.md", "hello", "2026-01-01T00:00:00.000Z"],
+        ["zone.txt", "there", "2026-01-05T08:00:00.000Z"],
       ]);
     },
   );
