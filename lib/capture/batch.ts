@@ -2,7 +2,15 @@
  * A capture batch: the rows received in one short window, sealed under a unique id so it is
  * written to PostgreSQL exactly once (the id commits in `ingested_batches` with the rows).
  */
-import type { DeadLetterRow, GapRow, LifecycleRow, TickRow, TradeRow } from "./rows.ts";
+import type {
+  CapturedDeltaRow,
+  CapturedSnapshotRow,
+  DeadLetterRow,
+  GapRow,
+  LifecycleRow,
+  TickRow,
+  TradeRow,
+} from "./rows.ts";
 
 /** A sealed batch. Plain JSON: the spool stores it as one line. */
 export interface CaptureBatch {
@@ -14,6 +22,10 @@ export interface CaptureBatch {
   lifecycle: LifecycleRow[];
   deadLetters: DeadLetterRow[];
   gaps: GapRow[];
+  /** Order-book snapshots (absent in batches spooled before order books were captured). */
+  orderbookSnapshots?: CapturedSnapshotRow[];
+  /** Order-book deltas (absent likewise). */
+  orderbookDeltas?: CapturedDeltaRow[];
   /** Highest exchange time (ms) among ticks and trades: the capture watermark; null if none. */
   maxExchangeMs: number | null;
   /** Lowest exchange time (ms) among ticks and trades; null if none. */
@@ -25,7 +37,8 @@ export interface CaptureBatch {
 /** Number of rows a batch carries. */
 export function batchRowCount(batch: CaptureBatch): number {
   return batch.ticks.length + batch.trades.length + batch.lifecycle.length +
-    batch.deadLetters.length + batch.gaps.length;
+    batch.deadLetters.length + batch.gaps.length + (batch.orderbookSnapshots?.length ?? 0) +
+    (batch.orderbookDeltas?.length ?? 0);
 }
 
 /** Collects rows until sealed. */
@@ -35,6 +48,8 @@ export class BatchBuilder {
   lifecycle: LifecycleRow[] = [];
   deadLetters: DeadLetterRow[] = [];
   gaps: GapRow[] = [];
+  orderbookSnapshots: CapturedSnapshotRow[] = [];
+  orderbookDeltas: CapturedDeltaRow[] = [];
   #max: number | null = null;
   #min: number | null = null;
   #firstReceived: number | null = null;
@@ -80,6 +95,18 @@ export class BatchBuilder {
     this.rows++;
   }
 
+  /** Adds an order-book snapshot (its time is not an exchange time: no watermark). */
+  orderbookSnapshot(row: CapturedSnapshotRow): void {
+    this.orderbookSnapshots.push(row);
+    this.#seen(row.receivedAtMs, null);
+  }
+
+  /** Adds an order-book delta. */
+  orderbookDelta(row: CapturedDeltaRow): void {
+    this.orderbookDeltas.push(row);
+    this.#seen(row.receivedAtMs, row.tsMs);
+  }
+
   /** Seals the rows into a batch with `id` and empties the builder. */
   seal(sessionId: string, id: string): CaptureBatch {
     const batch: CaptureBatch = {
@@ -90,6 +117,10 @@ export class BatchBuilder {
       lifecycle: this.lifecycle,
       deadLetters: this.deadLetters,
       gaps: this.gaps,
+      ...(this.orderbookSnapshots.length > 0
+        ? { orderbookSnapshots: this.orderbookSnapshots }
+        : {}),
+      ...(this.orderbookDeltas.length > 0 ? { orderbookDeltas: this.orderbookDeltas } : {}),
       maxExchangeMs: this.#max,
       minExchangeMs: this.#min,
       firstReceivedMs: this.#firstReceived,
@@ -99,6 +130,8 @@ export class BatchBuilder {
     this.lifecycle = [];
     this.deadLetters = [];
     this.gaps = [];
+    this.orderbookSnapshots = [];
+    this.orderbookDeltas = [];
     this.#max = null;
     this.#min = null;
     this.#firstReceived = null;

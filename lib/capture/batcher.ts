@@ -4,7 +4,15 @@
  * @module
  */
 import { BatchBuilder, type CaptureBatch } from "./batch.ts";
-import type { DeadLetterRow, GapRow, LifecycleRow, TickRow, TradeRow } from "./rows.ts";
+import type {
+  CapturedDeltaRow,
+  CapturedSnapshotRow,
+  DeadLetterRow,
+  GapRow,
+  LifecycleRow,
+  TickRow,
+  TradeRow,
+} from "./rows.ts";
 
 /** Options of {@linkcode Batcher}. */
 export interface BatcherOptions {
@@ -65,6 +73,18 @@ export class Batcher {
   /** Adds a capture gap. */
   gap(row: GapRow): void {
     this.#builder.gap(row);
+    this.#added();
+  }
+
+  /** Adds an order-book snapshot. */
+  orderbookSnapshot(row: CapturedSnapshotRow): void {
+    this.#builder.orderbookSnapshot(row);
+    this.#added();
+  }
+
+  /** Adds an order-book delta. */
+  orderbookDelta(row: CapturedDeltaRow): void {
+    this.#builder.orderbookDelta(row);
     this.#added();
   }
 

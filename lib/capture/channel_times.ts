@@ -1,7 +1,7 @@
 /**
  * The newest receive and exchange time of each WebSocket channel in a batch, as `writeBatch`
  * merges them into `ingest_state` `ws.session` `channels` (so `deno task status` can tell which
- * channel went quiet). Channel names: `ticker` for ticks, `trade` for trades, the message type
+ * channel went quiet). Channel names: `ticker` for ticks, `trade` for trades, `orderbook_delta` for order-book rows, the message type
  * (`market_lifecycle_v2`, `event_lifecycle`, …) for lifecycle rows.
  * @module
  */
@@ -41,6 +41,12 @@ export function batchChannelTimes(batch: CaptureBatch): Record<string, ChannelTi
   for (const t of batch.ticks) see(maxima, "ticker", t.receivedAtMs, t.tsMs);
   for (const t of batch.trades) see(maxima, "trade", t.receivedAtMs, t.tsMs);
   for (const l of batch.lifecycle) see(maxima, l.messageType, l.receivedAtMs, l.eventTsMs);
+  for (const d of batch.orderbookDeltas ?? []) {
+    see(maxima, "orderbook_delta", d.receivedAtMs, d.tsMs);
+  }
+  for (const o of batch.orderbookSnapshots ?? []) {
+    see(maxima, "orderbook_delta", o.receivedAtMs, null);
+  }
   const out: Record<string, ChannelTimes> = {};
   for (const [channel, m] of maxima) {
     out[channel] = {

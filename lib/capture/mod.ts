@@ -12,3 +12,4 @@ export * from "./writer.ts";
 export * from "./pipeline.ts";
 export * from "./gaps.ts";
 export * from "./latency.ts";
+export * from "./orderbook_scope.ts";

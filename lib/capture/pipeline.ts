@@ -11,7 +11,15 @@ import type { Sql } from "../db/mod.ts";
 import { batchRowCount, type CaptureBatch } from "./batch.ts";
 import { Batcher } from "./batcher.ts";
 import { BatchQueue } from "./batch_queue.ts";
-import type { DeadLetterRow, GapRow, LifecycleRow, TickRow, TradeRow } from "./rows.ts";
+import type {
+  CapturedDeltaRow,
+  CapturedSnapshotRow,
+  DeadLetterRow,
+  GapRow,
+  LifecycleRow,
+  TickRow,
+  TradeRow,
+} from "./rows.ts";
 import type { Spool } from "./spool.ts";
 import { type NewMarketsHook, writeBatch, type WriteOutcome } from "./store.ts";
 import { LatencyHistogram } from "./latency.ts";
@@ -78,6 +86,8 @@ export interface CapturePipeline {
   lifecycle(row: LifecycleRow): void;
   deadLetter(row: DeadLetterRow): void;
   gap(row: GapRow): void;
+  orderbookSnapshot(row: CapturedSnapshotRow): void;
+  orderbookDelta(row: CapturedDeltaRow): void;
   /** Seals the collecting batch now (if it has rows). */
   seal(): void;
   readonly stats: PipelineStats;
@@ -181,6 +191,8 @@ export function createCapturePipeline(options: CapturePipelineOptions): CaptureP
     lifecycle: (row) => batcher.lifecycle(row),
     deadLetter: (row) => batcher.deadLetter(row),
     gap: (row) => batcher.gap(row),
+    orderbookSnapshot: (row) => batcher.orderbookSnapshot(row),
+    orderbookDelta: (row) => batcher.orderbookDelta(row),
     seal: () => batcher.seal(),
     get stats() {
       updateGauges();

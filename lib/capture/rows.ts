@@ -23,6 +23,7 @@ import {
   unstorableText,
 } from "../kalshi/mod.ts";
 import { type LifecycleChange, lifecycleChange } from "../catalog/mod.ts";
+import type { OrderbookDeltaRow, OrderbookSnapshotRow } from "../orderbook/mod.ts";
 
 /** One `ticks` row. Prices are dollar strings ("0.5600"), counts contract strings ("10.00"). */
 export interface TickRow {
@@ -81,6 +82,12 @@ export interface LifecycleRow {
    */
   change?: LifecycleChange;
 }
+
+/** An `orderbook_snapshots` row as captured: with the receive time of its message. */
+export type CapturedSnapshotRow = OrderbookSnapshotRow & { receivedAtMs: number };
+
+/** An `orderbook_deltas` row as captured: with the receive time of its message. */
+export type CapturedDeltaRow = OrderbookDeltaRow & { receivedAtMs: number };
 
 /** One `dead_letters` row. */
 export interface DeadLetterRow {

@@ -9,6 +9,7 @@ import type postgres from "postgres";
 import type { Sql } from "../db/mod.ts";
 import { applyLifecycle, type LifecycleChange, lifecycleChange } from "../catalog/mod.ts";
 import { parseWsMessage } from "../kalshi/mod.ts";
+import { insertOrderbookRows } from "../orderbook/mod.ts";
 import { batchRowCount, type CaptureBatch } from "./batch.ts";
 import { batchChannelTimes, type ChannelTimes } from "./channel_times.ts";
 import type { DeadLetterRow, GapRow, LifecycleRow, TickRow, TradeRow } from "./rows.ts";
@@ -107,6 +108,16 @@ export async function writeBatch(
       }
       created.push(...mine);
     });
+    await part(
+      "orderbook_snapshot",
+      batch.orderbookSnapshots ?? [],
+      (h, snapshots) => insertOrderbookRows(h, { snapshots, deltas: [] }),
+    );
+    await part(
+      "orderbook_delta",
+      batch.orderbookDeltas ?? [],
+      (h, deltas) => insertOrderbookRows(h, { snapshots: [], deltas }),
+    );
     await part("dead_letter", batch.deadLetters, insertDeadLetters);
     await part("gap", batch.gaps, insertGaps);
     if (refused.length > 0) await insertDeadLetters(tx, refused);

@@ -306,3 +306,45 @@ Deno.test("a lifecycle row spooled without its catalog change is applied from it
     assertEquals(raws.map((r) => r.result), ["yes", "yes"], "raw is a JSON object, not a string");
   });
 });
+
+Deno.test("order-book rows ride the batch: written once, a row the tables cannot hold dead-lettered in salvage mode", async () => {
+  await withTestDatabase(async ({ sql }) => {
+    const delta = (n: number, size: number) => ({
+      marketTicker: "KXTEST-26NOV25-T1",
+      tsMs: T0 + n,
+      order: n,
+      side: "yes" as const,
+      price: 4000,
+      delta: size,
+      receivedAtMs: T0 + n,
+    });
+    const b: CaptureBatch = {
+      ...batch("s:ob", []),
+      deadLetters: [],
+      orderbookSnapshots: [{
+        marketTicker: "KXTEST-26NOV25-T1",
+        tsMs: T0,
+        order: 0,
+        kind: "subscribe",
+        yes: [[4000, 100]],
+        no: [],
+        receivedAtMs: T0,
+      }],
+      orderbookDeltas: [delta(1, -30), delta(2, 0), delta(3, 5)],
+    };
+    assertEquals(await writeBatch(sql, b, { instance: "t", salvage: true }), "written");
+    assertEquals(await writeBatch(sql, b, { instance: "t", salvage: true }), "duplicate");
+    const deltas = await sql<{ ord: number; delta: number }[]>`
+      SELECT ord, delta FROM orderbook_deltas ORDER BY ord`;
+    assertEquals(deltas.map((d) => [d.ord, d.delta]), [[1, -30], [3, 5]]);
+    const [snapshots] = await sql<
+      { n: number }[]
+    >`SELECT count(*)::int AS n FROM orderbook_snapshots`;
+    assertEquals(snapshots.n, 1);
+    const dead = await sql<
+      { source: string; error: string }[]
+    >`SELECT source, error FROM dead_letters`;
+    assertEquals(dead.map((d) => d.source), ["capture:orderbook_delta"]);
+    assertEquals(dead[0].error.startsWith("22003: "), true, dead[0].error);
+  });
+});

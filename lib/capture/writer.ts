@@ -187,6 +187,7 @@ export class BatchWriter {
     const at = this.#o.now();
     for (const r of batch.ticks) latency.record(at - r.receivedAtMs);
     for (const r of batch.trades) latency.record(at - r.receivedAtMs);
+    for (const r of batch.orderbookDeltas ?? []) latency.record(at - r.receivedAtMs);
   }
 
   async #failed(batch: CaptureBatch, error: unknown): Promise<void> {

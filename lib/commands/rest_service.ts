@@ -1,7 +1,7 @@
 /** rest_service's command line: discovery and backfill scheduling. */
 import { z } from "zod";
 import { defineCommand, intValue, setting, switchValue } from "../config/mod.ts";
-import { kalshiSettings } from "../kalshi/settings.ts";
+import { kalshiClock, kalshiSettings } from "../kalshi/settings.ts";
 import { scopeSettings } from "../scope/settings.ts";
 import {
   amqpUrl,
@@ -34,6 +34,7 @@ export const restServiceCommand = defineCommand({
   settings: {
     databaseUrl,
     ...kalshiSettings,
+    kalshiClock,
     ...scopeSettings,
     amqpUrl,
     logLevel,

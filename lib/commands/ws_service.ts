@@ -3,12 +3,14 @@ import { z } from "zod";
 import { choiceValue, defineCommand, intValue, setting, switchValue } from "../config/mod.ts";
 import {
   kalshiApiKeyId,
+  kalshiClock,
   kalshiPrivateKeyPath,
   kalshiReadsPerSecond,
   kalshiRestUrl,
   kalshiWsUrl,
 } from "../kalshi/settings.ts";
 import { scopeSettings } from "../scope/mod.ts";
+import { ORDERBOOK_SCOPE_EXPECTED, OrderbookScopeSchema } from "../capture/mod.ts";
 import {
   databaseUrl,
   logLevel,
@@ -29,11 +31,12 @@ export const wsSpoolDir = setting({
   access: "write",
 });
 
-/** `ws_service`: live capture of ticker, trade and lifecycle messages into PostgreSQL. */
+/** `ws_service`: live capture of ticker, trade, order-book and lifecycle messages into PostgreSQL. */
 export const wsServiceCommand = defineCommand({
   name: "ws_service",
   summary: "Subscribes Kalshi's WebSocket for the open and about-to-open markets in scope " +
-    "(ticker, trade) and every lifecycle message, and writes them to PostgreSQL in batches, " +
+    "(ticker, trade, and orderbook_delta for those in WS_ORDERBOOK_SCOPE) and every lifecycle " +
+    "message, and writes them to PostgreSQL in batches, " +
     "exactly once, spooling to disk while the database is unreachable and recording every " +
     "span in which messages may have been missed in capture_gaps. Markets first met through a " +
     "lifecycle message are fetched from REST and get their backfill jobs scheduled.",
@@ -44,6 +47,7 @@ export const wsServiceCommand = defineCommand({
     kalshiReadsPerSecond,
     kalshiApiKeyId,
     kalshiPrivateKeyPath,
+    kalshiClock,
     ...scopeSettings,
     logLevel,
     metricsPort,
@@ -106,6 +110,24 @@ export const wsServiceCommand = defineCommand({
       default: "600",
       help:
         "/readyz answers 503 once the on-disk spool has grown this many seconds without draining",
+    }),
+    orderbookScope: setting({
+      env: "WS_ORDERBOOK_SCOPE",
+      flag: "orderbook-scope",
+      schema: OrderbookScopeSchema,
+      default: "top:200",
+      help: "watched markets whose order book is captured (orderbook_delta): all, none, " +
+        "series:A,B, or top:N (the N with the highest 24-hour volume)",
+      expected: ORDERBOOK_SCOPE_EXPECTED,
+    }),
+    orderbookCheckpointSeconds: setting({
+      env: "WS_ORDERBOOK_CHECKPOINT_SECONDS",
+      flag: "orderbook-checkpoint",
+      schema: intValue(10, 86_400),
+      default: "300",
+      help: "every this many seconds, each order book that changed is stored whole (a " +
+        "checkpoint: a rebuild starts from the nearest one)",
+      expected: "seconds from 10 to 86400",
     }),
     maxBatchRows: setting({
       env: "WS_BATCH_ROWS",

@@ -11,6 +11,7 @@ export * from "./schemas.ts";
 export * from "./orderbook.ts";
 export * from "./errors.ts";
 export * from "./clock.ts";
+export { createServerClock, type ServerClock } from "./server_clock.ts";
 export * from "./auth.ts";
 export * from "./backoff.ts";
 export * from "./rate_limit.ts";

@@ -73,6 +73,20 @@ export const kalshiReadBurstSeconds = setting({
   expected: "a positive number of seconds up to 3",
 });
 
+/**
+ * `KALSHI_CLOCK`: where a service takes "now" from. `server` follows the HTTP `Date` header of the
+ * Kalshi server it talks to (lib/kalshi/server_clock.ts), so a replay of an old window looks live.
+ */
+export const kalshiClock = setting({
+  env: "KALSHI_CLOCK",
+  flag: "clock",
+  schema: z.enum(["system", "server"], { message: "system or server" }),
+  default: "system",
+  help: 'where "now" comes from: system (this machine\'s clock) or server (the HTTP Date ' +
+    "header of the Kalshi server, simulator or replay this service talks to)",
+  expected: "system or server",
+});
+
 /** The six shared settings, to spread into a command's `settings`. */
 export const kalshiSettings = {
   kalshiRestUrl,

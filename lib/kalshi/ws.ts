@@ -90,6 +90,12 @@ export interface KalshiWsClient extends AsyncIterable<WsStreamItem> {
   removeMarkets(channel: string, marketTickers: readonly string[]): Promise<void>;
   /** Unsubscribes a channel. */
   unsubscribe(channel: string): Promise<void>;
+  /**
+   * Asks for fresh `orderbook_snapshot`s of `marketTickers` on `channel` (update_subscription
+   * `get_snapshot`); the snapshots arrive in the stream, no reply is awaited. False when the
+   * channel is not established now (its re-subscription sends snapshots anyway).
+   */
+  getSnapshot(channel: string, marketTickers: readonly string[]): boolean;
   /** Current desired subscriptions. */
   subscriptions(): SubscriptionState[];
   /**
@@ -160,6 +166,7 @@ class WsClient implements KalshiWsClient {
       epoch: () => this.#epoch,
       whenConnected: () => this.#whenConnected(),
       command: (name, params) => this.#command(name, params),
+      post: (name, params) => this.#post(name, params),
     }, { maxTickersPerCommand: options.maxTickersPerCommand });
     this.#policy = new WsReconnectPolicy({
       clock: this.#clock,
@@ -192,6 +199,10 @@ class WsClient implements KalshiWsClient {
 
   unsubscribe(channel: string): Promise<void> {
     return this.#subscriptions.unsubscribe(channel);
+  }
+
+  getSnapshot(channel: string, marketTickers: readonly string[]): boolean {
+    return this.#subscriptions.getSnapshot(channel, marketTickers);
   }
 
   subscriptions(): SubscriptionState[] {
@@ -233,6 +244,12 @@ class WsClient implements KalshiWsClient {
       return Promise.reject(new Error(`cannot send ${name}: not connected`));
     }
     return this.#commands.send((text) => socket.send(text), name, params);
+  }
+
+  #post(name: string, params: Record<string, unknown>): void {
+    const socket = this.#socket;
+    if (socket === null || socket.readyState !== WebSocket.OPEN) return;
+    this.#commands.post((text) => socket.send(text), name, params);
   }
 
   /** Connects, serves the connection until it ends, and again, until the client closes. */

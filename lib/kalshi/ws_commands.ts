@@ -94,6 +94,14 @@ export class WsCommands {
   }
 
   /**
+   * Sends `{ id, cmd, params }` under the next command id without waiting for a reply (a command
+   * whose answer is data, such as `get_snapshot`); a reply that still comes settles nothing.
+   */
+  post(transmit: (text: string) => void, name: string, params: Record<string, unknown>): void {
+    transmit(JSON.stringify({ id: this.#nextId++, cmd: name, params }));
+  }
+
+  /**
    * Settles the command `message` answers; false when it answers none (not a reply, no id, or
    * an id no command is waiting on, such as a reply that came after its timeout).
    */

@@ -31,6 +31,8 @@ export interface WsSubscriptionLink {
   whenConnected(): Promise<void>;
   /** Sends a command on the current connection and resolves with its reply. */
   command(name: string, params: Record<string, unknown>): Promise<WsMessage>;
+  /** Sends a command on the current connection without waiting for a reply. */
+  post?(name: string, params: Record<string, unknown>): void;
 }
 
 /** The commands that establish one channel: a subscribe, then add_markets for the rest. */
@@ -170,6 +172,27 @@ export class WsSubscriptions {
     if (entry === undefined) return;
     this.#desired.delete(channel);
     if (this.#established(entry)) await this.#link.command("unsubscribe", { sids: [entry.sid] });
+  }
+
+  /**
+   * Asks for fresh snapshots of `marketTickers` on `channel` (update_subscription `get_snapshot`,
+   * order books only), chunked per command. No reply is awaited: the snapshots are the answer.
+   * False when the channel is not established on the current connection (establishing it sends
+   * snapshots anyway).
+   */
+  getSnapshot(channel: string, marketTickers: readonly string[]): boolean {
+    const entry = this.#desired.get(channel);
+    if (entry === undefined || !this.#established(entry) || this.#link.post === undefined) {
+      return false;
+    }
+    for (const group of chunkTickers(marketTickers, this.#perCommand)) {
+      this.#link.post("update_subscription", {
+        sids: [entry.sid],
+        market_tickers: group,
+        action: "get_snapshot",
+      });
+    }
+    return true;
   }
 
   /** A new connection is open: establish every channel on it. */

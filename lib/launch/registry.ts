@@ -7,6 +7,7 @@ import { portalCommand } from "../commands/portal.ts";
 import { wsServiceCommand } from "../commands/ws_service.ts";
 import { ragServiceCommand } from "../commands/rag_service.ts";
 import { restServiceCommand } from "../commands/rest_service.ts";
+import { replayCommand } from "../commands/replay.ts";
 import { statusCommand } from "../commands/status.ts";
 import { workerServiceCommand } from "../commands/worker_service.ts";
 import { simCommand } from "../kalshi/sim/command.ts";
@@ -53,4 +54,5 @@ export const RUNNABLES: Record<string, Runnable> = {
   status: { command: statusCommand, entry: "services/status/main.ts" },
   export: { command: exportCommand, entry: "services/export/main.ts" },
   query: { command: queryCommand, entry: "services/query/main.ts" },
+  replay: { command: replayCommand, entry: "lib/replay/main.ts" },
 };

@@ -7,6 +7,7 @@ import { archiveSection } from "./archive.ts";
 import { backfillSection } from "./backfill.ts";
 import { captureGapsSection, deadLettersSection } from "./capture.ts";
 import { discoverySection } from "./discovery.ts";
+import { orderbookSection } from "./orderbook.ts";
 import type { StatusSection } from "./section.ts";
 import { spoolSection } from "./spool.ts";
 import { websocketSection } from "./websocket.ts";
@@ -14,6 +15,7 @@ import { websocketSection } from "./websocket.ts";
 /** The sections, in table order. */
 export const STATUS_SECTIONS: readonly StatusSection[] = [
   websocketSection,
+  orderbookSection,
   discoverySection,
   backfillSection,
   captureGapsSection,

@@ -225,6 +225,7 @@ Deno.test("--json prints one object with the status, the failed checks and every
         "stale",
         "limits",
         "websocket",
+        "orderbook",
         "discovery",
         "backfill",
         "captureGaps",
@@ -233,6 +234,14 @@ Deno.test("--json prints one object with the status, the failed checks and every
         "archive",
       ]);
       assertEquals([json.generatedAt, json.status, json.exitCode], [NOW.toISOString(), "stale", 1]);
+      assertEquals(json.orderbook, {
+        lastDeltaAt: null,
+        lastDeltaAgeSeconds: null,
+        lastSnapshotAt: null,
+        booksLastHour: 0,
+        gapsLastDay: 0,
+        openGaps: 0,
+      });
       assertEquals(json.stale, [{
         check: "discovery",
         message: "last pass started 2h00m ago, limit 30m",

@@ -2,7 +2,11 @@
 import { restServiceCommand } from "../../lib/commands/rest_service.ts";
 import { configFromCommandLine } from "../../lib/config/mod.ts";
 import { createPool } from "../../lib/db/mod.ts";
-import { createRestClient, credentialsFromSettings } from "../../lib/kalshi/mod.ts";
+import {
+  createRestClient,
+  createServerClock,
+  credentialsFromSettings,
+} from "../../lib/kalshi/mod.ts";
 import { createLogger } from "../../lib/log/mod.ts";
 import { createJobsPublisher } from "../../lib/queue/publisher.ts";
 import { runService } from "../../lib/runtime/mod.ts";
@@ -28,7 +32,10 @@ if (config.retentionTicksDays !== undefined && config.archiveDir === undefined) 
 }
 const credentials = await credentialsFromSettings(config);
 const sql = createPool(config.databaseUrl.href, { max: 4, applicationName: "rest_service" });
+// KALSHI_CLOCK=server: "now" follows the Date header of every response (e.g. a replay's).
+const serverClock = config.kalshiClock === "server" ? createServerClock() : null;
 const client = createRestClient({
+  ...(serverClock ? { fetch: serverClock.fetch } : {}),
   baseUrl: config.kalshiRestUrl,
   credentials,
   readsPerSecond: config.kalshiReadsPerSecond,
@@ -55,7 +62,7 @@ const outcome = await runService(
           client,
           scope,
           logger,
-          now: Date.now,
+          now: serverClock ? serverClock.now : Date.now,
           signal,
           publisher,
           metrics,

@@ -12,6 +12,7 @@ import {
   type GapRow,
   GapTracker,
   openSpool,
+  type OrderbookScope,
   type Spool,
 } from "../../lib/capture/mod.ts";
 import { ensureTickPartitions, type Sql } from "../../lib/db/mod.ts";
@@ -29,6 +30,7 @@ import type { Scope } from "../../lib/scope/mod.ts";
 import { addWsReadiness } from "./readiness.ts";
 import { createNewMarketScheduler, type NewMarketScheduler } from "./new_markets.ts";
 import { type CaptureCounters, captureCounters, captureGauges } from "./capture_metrics.ts";
+import { ORDERBOOK_CHANNEL, OrderbookCapture } from "./orderbook.ts";
 import { type Effect, routeItem } from "./route.ts";
 import { type Resume, retryUntilStopped, startSession } from "./session.ts";
 import { SilenceWatch } from "./silence_watch.ts";
@@ -107,6 +109,12 @@ export interface WsCaptureOptions {
   readyMaxSilenceMs?: number;
   /** Not ready once the spool has grown this many ms without draining (default 600 000). */
   readyMaxSpoolGrowingMs?: number;
+  /** Watched markets whose order book is captured (default none; the setting's is top:200). */
+  orderbookScope?: OrderbookScope;
+  /** Store a checkpoint of every changed order book this often (default 300 000 ms). */
+  orderbookCheckpointMs?: number;
+  /** Resync order books on a `seq` gap (default true; false for a recorded, cut stream). */
+  orderbookSeqCheck?: boolean;
   /** Called once the subscriptions are requested (tests). */
   onReady?: (state: CaptureState) => void;
 }
@@ -117,6 +125,8 @@ export interface CaptureState {
   client: KalshiWsClient;
   /** Tickers currently subscribed on ticker and trade. */
   readonly watched: ReadonlySet<string>;
+  /** The maintained order books. */
+  readonly orderbook: OrderbookCapture;
   /** Re-reads the watch set now, adjusts subscriptions, and retries pending new markets. */
   refresh(): Promise<void>;
   /** Markets first met through a `created` message, until fetched and scheduled. */
@@ -162,6 +172,7 @@ interface Live {
   client: KalshiWsClient;
   gaps: GapTracker;
   watch: WatchSet;
+  books: OrderbookCapture;
   silence: SilenceWatch;
   /** The socket the client opened last (the silence watch closes it). */
   socket: { current: WebSocket | null };
@@ -205,6 +216,7 @@ export async function runWsCapture(options: WsCaptureOptions): Promise<CaptureSu
     options.signal.removeEventListener("abort", onAbort);
     await live.client.close();
     await live.watch.settled();
+    live.books.close(run.clock.now());
     for (const gap of live.gaps.closeAll(run.clock.now())) recordGap(run, gap);
   }
   const summary = await finish(
@@ -293,6 +305,7 @@ async function startLive(run: Run, resume: Resume): Promise<Live> {
     },
   });
   run.stop.signal.addEventListener("abort", () => void client.close(), { once: true });
+  const books = orderbookCapture(run, client);
   const watch = new WatchSet({
     sql: options.sql,
     scope: options.scope,
@@ -301,9 +314,20 @@ async function startLive(run: Run, resume: Resume): Promise<Live> {
     logger: options.logger,
     now: () => clock.now(),
     leadMs: options.leadMs,
+    orderbookScope: options.orderbookScope,
+    onOrderbookMarkets: (tickers) => books.setMarkets(tickers),
   });
   const silence = silenceWatch(run, { client, gaps, watch, socket });
-  const live: Live = { client, gaps, watch, silence, socket, lastDataMs: undefined, timers: [] };
+  const live: Live = {
+    client,
+    gaps,
+    watch,
+    books,
+    silence,
+    socket,
+    lastDataMs: undefined,
+    timers: [],
+  };
   watchReadiness(run, live);
   // First watch set before subscribing, so a restart gap knows its market set.
   const initial = await retryWatchSet(run, live.watch);
@@ -313,6 +337,7 @@ async function startLive(run: Run, resume: Resume): Promise<Live> {
     gaps.open("restart", clock.now(), {
       detail: { previousSessionId: resume.previous?.sessionId },
     });
+    books.restarted(Date.parse(resume.resumeAt), clock.now());
   }
   live.watch.subscribeAll();
   options.logger.info("capturing", {
@@ -324,15 +349,39 @@ async function startLive(run: Run, resume: Resume): Promise<Live> {
     Promise.all([live.watch.refresh(run.stop.signal), run.newMarkets.retry()]).then(() => {});
   live.timers.push(setInterval(refresh, options.refreshMs ?? 30_000));
   live.timers.push(setInterval(() => topUpPartitions(options), 86_400_000));
+  const checkpointMs = options.orderbookCheckpointMs ?? 300_000;
+  live.timers.push(setInterval(() => books.checkpoint(clock.now()), checkpointMs));
   options.onReady?.({
     sessionId: run.sessionId,
     client: live.client,
     watched: live.watch.watched,
+    orderbook: books,
     refresh,
     newMarkets: run.newMarkets,
     pipeline: run.pipeline,
   });
   return live;
+}
+
+/** The order-book capture of a run: rows and gaps into the pipeline, resyncs through `client`. */
+function orderbookCapture(run: Run, client: KalshiWsClient): OrderbookCapture {
+  return new OrderbookCapture({
+    sink: {
+      orderbookSnapshot: (row) => run.pipeline.orderbookSnapshot(row),
+      orderbookDelta: (row) => run.pipeline.orderbookDelta(row),
+      gap: (row) => recordGap(run, row),
+      deadLetter: (row) => {
+        run.summary.deadLetters++;
+        run.counters.deadLetters.inc({ reason: "unwritable" });
+        run.pipeline.deadLetter(row);
+      },
+    },
+    requestSnapshots: (tickers) => client.getSnapshot(ORDERBOOK_CHANNEL, tickers),
+    logger: run.options.logger,
+    sessionId: run.sessionId,
+    slackMs: run.options.gapSlackMs,
+    seqCheck: run.options.orderbookSeqCheck,
+  });
 }
 
 function retryWatchSet(run: Run, watch: WatchSet): Promise<string[]> {
@@ -373,6 +422,13 @@ function watchReadiness(run: Run, live: Live): void {
     openWatched: (nowMs) => live.watch.openAt(nowMs),
     spoolBytes: () => run.pipeline.stats.spoolBytes,
     lastDropMs: () => run.pipeline.stats.lastDropMs,
+    orderbook: () => ({
+      markets: live.books.markets.size,
+      maintained: live.books.booksMaintained,
+      lastMessageMs: live.books.stats.lastMessageMs,
+      gaps: live.books.stats.gaps,
+      openGaps: live.books.openGaps,
+    }),
   }, {
     now: () => clock.now(),
     startedMs: clock.now(),
@@ -403,6 +459,10 @@ function applyEffect(effect: Effect, run: Run, live: Live): void {
       return pipeline.trade(effect.row);
     case "lifecycle":
       return pipeline.lifecycle(effect.row);
+    case "orderbook_snapshot":
+      return live.books.snapshot(effect.message, effect.atMs);
+    case "orderbook_delta":
+      return live.books.delta(effect.message, effect.atMs);
     case "dead_letter":
       run.summary.deadLetters++;
       counters.deadLetters.inc({ reason: effect.reason });
@@ -412,7 +472,12 @@ function applyEffect(effect: Effect, run: Run, live: Live): void {
       return recordGap(run, live.gaps.subscribed(effect.channel, effect.atMs));
     case "acknowledged":
       return recordGap(run, live.gaps.acknowledged(effect.channel, effect.atMs));
+    case "replayed_gap":
+      return recordGap(run, effect.row);
     case "seq_gap":
+      if (effect.channel === ORDERBOOK_CHANNEL) {
+        return live.books.seqGap(effect.atMs, effect.detail);
+      }
       return recordGap(
         run,
         live.gaps.instant(effect.channel, "seq_gap", effect.atMs, effect.detail),
@@ -434,6 +499,7 @@ function applyEffect(effect: Effect, run: Run, live: Live): void {
       live.gaps.open("disconnect", effect.fromMs, {
         detail: { reason: effect.reason, failedAttempts: effect.failedAttempts },
       });
+      live.books.disconnected(effect.fromMs, { reason: effect.reason });
       return;
     case "refused":
       return refused(run, effect);

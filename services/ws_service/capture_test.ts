@@ -6,9 +6,9 @@ import { assertEquals, assertOk, assertRejects } from "../../lib/testing/assert.
 import { startTcpProxy } from "../../lib/testing/tcp_proxy.ts";
 import { createPool } from "../../lib/db/mod.ts";
 import { type CaptureState, runWsCapture, WsAuthError, type WsCaptureOptions } from "./capture.ts";
-import { seedMarkets, sentFrames, simClock, startSim } from "./testing/sim.ts";
+import { seedMarkets, sentFrames, simClock, startSim, testCredentials } from "./testing/sim.ts";
 import { until } from "../../lib/testing/wait.ts";
-import type { ServedSimulator } from "../../lib/kalshi/sim/mod.ts";
+import type { ServedSimulator, WsRecord } from "../../lib/kalshi/sim/mod.ts";
 import type { Sql } from "../../lib/db/mod.ts";
 import { jobKey, type NewJob } from "../../lib/backfill/job.ts";
 import { requiredRange, TRACKS } from "../../lib/backfill/schedule.ts";
@@ -135,23 +135,53 @@ Deno.test("a long simulator run lands in PostgreSQL exactly as the simulator sen
 
 Deno.test("a database outage mid-stream loses and duplicates nothing and drains the spool", async () => {
   const db = await createTestDatabase();
-  const served = startSim(300, 11);
+  const { auth, credentials } = testCredentials();
+  const served = startSim(300, 11, { auth });
   const url = new URL(db.url);
   const proxy = startTcpProxy({ hostname: url.hostname, port: Number(url.port || 5432) });
   const sql = createPool(proxy.url(db.url), { max: 2, connectTimeoutSeconds: 2 });
   try {
     await seedMarkets(db.sql, served);
-    const run = await startCapture(sql, served, { maxBufferRows: 1000, flushBudgetMs: 2000 });
+    await db.sql`UPDATE markets SET volume_24h = 1`; // top:20 = the first 20 by ticker
+    const run = await startCapture(sql, served, {
+      maxBufferRows: 1000,
+      flushBudgetMs: 2000,
+      credentials,
+      orderbookScope: { kind: "top", n: 20 },
+      orderbookCheckpointMs: 100,
+    });
     await play(served, run, 30, 10_000);
     proxy.cut();
     await play(served, run, 60, 10_000);
     await until(() => run.state.pipeline.stats.batchesSpooled > 0, "batches spooled");
     proxy.restore();
     await play(served, run, 30, 10_000);
+    const bookFrames = (type: string) =>
+      (served.sim.groundTruth.records("ws") as WsRecord[])
+        .filter((r) => r.kind === "ws_send" && r.frame!.startsWith(`{"type":"${type}"`)).length;
+    const books = run.state.orderbook.stats;
+    await until(
+      () =>
+        books.deltas === bookFrames("orderbook_delta") &&
+        books.snapshots === bookFrames("orderbook_snapshot"),
+      "every order-book frame handled",
+    );
     await run.state.pipeline.drained();
     run.abort.abort();
     const summary = await run.done;
     assertEquals(summary.flushed, true);
+    // Order books: every delta and snapshot once (checkpoints besides), no order-book gap.
+    const [stored] = await db.sql<{ deltas: number; snapshots: number; gaps: number }[]>`
+      SELECT (SELECT count(*)::int FROM orderbook_deltas) AS deltas,
+             (SELECT count(*)::int FROM orderbook_snapshots WHERE kind <> 'checkpoint')
+               AS snapshots,
+             (SELECT count(*)::int FROM capture_gaps) AS gaps`;
+    assertEquals(stored, {
+      deltas: bookFrames("orderbook_delta"),
+      snapshots: bookFrames("orderbook_snapshot"),
+      gaps: 0,
+    });
+    assertOk(stored.deltas > 1000, `only ${stored.deltas} deltas`);
     const frames = sentFrames(served);
     const counts = await dbTruth(db.sql);
     assertEquals(Number(counts.ticks), frames.filter((f) => f.type === "ticker").length);

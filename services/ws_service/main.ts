@@ -2,7 +2,11 @@
 import { wsServiceCommand } from "../../lib/commands/ws_service.ts";
 import { ConfigError, configFromCommandLine } from "../../lib/config/mod.ts";
 import { createPool } from "../../lib/db/mod.ts";
-import { createRestClient, credentialsFromSettings } from "../../lib/kalshi/mod.ts";
+import {
+  createRestClient,
+  createServerClock,
+  credentialsFromSettings,
+} from "../../lib/kalshi/mod.ts";
 import { createLogger } from "../../lib/log/mod.ts";
 import { runService } from "../../lib/runtime/mod.ts";
 import { scopeFromConfig } from "../../lib/scope/mod.ts";
@@ -30,12 +34,23 @@ if (credentials === null && !unsignedAllowed(config.kalshiWsUrl, config.allowUns
 }
 
 // Only markets first met through a lifecycle message are fetched: a small share of the budget.
+// KALSHI_CLOCK=server: "now" follows the Date header of the REST server's responses.
+const serverClock = config.kalshiClock === "server" ? createServerClock() : null;
 const restClient = createRestClient({
+  ...(serverClock ? { fetch: serverClock.fetch } : {}),
   baseUrl: config.kalshiRestUrl,
   credentials,
   readsPerSecond: config.kalshiReadsPerSecond,
   onRetry: (info) => logger.warn("kalshi request retried", { ...info }),
 });
+// One request sets the server clock before the watch set is read.
+if (serverClock) {
+  await restClient.getExchangeStatus().catch((error) =>
+    logger.warn("KALSHI_CLOCK=server: no Date header yet, the system clock stands in", {
+      error: error instanceof Error ? error.message : String(error),
+    })
+  );
+}
 const sql = createPool(config.databaseUrl.href, { max: 4, applicationName: "ws_service" });
 const outcome = await runService({
   name: "ws_service",
@@ -52,12 +67,16 @@ const outcome = await runService({
     wsUrl: config.kalshiWsUrl,
     credentials,
     restClient,
+    ...(serverClock ? { clock: serverClock } : {}),
     scope: scopeFromConfig(config),
     spoolDir: config.spoolDir,
     spoolFsync: config.spoolFsync === "on",
     instance: config.instance,
     refreshMs: config.refreshMs,
     tickerStaleMs: config.tickerStaleMs,
+    // The order-book channel needs a signed connection: an unsigned simulator run has none.
+    orderbookScope: credentials === null ? { kind: "none" } : config.orderbookScope,
+    orderbookCheckpointMs: config.orderbookCheckpointSeconds * 1000,
     readiness,
     readyMaxSilenceMs: config.readyMaxSilenceSeconds * 1000,
     readyMaxSpoolGrowingMs: config.readyMaxSpoolGrowingSeconds * 1000,

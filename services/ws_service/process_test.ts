@@ -7,8 +7,10 @@ import { planLaunch } from "../../lib/launch/launch.ts";
 import { RUNNABLES } from "../../lib/launch/registry.ts";
 import { type EmitRecord, serveSimulator, type WsRecord } from "../../lib/kalshi/sim/mod.ts";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
-import { seedMarkets } from "./testing/sim.ts";
+import { dollarsToPriceUnits, fixedPointToCountUnits } from "../../lib/kalshi/mod.ts";
+import { seedMarkets, testCredentials } from "./testing/sim.ts";
 import { until } from "../../lib/testing/wait.ts";
+import type { Sql } from "../../lib/db/mod.ts";
 
 type LogLine = Record<string, unknown> & { message?: string };
 
@@ -52,6 +54,13 @@ const logged = (child: Child, test: (line: LogLine) => boolean) => child.lines.s
 
 Deno.test("SIGKILL mid-stream and a restart: every message stored once or inside a restart gap; SIGTERM flushes and exits 0", async () => {
   const db = await createTestDatabase();
+  // Signed handshakes: the order-book channel requires them.
+  const { auth, credentials } = testCredentials();
+  const keyFile = Deno.makeTempFileSync({ prefix: "ws_key_", suffix: ".pem" });
+  Deno.writeTextFileSync(
+    keyFile,
+    credentials.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+  );
   // Simulated time runs 10× real time but starts behind it, so exchange times never pass the
   // service's own clock (gap bounds mix the two, as with the real exchange).
   const served = serveSimulator({
@@ -63,6 +72,7 @@ Deno.test("SIGKILL mid-stream and a restart: every message stored once or inside
     pingSeconds: 0,
     historyDays: 1,
     futureDays: 1,
+    auth: { publicKeyPem: auth.publicKeyPem, keyId: auth.keyId },
   });
   const spoolDir = Deno.makeTempDirSync({ prefix: "ws_spool_proc_" });
   const env = {
@@ -75,6 +85,9 @@ Deno.test("SIGKILL mid-stream and a restart: every message stored once or inside
     WS_REFRESH_MS: "3600000",
     LOG_LEVEL: "info",
     SHUTDOWN_TIMEOUT_MS: "10000",
+    KALSHI_API_KEY_ID: auth.keyId,
+    KALSHI_PRIVATE_KEY_PATH: keyFile,
+    WS_ORDERBOOK_SCOPE: "top:15",
   };
   const children: Child[] = [];
   const tickCount = async () =>
@@ -82,7 +95,7 @@ Deno.test("SIGKILL mid-stream and a restart: every message stored once or inside
   try {
     assertOk(await seedMarkets(db.sql, served) > 50);
     // Watch every seeded market whatever the service's clock says.
-    await db.sql`UPDATE markets SET open_time = NULL, close_time = NULL`;
+    await db.sql`UPDATE markets SET open_time = NULL, close_time = NULL, volume_24h = 1`;
     const seeded = new Set(
       (await db.sql<{ ticker: string }[]>`SELECT ticker FROM markets`).map((r) => r.ticker),
     );
@@ -172,6 +185,7 @@ Deno.test("SIGKILL mid-stream and a restart: every message stored once or inside
     assertEquals(tickKeys.size + trades.size, storedSent);
     assertOk(storedSent > 200, `only ${storedSent} messages stored`);
     assertOk(missed > 0, "the kill lost nothing: the test did not exercise the restart gap");
+    await assertDeltasOnceOrInGap(db.sql, served.sim.groundTruth.records("ws") as WsRecord[]);
   } finally {
     for (const child of children) {
       try {
@@ -183,5 +197,58 @@ Deno.test("SIGKILL mid-stream and a restart: every message stored once or inside
     await served.close();
     await db.drop();
     await Deno.remove(spoolDir, { recursive: true }).catch(() => {});
+    await Deno.remove(keyFile).catch(() => {});
   }
 });
+
+/**
+ * Order-book deltas: every one sent is stored at most once (as a multiset: equal deltas may share
+ * a millisecond), and every one not stored lies inside an order-book gap of its market.
+ */
+async function assertDeltasOnceOrInGap(sql: Sql, records: WsRecord[]): Promise<void> {
+  const key = (t: string, ms: number | string, side: string, price: number, delta: number) =>
+    `${t}|${ms}|${side}|${price}|${delta}`;
+  const sent = new Map<string, { n: number; ticker: string; ms: number }>();
+  for (const r of records) {
+    if (r.kind !== "ws_send" || !r.frame!.startsWith('{"type":"orderbook_delta"')) continue;
+    const m = JSON.parse(r.frame!).msg;
+    const k = key(
+      m.market_ticker,
+      m.ts_ms,
+      m.side,
+      dollarsToPriceUnits(m.price_dollars),
+      fixedPointToCountUnits(m.delta_fp),
+    );
+    const seen = sent.get(k) ?? { n: 0, ticker: m.market_ticker, ms: m.ts_ms };
+    seen.n++;
+    sent.set(k, seen);
+  }
+  const stored = await sql<
+    { t: string; ms: string; side: string; price: number; delta: number; n: number }[]
+  >`
+    SELECT m.market_ticker AS t, (extract(epoch FROM d.ts) * 1000)::bigint::text AS ms,
+           d.side::text AS side, d.price::int AS price, d.delta, count(*)::int AS n
+    FROM orderbook_deltas d JOIN orderbook_markets m ON m.id = d.market_id
+    GROUP BY 1, 2, 3, 4, 5`;
+  const gaps = await sql<{ s: string; e: string; markets: string[] | null }[]>`
+    SELECT (extract(epoch FROM gap_start) * 1000)::bigint AS s,
+           (extract(epoch FROM gap_end) * 1000)::bigint AS e, market_tickers AS markets
+    FROM capture_gaps WHERE channel IN ('orderbook_delta', 'all')`;
+  let total = 0;
+  for (const r of stored) {
+    const k = key(r.t, r.ms, r.side === "y" ? "yes" : "no", r.price, r.delta);
+    const s = sent.get(k);
+    assertOk(s !== undefined && s.n >= r.n, `stored delta ${k} ×${r.n} was not sent that often`);
+    s.n -= r.n;
+    total += r.n;
+  }
+  for (const [k, s] of sent) {
+    if (s.n === 0) continue;
+    const covered = gaps.some((g) =>
+      Number(g.s) <= s.ms && s.ms <= Number(g.e) &&
+      (g.markets === null || g.markets.includes(s.ticker))
+    );
+    assertOk(covered, `order-book delta ${k} neither stored nor inside a gap`);
+  }
+  assertOk(total > 100, `only ${total} order-book deltas stored`);
+}

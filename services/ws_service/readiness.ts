@@ -18,6 +18,21 @@ export interface WsHealthState {
   spoolBytes(): number;
   /** When rows were last dropped (database and disk both refused, memory full), or null. */
   lastDropMs?(): number | null;
+  /** The order-book channel, when order books are captured. */
+  orderbook?(): OrderbookHealth;
+}
+
+/** The order-book channel's state. */
+export interface OrderbookHealth {
+  /** Markets in the order-book scope. */
+  markets: number;
+  /** Books maintained now (snapshot received, no gap since). */
+  maintained: number;
+  /** Receive time (capture clock) of the last order-book message, or null. */
+  lastMessageMs: number | null;
+  /** Order-book gaps recorded so far, and those still waiting for their resync. */
+  gaps: number;
+  openGaps: number;
 }
 
 /** Limits and clock of {@linkcode addWsReadiness}. */
@@ -95,6 +110,7 @@ export function addWsReadiness(
       detail: { last_drop_ms: last },
     };
   });
+  if (state.orderbook) addOrderbookCheck(readiness, state.orderbook, options);
   readiness.add("spool", () => {
     const ms = growingMs();
     const detail = { spool_bytes: state.spoolBytes(), growing_ms: ms };
@@ -107,6 +123,46 @@ export function addWsReadiness(
       detail,
     };
   });
+}
+
+/**
+ * The "orderbook" check: not ready when markets are in the order-book scope and no order-book
+ * message came for `maxSilenceMs`; its detail says how many books are maintained and the gaps.
+ */
+function addOrderbookCheck(
+  readiness: Readiness,
+  orderbook: () => OrderbookHealth,
+  options: WsReadinessOptions,
+): void {
+  readiness.add("orderbook", () => {
+    const h = orderbook();
+    const now = options.now();
+    const ageMs = now - (h.lastMessageMs ?? options.startedMs);
+    const detail = {
+      markets: h.markets,
+      books_maintained: h.maintained,
+      last_message_age_ms: h.lastMessageMs === null ? null : ageMs,
+      gaps: h.gaps,
+      open_gaps: h.openGaps,
+    };
+    if (h.markets === 0 || ageMs <= options.maxSilenceMs) return { ok: true, detail };
+    return {
+      ok: false,
+      reason: `no order-book message for ${formatDuration(ageMs)} while ${h.markets} market(s) ` +
+        `are subscribed (limit ${formatDuration(options.maxSilenceMs)})`,
+      detail,
+    };
+  });
+  options.metrics?.collect(
+    "ws_orderbook_books",
+    "order books: markets in scope, books maintained, gaps waiting for their resync",
+    () => {
+      const h = orderbook();
+      return [[{ state: "scope" }, h.markets], [{ state: "maintained" }, h.maintained], [{
+        state: "resyncing",
+      }, h.openGaps]];
+    },
+  );
 }
 
 function registerMetrics(

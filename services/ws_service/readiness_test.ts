@@ -53,3 +53,43 @@ Deno.test("ws readiness: connected, data while markets are open, a spool that dr
   state.spool = 10;
   assertEquals(await failing(), [], "draining again");
 });
+
+Deno.test("ws readiness: the order-book channel is not ready when silent while books are subscribed", async () => {
+  let now = 0;
+  const book = {
+    markets: 0,
+    maintained: 0,
+    lastMessageMs: null as number | null,
+    gaps: 0,
+    openGaps: 0,
+  };
+  const metrics = createMetrics();
+  const readiness = createReadiness({ metrics });
+  addWsReadiness(readiness, {
+    connected: () => true,
+    lastDataMs: () => now,
+    openWatched: () => 0,
+    spoolBytes: () => 0,
+    orderbook: () => book,
+  }, { now: () => now, startedMs: 0, maxSilenceMs: 60_000, maxSpoolGrowingMs: 120_000, metrics });
+  const orderbook = async () =>
+    (await readiness.evaluate()).checks.find((c) => c.name === "orderbook")!;
+
+  now = 600_000;
+  assertEquals((await orderbook()).ok, true, "no market in the order-book scope");
+  book.markets = 5;
+  assertEquals((await orderbook()).ok, false, "subscribed, nothing since the start");
+  Object.assign(book, { maintained: 4, lastMessageMs: now - 1000, gaps: 2, openGaps: 1 });
+  const check = await orderbook();
+  assertEquals([check.ok, check.detail], [true, {
+    markets: 5,
+    books_maintained: 4,
+    last_message_age_ms: 1000,
+    gaps: 2,
+    open_gaps: 1,
+  }]);
+  now += 61_000;
+  assertEquals((await orderbook()).ok, false, "silent 62 s");
+  const text = await metrics.render();
+  assertEquals(/ws_orderbook_books\{state="maintained"\} (\d+)/.exec(text)?.[1], "4");
+});

@@ -13,7 +13,13 @@ import {
   type TradeRow,
   tradeRow,
 } from "../../lib/capture/mod.ts";
-import type { WsStreamItem } from "../../lib/kalshi/mod.ts";
+import type { GapRow } from "../../lib/capture/mod.ts";
+import type {
+  OrderbookDeltaMsg,
+  OrderbookSnapshotMsg,
+  WsStreamItem,
+} from "../../lib/kalshi/mod.ts";
+import { parseReplayGap } from "../../lib/replay/mod.ts";
 
 /** Message types of the lifecycle channels, stored in `market_lifecycle`. */
 export const LIFECYCLE_TYPES: ReadonlySet<string> = new Set([
@@ -28,6 +34,9 @@ export type Effect =
   | { kind: "tick"; row: TickRow }
   | { kind: "trade"; row: TradeRow }
   | { kind: "lifecycle"; row: LifecycleRow }
+  /** Order-book messages go to the order-book capture (./orderbook.ts), which builds the rows. */
+  | { kind: "orderbook_snapshot"; message: OrderbookSnapshotMsg; atMs: number }
+  | { kind: "orderbook_delta"; message: OrderbookDeltaMsg; atMs: number }
   /**
    * A frame that is not stored as data: an unknown type, an invalid frame, or a valid message
    * whose row the row builder refused ("unwritable": nothing PostgreSQL could store).
@@ -44,6 +53,8 @@ export type Effect =
   | { kind: "subscribed"; channel: string; atMs: number }
   | { kind: "acknowledged"; channel: string; atMs: number }
   | { kind: "seq_gap"; channel: string; atMs: number; detail: Record<string, unknown> }
+  /** A gap the replayed capture recorded, announced in-band by a replay (lib/replay). */
+  | { kind: "replayed_gap"; row: GapRow }
   | { kind: "disconnected"; fromMs: number; reason: string; failedAttempts: number }
   | { kind: "refused"; status: number; attempts: number }
   | { kind: "error_reply"; code: number | null; message: string | null; sid: number | null };
@@ -61,7 +72,21 @@ export function routeItem(item: WsStreamItem, context: RouteContext): Effect[] {
   switch (item.kind) {
     case "message":
       return routeMessage(item.message, item.receivedAtMs, context);
-    case "unsupported":
+    case "unsupported": {
+      const gap = parseReplayGap(item.raw);
+      if (gap !== null) {
+        return [{
+          kind: "replayed_gap",
+          row: {
+            channel: gap.channel,
+            marketTickers: gap.market_tickers,
+            startMs: gap.start_ts_ms,
+            endMs: gap.end_ts_ms,
+            reason: gap.reason,
+            detail: gap.detail,
+          },
+        }];
+      }
       return [{
         kind: "dead_letter",
         reason: "unknown_type",
@@ -73,6 +98,7 @@ export function routeItem(item: WsStreamItem, context: RouteContext): Effect[] {
           receivedAtMs: item.receivedAtMs,
         },
       }];
+    }
     case "invalid":
       return [{
         kind: "dead_letter",
@@ -165,6 +191,15 @@ function routeMessage(m: Message, atMs: number, context: RouteContext): Effect[]
       kind: "lifecycle",
       row: lifecycleRow(m, atMs),
     }));
+  }
+  if (m.type === "orderbook_snapshot" || m.type === "orderbook_delta") {
+    const exchangeMs = m.type === "orderbook_delta" ? m.tsMs : null;
+    return [
+      { kind: "data", type: m.type, channel: "orderbook_delta", atMs, exchangeMs },
+      m.type === "orderbook_delta"
+        ? { kind: "orderbook_delta", message: m, atMs }
+        : { kind: "orderbook_snapshot", message: m, atMs },
+    ];
   }
   const counted: Effect = { kind: "control", type: m.type };
   switch (m.type) {

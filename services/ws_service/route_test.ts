@@ -171,3 +171,39 @@ Deno.test("a message whose row the builder refuses becomes a dead letter; the ne
   // The stream goes on: the same frame, unharmed, routes to its row.
   assertEquals(kinds(routeItem(message(tickerFrame), context)), ["data", "tick"]);
 });
+
+Deno.test("a replay's replay_gap frame becomes the gap it announces; a malformed one is a dead letter", () => {
+  const msg = {
+    channel: "ticker",
+    market_tickers: ["A", "B"],
+    start_ts_ms: AT - 30_000,
+    end_ts_ms: AT,
+    reason: "disconnect",
+    detail: { failedAttempts: 1 },
+  };
+  const gap = routeItem({
+    kind: "unsupported",
+    receivedAtMs: AT,
+    type: "replay_gap",
+    raw: { type: "replay_gap", msg },
+  }, context);
+  assertEquals(gap, [{
+    kind: "replayed_gap",
+    row: {
+      channel: "ticker",
+      marketTickers: ["A", "B"],
+      startMs: AT - 30_000,
+      endMs: AT,
+      reason: "disconnect",
+      detail: { failedAttempts: 1 },
+    },
+  }]);
+  const backwards = { ...msg, end_ts_ms: AT - 60_000 };
+  const bad = routeItem({
+    kind: "unsupported",
+    receivedAtMs: AT,
+    type: "replay_gap",
+    raw: { type: "replay_gap", msg: backwards },
+  }, context);
+  assertEquals(kinds(bad), ["dead_letter"]);
+});

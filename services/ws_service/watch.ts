@@ -65,6 +65,10 @@ export interface WatchEntry {
   ticker: string;
   openMs: number | null;
   closeMs: number | null;
+  /** Its series (for `WS_ORDERBOOK_SCOPE=series:…`), or null. */
+  seriesTicker?: string | null;
+  /** `volume_24h` as decimal text (for `WS_ORDERBOOK_SCOPE=top:N`), or null. */
+  volume24h?: string | null;
 }
 
 /** Whether a watched market is open at `nowMs`. */
@@ -81,8 +85,14 @@ export async function loadWatchEntries(
 ): Promise<WatchEntry[]> {
   const now = new Date(options.nowMs);
   const until = new Date(options.nowMs + (options.leadMs ?? 3_600_000));
-  const rows = await sql<(ScopeColumns & { open_time: Date | null; close_time: Date | null })[]>`
-    SELECT m.ticker, m.event_ticker, m.open_time, m.close_time, m.series_ticker, m.status, m.mve_collection_ticker,
+  const rows = await sql<
+    (ScopeColumns & {
+      open_time: Date | null;
+      close_time: Date | null;
+      volume_24h: string | null;
+    })[]
+  >`
+    SELECT m.ticker, m.event_ticker, m.open_time, m.close_time, m.volume_24h::text AS volume_24h, m.series_ticker, m.status, m.mve_collection_ticker,
            m.is_multivariate, e.category, e.strike_period, e.series_ticker AS e_series,
            s.category AS s_category, s.categories AS s_categories, s.frequency
     FROM markets m
@@ -96,5 +106,7 @@ export async function loadWatchEntries(
     ticker: r.ticker,
     openMs: r.open_time?.getTime() ?? null,
     closeMs: r.close_time?.getTime() ?? null,
+    seriesTicker: r.series_ticker ?? r.e_series,
+    volume24h: r.volume_24h,
   }));
 }

@@ -61,6 +61,7 @@ export const CONSUMED_CHANNELS = [
   "trade",
   "market_lifecycle_v2",
   "multivariate_market_lifecycle",
+  "orderbook_delta",
 ] as const;
 /** A channel this client subscribes to. */
 export type ConsumedChannel = typeof CONSUMED_CHANNELS[number];

@@ -1,6 +1,7 @@
 /** Shared set-up of the ws_service tests: a paused simulator, a seeded markets table, truth queries. */
+import { generateKeyPairSync } from "node:crypto";
 import type { Sql } from "../../../lib/db/mod.ts";
-import { type Clock, systemClock } from "../../../lib/kalshi/mod.ts";
+import { type Clock, type KalshiCredentials, systemClock } from "../../../lib/kalshi/mod.ts";
 import type { EmitRecord, ServedSimulator, WsRecord } from "../../../lib/kalshi/sim/mod.ts";
 import { pausedSimulator } from "../../../lib/kalshi/sim/testing/paused.ts";
 import { marketExists, marketStatus, visibleCloseMs } from "../../../lib/kalshi/sim/world.ts";
@@ -8,8 +9,15 @@ import { marketExists, marketStatus, visibleCloseMs } from "../../../lib/kalshi/
 /** Simulated start (fixed, so runs are reproducible). */
 export const START = Date.UTC(2026, 10, 25, 12, 0, 0);
 
-/** A paused simulator of `markets` markets; time moves only through `sim.clock.advance`. */
-export function startSim(markets: number, seed = 7): ServedSimulator {
+/**
+ * A paused simulator of `markets` markets; time moves only through `sim.clock.advance`. With
+ * `auth` it verifies signed handshakes (the order-book channel requires one).
+ */
+export function startSim(
+  markets: number,
+  seed = 7,
+  options: { auth?: { publicKeyPem: string; keyId: string; maxSkewMs?: number } } = {},
+): ServedSimulator {
   return pausedSimulator({
     seed,
     markets,
@@ -17,7 +25,24 @@ export function startSim(markets: number, seed = 7): ServedSimulator {
     historyDays: 1,
     futureDays: 1,
     groundTruth: { memory: true },
+    ...(options.auth ? { auth: options.auth } : {}),
   });
+}
+
+/**
+ * A fresh Ed25519 key: the simulator's `auth` option and the client's credentials. The timestamp
+ * check is off: the client signs with the simulator's (paused) clock.
+ */
+export function testCredentials(): {
+  auth: { publicKeyPem: string; keyId: string; maxSkewMs: number };
+  credentials: KalshiCredentials;
+} {
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  const publicKeyPem = publicKey.export({ type: "spki", format: "pem" }).toString();
+  return {
+    auth: { publicKeyPem, keyId: "key-1", maxSkewMs: 0 },
+    credentials: { keyId: "key-1", privateKey },
+  };
 }
 
 /** The client clock: the simulator's time, real sleeps. */
