@@ -4,11 +4,17 @@
  * into the messages Kalshi sent. Memory stays flat whatever the window: each reader holds one page.
  *
  * Lifecycle messages mostly carry no exchange time of their own, so they are ordered by the time
- * the capture received them. Order books add a reader here when their tables exist.
+ * the capture received them. Order books: the stored deltas, and the `subscribe` / `resync`
+ * snapshots (checkpoints are the capture's own, never messages), read an hour of exchange time per
+ * query (the deltas table has a BRIN on ts, no (market, ts) btree); books at any instant rebuilt
+ * by lib/orderbook's `bookAt`.
  * @module
  */
 import type { Sql } from "../db/mod.ts";
+import type { OrderbookLevels } from "../kalshi/mod.ts";
+import { bookAt } from "../orderbook/mod.ts";
 import { REPLAY_GAP_TYPE } from "./gap_message.ts";
+import { deltaMsg, ORDERBOOK_CHANNEL, snapshotMsg } from "./orderbook_message.ts";
 import type { ReplayMessage } from "./protocol.ts";
 import type { ReplaySource, ReplayWindow } from "./source.ts";
 import { type StoredTick, tickerMsg } from "./ticker_message.ts";
@@ -130,6 +136,80 @@ export function readGaps(sql: Sql, window: ReplayWindow): AsyncIterable<ReplayMe
   });
 }
 
+/** Exchange time each order-book query covers: bounds the sort and prunes day partitions. */
+const BOOK_CHUNK_MS = 3_600_000;
+
+interface BookRecord {
+  ts_ms: string;
+  ticker: string;
+  is_snapshot: boolean;
+  side: string | null;
+  price: number | null;
+  delta: number | null;
+  kind: "subscribe" | "resync" | null;
+  yes_price: number[] | null;
+  yes_size: string[] | null;
+  no_price: number[] | null;
+  no_size: string[] | null;
+}
+
+const zip = (prices: number[] | null, sizes: string[] | null): [number, number][] =>
+  (prices ?? []).map((p, i) => [p, Number(sizes![i])]);
+
+function bookMessage(r: BookRecord): ReplayMessage {
+  const timeMs = Number(r.ts_ms);
+  const base = { timeMs, channel: ORDERBOOK_CHANNEL, marketTicker: r.ticker };
+  if (r.is_snapshot) {
+    const levels = { yes: zip(r.yes_price, r.yes_size), no: zip(r.no_price, r.no_size) };
+    const msg = snapshotMsg(r.ticker, levels);
+    return { ...base, type: "orderbook_snapshot", msg, bookKind: r.kind ?? "resync" };
+  }
+  const side = r.side === "y" ? "yes" : "no";
+  const d = { ticker: r.ticker, side, price: r.price!, delta: r.delta!, tsMs: timeMs } as const;
+  return { ...base, type: "orderbook_delta", msg: deltaMsg(d) };
+}
+
+/**
+ * A window's stored order-book deltas and `subscribe` / `resync` snapshots, in `(ts, ord)` order:
+ * one cursor per hour of the window, so each query prunes to its day partition and BRIN range.
+ */
+export async function* readOrderbook(
+  sql: Sql,
+  window: ReplayWindow,
+): AsyncIterable<ReplayMessage[]> {
+  const markets = window.markets ?? null;
+  for (let lo = window.fromMs; lo < window.toMs; lo += BOOK_CHUNK_MS) {
+    const from = new Date(lo), to = new Date(Math.min(lo + BOOK_CHUNK_MS, window.toMs));
+    const cursor = sql<BookRecord[]>`
+      SELECT (extract(epoch FROM w.ts) * 1000)::bigint::text AS ts_ms, m.market_ticker AS ticker,
+             w.is_snapshot, w.side, w.price, w.delta, w.kind,
+             w.yes_price, w.yes_size, w.no_price, w.no_size
+        FROM (SELECT ts, ord, market_id, false AS is_snapshot, side::text AS side, price, delta,
+                     NULL::text AS kind, NULL::smallint[] AS yes_price, NULL::bigint[] AS yes_size,
+                     NULL::smallint[] AS no_price, NULL::bigint[] AS no_size
+                FROM orderbook_deltas WHERE ts >= ${from} AND ts < ${to}
+              UNION ALL
+              SELECT ts, ord, market_id, true, NULL, NULL, NULL, kind,
+                     yes_price, yes_size, no_price, no_size
+                FROM orderbook_snapshots
+               WHERE ts >= ${from} AND ts < ${to} AND kind <> 'checkpoint') AS w
+        JOIN orderbook_markets m ON m.id = w.market_id
+       WHERE ${markets}::text[] IS NULL OR m.market_ticker = ANY(${markets}::text[])
+       ORDER BY w.ts, w.ord, w.is_snapshot DESC`.cursor(PAGE_ROWS);
+    for await (const rows of cursor) yield rows.map(bookMessage);
+  }
+}
+
+/** The stored book of `ticker` at `atMs`, or null when none is stored by then. */
+export async function storedBook(
+  sql: Sql,
+  ticker: string,
+  atMs: number,
+): Promise<OrderbookLevels | null> {
+  const rebuilt = await bookAt(sql, ticker, new Date(atMs));
+  return rebuilt.status === "ok" ? rebuilt.book.toLevels() : null;
+}
+
 interface GapRecord {
   channel: string;
   market_tickers: string[] | null;
@@ -145,6 +225,7 @@ export const DB_READERS: readonly ChannelReader[] = [
   readLifecycle,
   readTicks,
   readTrades,
+  readOrderbook,
 ];
 
 /**
@@ -162,5 +243,8 @@ export function createDbSource(
   options: { readers?: readonly ChannelReader[] } = {},
 ): ReplaySource {
   const readers = options.readers ?? DB_READERS;
-  return { messages: (window) => readers.map((read) => read(sql, window)) };
+  return {
+    messages: (window) => readers.map((read) => read(sql, window)),
+    book: (ticker, atMs) => storedBook(sql, ticker, atMs),
+  };
 }

@@ -20,12 +20,13 @@ if (typeof window === "string") {
 // Each connection holds one cursor per channel while it replays.
 const sql = createPool(config.databaseUrl.href, { max: 40, applicationName: "replay" });
 const outcome = await runService({ name: "replay", logger }, async ({ signal }) => {
+  let replayNow = () => window.fromMs;
   const served = serveReplay({
     source: config.source === "archive"
       // Imported only here: it loads DuckDB's native addon.
       ? (await import("./archive_source.ts")).createArchiveSource({ archiveDir: config.archiveDir })
       : createDbSource(sql),
-    rest: createReplayRest(sql, { fromMs: window.fromMs }),
+    rest: createReplayRest(sql, { fromMs: window.fromMs, now: () => replayNow() }),
     window,
     speed: config.speed,
     quietMs: config.quietMs,
@@ -34,6 +35,7 @@ const outcome = await runService({ name: "replay", logger }, async ({ signal }) 
     port: config.port,
     hostname: config.hostname,
   });
+  replayNow = served.now;
   logger.info("listening", {
     ws_url: served.wsUrl,
     rest_url: served.restUrl,

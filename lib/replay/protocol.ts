@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { REPLAY_GAP_TYPE } from "./gap_message.ts";
+import { ORDERBOOK_CHANNEL } from "./orderbook_message.ts";
 
 /** One stored message, as the exchange sent it, at its exchange time. */
 export interface ReplayMessage {
@@ -21,18 +22,23 @@ export interface ReplayMessage {
   marketTicker: string | null;
   /** The frame's `msg`, with Kalshi's field names and units. */
   msg: Record<string, unknown>;
+  /**
+   * A stored `orderbook_snapshot`'s kind: `resync` goes to every subscriber of the market (its book
+   * is exact again), `subscribe` only to one that has had no book of it yet.
+   */
+  bookKind?: "subscribe" | "resync";
 }
 
-/** Channels a replay sends data on (order books join when their source is stored). */
+/** Channels a replay sends data on. */
 export const REPLAY_CHANNELS: readonly string[] = [
   "ticker",
   "trade",
   "market_lifecycle_v2",
   "multivariate_market_lifecycle",
+  ORDERBOOK_CHANNEL,
 ];
 /** Channels Kalshi has that the replay accepts and never sends data on. */
 const SILENT_CHANNELS = new Set([
-  "orderbook_delta",
   "fill",
   "market_positions",
   "user_orders",
@@ -63,6 +69,20 @@ interface Subscription {
   /** null = every market. */
   markets: Set<string> | null;
   seq: number;
+  /**
+   * Order-book subscriptions: per market whose book the client has, the instant its snapshot was
+   * rebuilt at (deltas up to it are in it) or -Infinity after a stored snapshot.
+   */
+  books: Map<string, number>;
+}
+
+/** Options of {@linkcode ReplaySubscriptions}. */
+export interface ReplaySubscriptionsOptions {
+  /**
+   * Order-book snapshots are wanted for `tickers` on subscription `sid` (subscribe, add_markets,
+   * get_snapshot): the owner rebuilds them and answers with `sendBook`.
+   */
+  onBooks?: (sid: number, tickers: string[]) => void;
 }
 
 /** The subscriptions of one connection; replies and frames go out through `send`. */
@@ -71,7 +91,10 @@ export class ReplaySubscriptions {
   #nextSid = 1;
 
   /** `send` writes one text frame to the client. */
-  constructor(private readonly send: (frame: string) => void) {}
+  constructor(
+    private readonly send: (frame: string) => void,
+    private readonly options: ReplaySubscriptionsOptions = {},
+  ) {}
 
   /** Number of live subscriptions. */
   get size(): number {
@@ -119,6 +142,7 @@ export class ReplaySubscriptions {
     for (const s of this.#subs.values()) {
       if (s.channel !== m.channel) continue;
       if (s.markets && (m.marketTicker === null || !s.markets.has(m.marketTicker))) continue;
+      if (s.channel === ORDERBOOK_CHANNEL && !bookOpen(s, m)) continue;
       text ??= JSON.stringify(m.msg);
       const type = JSON.stringify(m.type);
       this.send(
@@ -127,6 +151,23 @@ export class ReplaySubscriptions {
           : `{"type":${type},"sid":${s.sid},"seq":${++s.seq},"msg":${text}}`,
       );
     }
+  }
+
+  /**
+   * Sends the book of `ticker` rebuilt at `atMs` (`msg`, Kalshi's `orderbook_snapshot` body) on
+   * subscription `sid`, unless it has ended or dropped the market; its stored deltas up to `atMs`
+   * are then skipped (they are in the book). `msg` null: nothing stored yet, nothing sent.
+   */
+  sendBook(
+    sid: number,
+    ticker: string,
+    book: { msg: Record<string, unknown> | null; atMs: number },
+  ) {
+    const s = this.#subs.get(sid);
+    if (!s || book.msg === null || (s.markets && !s.markets.has(ticker))) return;
+    s.books.set(ticker, book.atMs);
+    const msg = JSON.stringify(book.msg);
+    this.send(`{"type":"orderbook_snapshot","sid":${sid},"seq":${++s.seq},"msg":${msg}}`);
   }
 
   #reply(body: Record<string, unknown>): void {
@@ -144,6 +185,9 @@ export class ReplaySubscriptions {
       return this.#error(id, 8, "Unknown channel name");
     }
     const markets = marketList(params);
+    if (channels.includes(ORDERBOOK_CHANNEL) && (!markets || markets.length === 0)) {
+      return this.#error(id, 14, "Market ticker required");
+    }
     for (const channel of channels) {
       const existing = [...this.#subs.values()].find((s) => s.channel === channel);
       if (existing) {
@@ -153,12 +197,15 @@ export class ReplaySubscriptions {
           for (const t of markets) existing.markets.add(t);
         }
         this.#reply({ id, type: "subscribed", msg: { channel, sid: existing.sid } });
+        if (channel === ORDERBOOK_CHANNEL) this.#wantBooks(existing, markets!);
         continue;
       }
       const sid = this.#nextSid++;
       const filter = markets && !UNFILTERED.has(channel) ? new Set(markets) : null;
-      this.#subs.set(sid, { sid, channel, markets: filter, seq: 0 });
+      const sub = { sid, channel, markets: filter, seq: 0, books: new Map<string, number>() };
+      this.#subs.set(sid, sub);
       this.#reply({ id, type: "subscribed", msg: { channel, sid } });
+      if (channel === ORDERBOOK_CHANNEL) this.#wantBooks(sub, markets!);
     }
   }
 
@@ -183,7 +230,8 @@ export class ReplaySubscriptions {
     if (!s) return this.#error(id, 7, "Unknown subscription ID");
     if (params.action === undefined) return this.#error(id, 15, "Action required");
     const adding = params.action === "add_markets";
-    if (!adding && params.action !== "delete_markets") {
+    const snapshot = params.action === "get_snapshot";
+    if (!adding && !snapshot && params.action !== "delete_markets") {
       return this.#error(id, 13, "Unsupported action");
     }
     const markets = marketList(params);
@@ -191,7 +239,14 @@ export class ReplaySubscriptions {
     if (UNFILTERED.has(s.channel) || (!adding && !s.markets)) {
       return this.#error(id, 13, "Unsupported action");
     }
+    if (snapshot) {
+      // Kalshi answers get_snapshot with the snapshots alone.
+      if (s.channel !== ORDERBOOK_CHANNEL) return this.#error(id, 13, "Unsupported action");
+      return this.options.onBooks?.(s.sid, markets.filter((t) => s.markets?.has(t)));
+    }
+    const added = markets.filter((t) => !s.markets?.has(t));
     for (const t of markets) adding ? s.markets?.add(t) : s.markets?.delete(t);
+    if (!adding) { for (const t of markets) s.books.delete(t); }
     this.#reply({
       id,
       sid: s.sid,
@@ -199,7 +254,30 @@ export class ReplaySubscriptions {
       type: "ok",
       msg: { market_tickers: s.markets ? [...s.markets] : [] },
     });
+    if (adding && s.channel === ORDERBOOK_CHANNEL) this.#wantBooks(s, added);
   }
+
+  /** Asks for the books of `markets` the subscription has no book of yet. */
+  #wantBooks(s: Subscription, markets: readonly string[]): void {
+    const wanted = [...new Set(markets)].filter((t) => !s.books.has(t));
+    if (wanted.length > 0) this.options.onBooks?.(s.sid, wanted);
+  }
+}
+
+/**
+ * Whether an order-book message goes to `s`: a delta once the client has the market's book and
+ * is past the instant it was rebuilt at; a stored `resync` snapshot always; a stored `subscribe`
+ * snapshot only when the client has no book of the market yet.
+ */
+function bookOpen(s: Subscription, m: ReplayMessage): boolean {
+  const ticker = m.marketTicker!;
+  if (m.type === "orderbook_snapshot") {
+    if (m.bookKind === "subscribe" && s.books.has(ticker)) return false;
+    s.books.set(ticker, -Infinity);
+    return true;
+  }
+  const after = s.books.get(ticker);
+  return after !== undefined && m.timeMs > after;
 }
 
 function marketList(params: Params): string[] | null {

@@ -12,6 +12,7 @@
  */
 import { z } from "zod";
 import type { Sql } from "../db/mod.ts";
+import { isOrderbookPath, orderbookResponse } from "./rest_orderbook.ts";
 
 /** The REST base path, as Kalshi's. */
 export const REPLAY_REST_PATH = "/trade-api/v2";
@@ -46,16 +47,23 @@ type Query = z.infer<typeof QuerySchema>;
 
 type Json = Record<string, unknown>;
 
-/** Answers `GET /trade-api/v2/…` for a window starting at `fromMs`. */
+/**
+ * Answers `GET /trade-api/v2/…` for a window starting at `fromMs`; order books as of `now()`
+ * (replay time; default the window start) — ./rest_orderbook.ts.
+ */
 export function createReplayRest(
   sql: Sql,
-  options: { fromMs: number },
+  options: { fromMs: number; now?: () => number },
 ): (req: Request) => Promise<Response> {
   const asOf = new Date(options.fromMs);
   return async (req) => {
     const url = new URL(req.url);
     const path = url.pathname.slice(REPLAY_REST_PATH.length).replace(/\/+$/, "");
     if (req.method !== "GET") return problem(405, "method_not_allowed", "the replay is read-only");
+    if (isOrderbookPath(path)) {
+      const atMs = options.now?.() ?? options.fromMs;
+      return await orderbookResponse(sql, url, { path, atMs });
+    }
     const parsed = QuerySchema.safeParse(Object.fromEntries(url.searchParams));
     if (!parsed.success) {
       const issue = parsed.error.issues[0];

@@ -7,6 +7,7 @@
  */
 import type { Clock } from "../kalshi/mod.ts";
 import type { Logger } from "../log/mod.ts";
+import { snapshotMsg } from "./orderbook_message.ts";
 import { ReplaySubscriptions } from "./protocol.ts";
 import { mergeByTime, type ReplaySource, type ReplayWindow } from "./source.ts";
 
@@ -39,6 +40,11 @@ export class ReplaySession {
   #quiet: AbortController | null = null;
   #startedAtMs: number | null = null;
   #positionMs: number;
+  /** Time of the last message delivered (window start − 1 ms before any): books are rebuilt here. */
+  #deliveredMs: number;
+  /** Book requests still being answered; the pump waits for them so no delta overtakes a book. */
+  #books: Promise<void> = Promise.resolve();
+  #booksPending = 0;
   #finished = false;
 
   /** A session answering on `socket`; feed it frames with `command`, end it with `close`. */
@@ -48,8 +54,9 @@ export class ReplaySession {
   ) {
     this.#subs = new ReplaySubscriptions((frame) => {
       if (socket.readyState === 1) socket.send(frame);
-    });
+    }, { onBooks: (sid, tickers) => this.#wantBooks(sid, tickers) });
     this.#positionMs = options.window.fromMs;
+    this.#deliveredMs = options.window.fromMs - 1;
   }
 
   /** Replay time: where this client's window has got to (window start until it starts). */
@@ -102,12 +109,39 @@ export class ReplaySession {
         if (signal.aborted) return;
         const due = this.#pace(m.timeMs, signal);
         if (due) await due;
+        if (this.#booksPending > 0) await this.#books;
         this.#positionMs = Math.max(this.#positionMs, m.timeMs);
+        this.#deliveredMs = m.timeMs;
         this.#subs.deliver(m);
       }
     }
     this.#positionMs = window.toMs;
     this.#finished = true;
+  }
+
+  /** Queues the books of `tickers` for subscription `sid`, rebuilt at the replay's instant. */
+  #wantBooks(sid: number, tickers: string[]): void {
+    const book = this.options.source.book;
+    if (!book) return;
+    this.#booksPending++;
+    this.#books = this.#books.then(async () => {
+      try {
+        for (const ticker of tickers) {
+          if (this.#stop.signal.aborted) return;
+          const atMs = this.#deliveredMs;
+          const levels = await book.call(this.options.source, ticker, atMs);
+          const msg = levels === null ? null : snapshotMsg(ticker, levels);
+          this.#subs.sendBook(sid, ticker, { msg, atMs });
+        }
+      } catch (error) {
+        this.options.logger.error("order book not rebuilt", {
+          error: error instanceof Error ? error.message : String(error),
+          tickers,
+        });
+      } finally {
+        this.#booksPending--;
+      }
+    });
   }
 
   /**

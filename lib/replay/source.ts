@@ -4,13 +4,14 @@
  * store (the Parquet archive) plugs in as another stream; the session never knows which.
  * @module
  */
+import type { OrderbookLevels } from "../kalshi/mod.ts";
 import type { ReplayMessage } from "./protocol.ts";
 
 /** The span replayed, `[fromMs, toMs)`, optionally only some markets. */
 export interface ReplayWindow {
   fromMs: number;
   toMs: number;
-  /** Only these markets' ticker, trade and lifecycle messages; absent = all. */
+  /** Only these markets' ticker, trade, lifecycle and order-book messages; absent = all. */
   markets?: string[];
 }
 
@@ -18,6 +19,11 @@ export interface ReplayWindow {
 export interface ReplaySource {
   /** The window's streams (each read once, lazily). */
   messages(window: ReplayWindow): AsyncIterable<ReplayMessage[]>[];
+  /**
+   * The stored order book of `ticker` at `atMs` (every stored delta with ts ≤ atMs applied), or
+   * null when none is stored by then; absent: the source stores no books.
+   */
+  book?(ticker: string, atMs: number): Promise<OrderbookLevels | null>;
 }
 
 /** One stream's current page and position in it. */
