@@ -248,7 +248,7 @@ export async function auditCoverage(sql: Sql, options: AuditOptions): Promise<Au
     }
     if (rows.length < batch) break;
   }
-  await auditCaptureGaps(sql, now, report);
+  await auditCaptureGaps(sql, { now, scope: options.scope }, report);
   const graceBefore = new Date(now.getTime() - (options.settlementGraceSeconds ?? 3600) * 1000);
   const unsettled = await sql<{ ticker: string }[]>`
     SELECT ticker FROM markets
@@ -273,10 +273,16 @@ async function unknownTickers(sql: Sql, tickers: readonly string[]): Promise<str
 
 /**
  * A capture gap is filled once, for every market it concerns, its span is covered by finished
- * 1-minute candle and trade jobs. Gaps without a market list concern every market open then; a
- * gap listing a market that is not stored yet stays open until discovery stores it.
+ * 1-minute candle and trade jobs. Gaps without a market list (a restart, a lifecycle channel)
+ * concern every market in scope open then; a gap listing a market that is not stored yet stays
+ * open until discovery stores it.
  */
-async function auditCaptureGaps(sql: Sql, now: Date, report: AuditReport): Promise<void> {
+async function auditCaptureGaps(
+  sql: Sql,
+  options: { now: Date; scope: AuditOptions["scope"] },
+  report: AuditReport,
+): Promise<void> {
+  const { now } = options;
   const gaps = await sql<
     { id: string; market_tickers: string[] | null; gap_start: Date; gap_end: Date }[]
   >`
@@ -286,10 +292,18 @@ async function auditCaptureGaps(sql: Sql, now: Date, report: AuditReport): Promi
   for (const gap of gaps) {
     const gs = unixSeconds(gap.gap_start);
     const ge = Math.ceil(gap.gap_end.getTime() / 1000);
-    const markets = await sql<{ ticker: string; open_time: Date; close_time: Date }[]>`
-      SELECT ticker, open_time, close_time FROM markets
-      WHERE open_time < ${gap.gap_end} AND close_time > ${gap.gap_start}
-        AND (${gap.market_tickers}::text[] IS NULL OR ticker = ANY(${gap.market_tickers}::text[]))`;
+    const rows = await sql<StoredMarketRow[]>`
+      SELECT m.ticker, m.event_ticker, m.series_ticker, m.status, m.open_time, m.close_time,
+        m.settlement_ts, m.mve_collection_ticker, s.category, s.categories, s.frequency,
+        e.strike_period
+      FROM markets m
+      LEFT JOIN events e ON e.event_ticker = m.event_ticker
+      LEFT JOIN series s ON s.ticker = coalesce(m.series_ticker, e.series_ticker)
+      WHERE m.open_time < ${gap.gap_end} AND m.close_time > ${gap.gap_start}
+        AND (${gap.market_tickers}::text[] IS NULL OR m.ticker = ANY(${gap.market_tickers}::text[]))`;
+    const markets = gap.market_tickers === null
+      ? rows.filter((r) => storedMarketInScope(options.scope, r))
+      : rows;
     const jobs = await jobRanges(sql, markets.map((m) => m.ticker));
     // A listed market discovery has not stored yet has no jobs to judge: the gap stays open.
     let covered = gap.market_tickers === null ||

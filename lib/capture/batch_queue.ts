@@ -18,10 +18,10 @@ export interface BatchQueueEvents {
   onSpooled: (batches: number) => void;
   /** A spool append landed (the writer has older work to replay). */
   onAppended: () => void;
-  /** The writer's in-flight batch from memory, not yet spooled (null when none). */
-  head?: () => CaptureBatch | null;
-  /** That in-flight batch is now in the spool, ahead of the batches spooled with it. */
-  onHeadSpooled?: (batch: CaptureBatch) => void;
+  /** The writer's in-flight batches from memory, not yet spooled (empty when none). */
+  head?: () => readonly CaptureBatch[];
+  /** Those in-flight batches are now in the spool, ahead of the batches spooled with them. */
+  onHeadSpooled?: (batches: readonly CaptureBatch[]) => void;
   /** Batches dropped: neither the database nor the disk took them and memory is full. */
   onDropped?: (batches: CaptureBatch[]) => void;
 }
@@ -73,6 +73,24 @@ export class BatchQueue {
     return batch;
   }
 
+  /**
+   * The oldest queued batches, removed: at least one (none when empty), then more while fewer
+   * than `maxBatches` and their rows stay within `maxRows` — a backlog written in one go.
+   */
+  shiftGroup(limits: { maxBatches: number; maxRows: number }): CaptureBatch[] {
+    const first = this.shift();
+    if (first === undefined) return [];
+    const group = [first];
+    let rows = batchRowCount(first);
+    while (group.length < limits.maxBatches && this.#batches.length > 0) {
+      const next = batchRowCount(this.#batches[0]);
+      if (rows + next > limits.maxRows) break;
+      rows += next;
+      group.push(this.shift()!);
+    }
+    return group;
+  }
+
   /** Puts a batch back at the head (a write that failed). */
   unshift(batch: CaptureBatch): void {
     this.#batches.unshift(batch);
@@ -91,14 +109,14 @@ export class BatchQueue {
    */
   spoolAll(reason: string): Promise<void> {
     if (this.#batches.length === 0) return this.#spooling;
-    const head = this.#events.head?.() ?? null;
+    const head = [...(this.#events.head?.() ?? [])];
     const queued = this.takeAll();
-    const moving = head === null ? queued : [head, ...queued];
+    const moving = [...head, ...queued];
     this.#events.onSpooled(queued.length);
     this.#logger.warn("spooling batches", { reason, batches: moving.length, dir: this.#spool.dir });
     this.#spooling = this.#spooling.then(() => this.#spool.append(moving)).then(
       () => {
-        if (head !== null) this.#events.onHeadSpooled?.(head);
+        if (head.length > 0) this.#events.onHeadSpooled?.(head);
         this.#events.onAppended();
       },
       (error) => this.#keepInMemory(queued, error),

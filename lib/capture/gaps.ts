@@ -15,6 +15,8 @@ interface OpenGap {
   acksLeft: number;
   confirmed: boolean;
   endMs: number;
+  /** The row names no markets (NULL: every market in scope open during the span). */
+  allMarkets: boolean;
 }
 
 /** Markets of a channel: a list, or null for channel-wide subscriptions (lifecycle). */
@@ -64,12 +66,14 @@ export class GapTracker {
 
   /**
    * Opens a gap on `channels` (all known channels when omitted) starting before `atMs`; an
-   * already open gap keeps its earlier start.
+   * already open gap keeps its earlier start. With `allMarkets` its row names no markets (NULL:
+   * every market in scope open during the span) — for a restart, whose lost markets include
+   * those the previous run watched and that closed meanwhile, not only the current watch set.
    */
   open(
     reason: string,
     atMs: number,
-    options: { channels?: string[]; detail?: Record<string, unknown> } = {},
+    options: { channels?: string[]; detail?: Record<string, unknown>; allMarkets?: boolean } = {},
   ): void {
     const slack = this.options.slackMs ?? 1000;
     const from = Math.min(atMs, this.#watermark ?? atMs) - slack;
@@ -77,6 +81,7 @@ export class GapTracker {
       const existing = this.#open.get(channel);
       if (existing !== undefined) {
         existing.confirmed = false;
+        existing.allMarkets ||= options.allMarkets === true;
         existing.detail = {
           ...existing.detail,
           also: [...((existing.detail.also as string[]) ?? []), reason],
@@ -90,6 +95,7 @@ export class GapTracker {
         acksLeft: 0,
         confirmed: false,
         endMs: atMs,
+        allMarkets: options.allMarkets === true,
       });
     }
   }
@@ -150,7 +156,7 @@ export class GapTracker {
     this.#open.delete(channel);
     return {
       channel,
-      marketTickers: this.#marketsOf(channel),
+      marketTickers: gap.allMarkets ? null : this.#marketsOf(channel),
       startMs: gap.startMs,
       endMs: Math.max(gap.startMs, gap.endMs),
       reason: gap.reason,

@@ -21,9 +21,9 @@ import type {
   TradeRow,
 } from "./rows.ts";
 import type { Spool } from "./spool.ts";
-import { type NewMarketsHook, writeBatch, type WriteOutcome } from "./store.ts";
+import { type NewMarketsHook, writeBatch, writeBatches, type WriteOutcome } from "./store.ts";
 import { LatencyHistogram } from "./latency.ts";
-import { BatchWriter } from "./writer.ts";
+import { BatchWriter, type GroupWrite } from "./writer.ts";
 
 /** Options of {@linkcode createCapturePipeline}. */
 export interface CapturePipelineOptions {
@@ -53,6 +53,15 @@ export interface CapturePipelineOptions {
    * database refuses instead of failing. Injectable for tests.
    */
   write?: (batch: CaptureBatch, source: string, salvage: boolean) => Promise<WriteOutcome>;
+  /**
+   * Writes several queued batches in one transaction (default {@linkcode writeBatches}; none when
+   * `write` is injected without it). Injectable for tests.
+   */
+  writeGroup?: GroupWrite;
+  /** Most batches one catch-up transaction takes (default 64). */
+  maxGroupBatches?: number;
+  /** Most rows one catch-up transaction takes (default 50 000). */
+  maxGroupRows?: number;
 }
 
 /** Counters of a pipeline, for metrics and tests. */
@@ -62,6 +71,8 @@ export interface PipelineStats {
   batchesSpooled: number;
   rowsWritten: number;
   writeFailures: number;
+  /** Write transactions begun (a catch-up group of batches is one). */
+  writeTransactions: number;
   /** Rows sealed or collecting in memory. */
   bufferedRows: number;
   spoolBytes: number;
@@ -106,7 +117,7 @@ export interface CapturePipeline {
 
 /** Creates a pipeline; its writer starts at once (replaying any spooled batches first). */
 export function createCapturePipeline(options: CapturePipelineOptions): CapturePipeline {
-  const { sql, spool, logger } = options;
+  const { spool, logger } = options;
   const stats = emptyStats(spool);
   const now = options.now ?? Date.now;
   const dropped = new DroppedSpan();
@@ -119,12 +130,14 @@ export function createCapturePipeline(options: CapturePipelineOptions): CaptureP
       updateGauges();
       writer.signal();
     },
-    head: (): CaptureBatch | null => {
+    head: (): readonly CaptureBatch[] => {
       const inflight = writer.inflight;
-      return inflight !== null && !inflight.spooled ? inflight.batch : null;
+      return inflight !== null && !inflight.spooled ? inflight.batches : [];
     },
-    onHeadSpooled: (batch) => {
-      if (writer.inflight?.batch === batch) writer.inflight.spooled = true;
+    onHeadSpooled: (batches) => {
+      if (writer.inflight !== null && batches.includes(writer.inflight.batches[0])) {
+        writer.inflight.spooled = true;
+      }
     },
     onDropped: (batches) => {
       for (const b of batches) stats.rowsDropped += dropped.add(b);
@@ -132,13 +145,7 @@ export function createCapturePipeline(options: CapturePipelineOptions): CaptureP
     },
   });
   const writer: BatchWriter = new BatchWriter({
-    write: options.write ?? ((batch, source, salvage) =>
-      writeBatch(sql, batch, {
-        instance: options.instance,
-        source,
-        salvage,
-        onNewMarkets: options.onNewMarkets,
-      })),
+    ...writeFunctions(options),
     queue,
     spool,
     logger,
@@ -177,7 +184,8 @@ export function createCapturePipeline(options: CapturePipelineOptions): CaptureP
   }
   function updateGauges(): void {
     const inflight = writer.inflight;
-    stats.bufferedRows = queue.rows + batcher.rows + (inflight ? batchRowCount(inflight.batch) : 0);
+    const writing = inflight?.batches.reduce((n, b) => n + batchRowCount(b), 0) ?? 0;
+    stats.bufferedRows = queue.rows + batcher.rows + writing;
     stats.spoolBytes = spool.bytes;
   }
 
@@ -220,6 +228,25 @@ export function createCapturePipeline(options: CapturePipelineOptions): CaptureP
   };
 }
 
+/** The writer's write functions and group bounds: the injected ones or the store's. */
+function writeFunctions(options: CapturePipelineOptions) {
+  const { sql, instance, onNewMarkets } = options;
+  const write = options.write ??
+    ((batch: CaptureBatch, source: string, salvage: boolean) =>
+      writeBatch(sql, batch, { instance, source, salvage, onNewMarkets }));
+  // An injected single write without a group write means: no groups.
+  const writeGroup: GroupWrite | undefined = options.writeGroup ??
+    (options.write !== undefined
+      ? undefined
+      : (batches, source) => writeBatches(sql, batches, { instance, source, onNewMarkets }));
+  return {
+    write,
+    writeGroup,
+    maxGroupBatches: options.maxGroupBatches,
+    maxGroupRows: options.maxGroupRows,
+  };
+}
+
 function emptyStats(spool: Spool): PipelineStats {
   return {
     batchesWritten: 0,
@@ -227,6 +254,7 @@ function emptyStats(spool: Spool): PipelineStats {
     batchesSpooled: 0,
     rowsWritten: 0,
     writeFailures: 0,
+    writeTransactions: 0,
     bufferedRows: 0,
     spoolBytes: spool.bytes,
     rowsDropped: 0,
@@ -339,5 +367,5 @@ async function stopWriter(
   writer.stopped = true;
   writer.signal();
   const inflight = writer.inflight;
-  return inflight !== null && !inflight.spooled ? [inflight.batch] : [];
+  return inflight !== null && !inflight.spooled ? [...inflight.batches] : [];
 }

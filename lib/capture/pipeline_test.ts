@@ -4,7 +4,9 @@ import { withTestDatabase } from "../db/testing/database.ts";
 import { MarketSchema } from "../kalshi/mod.ts";
 import { createLogger } from "../log/mod.ts";
 import { assertEquals, assertOk } from "../testing/assert.ts";
+import { startTcpProxy } from "../testing/tcp_proxy.ts";
 import { until } from "../testing/wait.ts";
+import { createPool } from "../db/mod.ts";
 import type { CaptureBatch } from "./batch.ts";
 import { createCapturePipeline } from "./pipeline.ts";
 import { openSpool } from "./spool.ts";
@@ -173,6 +175,85 @@ Deno.test("with the database and the disk both down memory stays bounded; the dr
     assertEquals(gap.reason, "buffer_dropped");
     assertEquals(stored + Number(gap.detail.rows), 501, "every row is stored or inside the gap");
     assertOk(gap.gap_start.getTime() >= T0 && gap.gap_end.getTime() < T0 + 500);
+  });
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a backlog queued behind a stalled database commits in a few transactions once it returns, exactly once and in order; a poisoned batch still lands its neighbours", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pipeline_catch_up_" });
+  await withTestDatabase(async ({ sql, url }) => {
+    await sql`INSERT INTO markets (ticker, event_ticker, status, raw)
+      VALUES ('KXORD-1', 'KXORD', 'initialized', '{}')`;
+    const target = new URL(url);
+    const proxy = startTcpProxy({ hostname: target.hostname, port: Number(target.port || 5432) });
+    const viaProxy = createPool(proxy.url(url), { max: 2, connectTimeoutSeconds: 2 });
+    await viaProxy`SELECT 1`; // connected before the outage, as a running service is
+    const spool = await openSpool(dir);
+    const pipe = createCapturePipeline({
+      sql: viaProxy,
+      spool,
+      logger: quiet,
+      instance: "t",
+      sessionId: "s",
+      flushIntervalMs: 60_000,
+      spoolAfterFailures: 1_000_000, // the backlog stays in memory, as in a short outage
+      retryBaseMs: 1,
+      maxGroupBatches: 64,
+    });
+    const statuses = ["active", "inactive"];
+    let sealed = 0;
+    /** Queues `n` one-tick batches behind a cut database (`poisoned`: refused ticks), then lets it back. */
+    const outage = async (n: number, poisoned: Set<number> = new Set()) => {
+      proxy.cut();
+      const failures = pipe.stats.writeFailures;
+      for (let k = 0; k < n; k++, sealed++) {
+        pipe.lifecycle(statusRow("KXORD-1", statuses[sealed % 2], T0 + sealed));
+        pipe.tick(tick(sealed, poisoned.has(sealed) ? '{"note":"\\u0000"}' : null));
+        pipe.seal();
+      }
+      await until(() => pipe.stats.writeFailures > failures, "a write failing", {
+        limitMs: 15_000,
+        diagnose: () => JSON.stringify(pipe.stats),
+      });
+      assertEquals(pipe.stats.batchesWritten, sealed - n, "nothing committed during the outage");
+      proxy.restore();
+      await pipe.drained(AbortSignal.timeout(30_000));
+    };
+    try {
+      const N = 40;
+      await outage(N);
+      const [{ transactions }] = await sql<{ transactions: number }[]>`
+        SELECT count(DISTINCT xmin::text)::int AS transactions FROM ingested_batches`;
+      assertOk(transactions < N, `${N} batches took ${transactions} transactions`);
+      assertEquals(pipe.stats.batchesWritten, N);
+      const ticks = await sql<{ batch_id: string; market_ticker: string }[]>`
+        SELECT batch_id, market_ticker FROM ticks ORDER BY ts`;
+      assertEquals(
+        ticks.map((t) => `${t.batch_id} ${t.market_ticker}`),
+        Array.from({ length: N }, (_, i) => `s:${i + 1} ${tick(i).marketTicker}`),
+        "every row once, under its own batch id",
+      );
+      const lifecycle = await sql<{ at: number }[]>`
+        SELECT (extract(epoch FROM received_at) * 1000)::bigint - ${T0} AS at
+        FROM market_lifecycle ORDER BY id`;
+      assertEquals(lifecycle.map((r) => Number(r.at)), Array.from({ length: N }, (_, i) => i));
+      assertEquals(await stored(sql), `${statuses[(N - 1) % 2]} T0+${N - 1} -`);
+
+      // A batch the database refuses a row of: the group is written again batch by batch.
+      await outage(10, new Set([N + 4]));
+      assertEquals(pipe.stats.batchesWritten, N + 10);
+      const [counts] = await sql<{ ticks: number; lifecycle: number; dead: number }[]>`
+        SELECT (SELECT count(*) FROM ticks)::int AS ticks,
+               (SELECT count(*) FROM market_lifecycle)::int AS lifecycle,
+               (SELECT count(*) FROM dead_letters WHERE source = 'capture:tick')::int AS dead`;
+      assertEquals(counts, { ticks: N + 9, lifecycle: N + 10, dead: 1 });
+      assertEquals(await stored(sql), `${statuses[(N + 9) % 2]} T0+${N + 9} -`);
+    } finally {
+      await pipe.stop();
+      await spool.close();
+      await viaProxy.end({ timeout: 1 });
+      await proxy.close();
+    }
   });
   await Deno.remove(dir, { recursive: true });
 });

@@ -98,8 +98,9 @@ export async function writeBatch(
       : async <T>(_kind: string, rows: T[], write: PartWriter<T>) => {
         if (rows.length > 0) await write(tx, rows);
       };
-    await part("tick", batch.ticks, (h, rows) => insertTicks(h, rows, batch.id));
-    await part("trade", batch.trades, (h, rows) => insertTrades(h, rows, batch.id));
+    const ids = <T>(rows: T[]) => rows.map(() => batch.id);
+    await part("tick", batch.ticks, (h, rows) => insertTicks(h, rows, ids(rows)));
+    await part("trade", batch.trades, (h, rows) => insertTrades(h, rows, ids(rows)));
     await part("lifecycle", batch.lifecycle, async (h, rows) => {
       const mine: string[] = [];
       for (const row of rows) {
@@ -121,7 +122,108 @@ export async function writeBatch(
     await part("dead_letter", batch.deadLetters, insertDeadLetters);
     await part("gap", batch.gaps, insertGaps);
     if (refused.length > 0) await insertDeadLetters(tx, refused);
-    await tx`
+    await updateSession(tx, batch, options.instance);
+    return "written" as const;
+  });
+  if (outcome === "written" && created.length > 0) options.onNewMarkets?.(created);
+  return outcome;
+}
+
+/**
+ * Writes several batches (oldest first) in one transaction: every id claimed in
+ * `ingested_batches` with one statement (an id already there is skipped: "duplicate"), then the
+ * rows of the claimed batches kind by kind, each kind in one statement, and the session
+ * watermark once. This is how the writer catches up on a backlog with a handful of round trips
+ * instead of several per batch. Without salvage: a refused row fails the whole group, and the
+ * writer writes its batches one by one again.
+ */
+export async function writeBatches(
+  sql: Sql,
+  batches: readonly CaptureBatch[],
+  options: WriteBatchOptions,
+): Promise<WriteOutcome[]> {
+  const created: string[] = [];
+  const claimed = await sql.begin(async (tx) => {
+    const rows = await tx<{ batch_id: string }[]>`
+      INSERT INTO ingested_batches (batch_id, source, row_count, first_ts, last_ts)
+      SELECT * FROM unnest(
+        ${batches.map((b) => b.id)}::text[],
+        ${batches.map(() => options.source ?? "ws")}::text[],
+        ${batches.map((b) => batchRowCount(b))}::int[],
+        ${batches.map((b) => isoOrNull(b.minExchangeMs))}::timestamptz[],
+        ${batches.map((b) => isoOrNull(b.maxExchangeMs))}::timestamptz[])
+      ON CONFLICT (batch_id) DO NOTHING
+      RETURNING batch_id`;
+    const ids = new Set(rows.map((r) => r.batch_id));
+    const mine = batches.filter((b) => ids.has(b.id));
+    if (mine.length > 0) {
+      await writeGroupRows(tx, mine, created);
+      await updateSession(tx, mergedBatch(mine), options.instance);
+    }
+    return ids;
+  });
+  if (created.length > 0) options.onNewMarkets?.(created);
+  return batches.map((b) => (claimed.has(b.id) ? "written" : "duplicate"));
+}
+
+/** The rows of claimed `batches`, kind by kind in the order {@linkcode writeBatch} uses. */
+async function writeGroupRows(tx: Tx, batches: CaptureBatch[], created: string[]): Promise<void> {
+  const tagged = <T>(rows: (b: CaptureBatch) => T[]) => {
+    const all: T[] = [];
+    const ids: string[] = [];
+    for (const b of batches) {
+      for (const row of rows(b)) {
+        all.push(row);
+        ids.push(b.id);
+      }
+    }
+    return [all, ids] as const;
+  };
+  const [ticks, tickIds] = tagged((b) => b.ticks);
+  if (ticks.length > 0) await insertTicks(tx, ticks, tickIds);
+  const [trades, tradeIds] = tagged((b) => b.trades);
+  if (trades.length > 0) await insertTrades(tx, trades, tradeIds);
+  for (const b of batches) {
+    for (const row of b.lifecycle) {
+      const ticker = await storeLifecycle(tx, row, b.id);
+      if (ticker !== null) created.push(ticker);
+    }
+  }
+  const snapshots = batches.flatMap((b) => b.orderbookSnapshots ?? []);
+  const deltas = batches.flatMap((b) => b.orderbookDeltas ?? []);
+  if (snapshots.length > 0) await insertOrderbookRows(tx, { snapshots, deltas: [] });
+  if (deltas.length > 0) await insertOrderbookRows(tx, { snapshots: [], deltas });
+  const deadLetters = batches.flatMap((b) => b.deadLetters);
+  if (deadLetters.length > 0) await insertDeadLetters(tx, deadLetters);
+  await insertGaps(tx, batches.flatMap((b) => b.gaps));
+}
+
+/** One batch standing for `batches` (their rows and time range), for the session update. */
+function mergedBatch(batches: CaptureBatch[]): CaptureBatch {
+  const times = (pick: (b: CaptureBatch) => number | null) =>
+    batches.map(pick).filter((t): t is number => t !== null);
+  const max = times((b) => b.maxExchangeMs);
+  const min = times((b) => b.minExchangeMs);
+  const first = times((b) => b.firstReceivedMs);
+  return {
+    id: batches[0].id,
+    sessionId: batches[0].sessionId,
+    ticks: batches.flatMap((b) => b.ticks),
+    trades: batches.flatMap((b) => b.trades),
+    lifecycle: batches.flatMap((b) => b.lifecycle),
+    deadLetters: [],
+    gaps: [],
+    orderbookSnapshots: batches.flatMap((b) => b.orderbookSnapshots ?? []),
+    orderbookDeltas: batches.flatMap((b) => b.orderbookDeltas ?? []),
+    maxExchangeMs: max.length === 0 ? null : Math.max(...max),
+    minExchangeMs: min.length === 0 ? null : Math.min(...min),
+    firstReceivedMs: first.length === 0 ? null : Math.min(...first),
+  };
+}
+
+/** Moves the `ws.session` watermark and channel times forward by what `batch` carried. */
+async function updateSession(tx: Tx, batch: CaptureBatch, instance: string): Promise<void> {
+  await tx`
       UPDATE ingest_state SET
         value = value || jsonb_build_object('lastFlushedAt', ${iso(Date.now())}::text)
           || CASE WHEN ${isoOrNull(batch.maxExchangeMs)}::text IS NULL
@@ -130,11 +232,7 @@ export async function writeBatch(
                ELSE jsonb_build_object('lastMessageAt', ${isoOrNull(batch.maxExchangeMs)}::text) END
           || ${mergeChannelTimes(tx, batchChannelTimes(batch))},
         updated_at = now()
-      WHERE key = 'ws.session' AND scope = ${options.instance}`;
-    return "written" as const;
-  });
-  if (outcome === "written" && created.length > 0) options.onNewMarkets?.(created);
-  return outcome;
+      WHERE key = 'ws.session' AND scope = ${instance}`;
 }
 
 /**
@@ -271,8 +369,9 @@ async function insertGaps(tx: Tx, gaps: GapRow[]): Promise<void> {
  */
 const COPY_MIN_ROWS = 1000;
 
-function insertTicks(tx: Tx, t: TickRow[], batchId: string): Promise<void> {
-  return t.length >= COPY_MIN_ROWS ? copyTicks(tx, t, batchId) : insertTickRows(tx, t, batchId);
+/** Writes ticks; `batchIds[i]` is the batch of `t[i]`. */
+function insertTicks(tx: Tx, t: TickRow[], batchIds: string[]): Promise<void> {
+  return t.length >= COPY_MIN_ROWS ? copyTicks(tx, t, batchIds) : insertTickRows(tx, t, batchIds);
 }
 
 const TICK_COLUMNS = "market_ticker, ts, price, yes_bid, yes_ask, volume, open_interest, " +
@@ -296,16 +395,16 @@ function copyField(value: string | null): string {
 }
 
 /** `rows` as COPY text-format lines of {@linkcode TICK_COLUMNS}. */
-function tickCopyText(rows: TickRow[], batchId: string): string {
-  const id = copyField(batchId);
+function tickCopyText(rows: TickRow[], batchIds: string[]): string {
   let text = "";
-  for (const r of rows) {
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
     text += copyField(r.marketTicker) + "\t" + iso(r.tsMs) + "\t" + copyField(r.price) + "\t" +
       copyField(r.yesBid) + "\t" + copyField(r.yesAsk) + "\t" + copyField(r.volume) + "\t" +
       copyField(r.openInterest) + "\t" + copyField(r.yesBidSize) + "\t" +
       copyField(r.yesAskSize) + "\t" + copyField(r.lastTradeSize) + "\t" +
       copyField(r.dollarVolume) + "\t" + copyField(r.dollarOpenInterest) + "\t" +
-      iso(r.receivedAtMs) + "\t" + id + "\t" + copyField(r.extra) + "\n";
+      iso(r.receivedAtMs) + "\t" + copyField(batchIds[i]) + "\t" + copyField(r.extra) + "\n";
   }
   return text;
 }
@@ -320,8 +419,8 @@ function tickCopyText(rows: TickRow[], batchId: string): string {
  * is the stream's `finish` (emitted at the COPY's CommandComplete). Nothing else is sent on the
  * connection until one of them settles, so no query meets a COPY in progress.
  */
-async function copyTicks(tx: Tx, t: TickRow[], batchId: string): Promise<void> {
-  const text = tickCopyText(t, batchId); // may refuse a row: before the COPY starts, never during
+async function copyTicks(tx: Tx, t: TickRow[], batchIds: string[]): Promise<void> {
+  const text = tickCopyText(t, batchIds); // may refuse a row: before the COPY starts, never during
   const query = tx.unsafe(`COPY ticks (${TICK_COLUMNS}) FROM STDIN`);
   const internal = query as unknown as { reject: (error: unknown) => unknown };
   const original = internal.reject;
@@ -343,12 +442,12 @@ async function copyTicks(tx: Tx, t: TickRow[], batchId: string): Promise<void> {
   ]);
 }
 
-async function insertTickRows(tx: Tx, t: TickRow[], batchId: string): Promise<void> {
+async function insertTickRows(tx: Tx, t: TickRow[], batchIds: string[]): Promise<void> {
   await tx`
     INSERT INTO ticks (market_ticker, ts, price, yes_bid, yes_ask, volume, open_interest,
       yes_bid_size, yes_ask_size, last_trade_size, dollar_volume, dollar_open_interest,
       received_at, batch_id, extra)
-    SELECT mt, ts, p, yb, ya, v, oi, ybs, yas, lts, dv, doi, ra, ${batchId}, ex::jsonb
+    SELECT mt, ts, p, yb, ya, v, oi, ybs, yas, lts, dv, doi, ra, bid, ex::jsonb
     FROM unnest(
       ${t.map((r) => r.marketTicker)}::text[],
       ${t.map((r) => iso(r.tsMs))}::timestamptz[],
@@ -363,16 +462,17 @@ async function insertTickRows(tx: Tx, t: TickRow[], batchId: string): Promise<vo
       ${t.map((r) => r.dollarVolume)}::numeric[],
       ${t.map((r) => r.dollarOpenInterest)}::numeric[],
       ${t.map((r) => iso(r.receivedAtMs))}::timestamptz[],
+      ${batchIds}::text[],
       ${t.map((r) => r.extra)}::text[]
-    ) AS u(mt, ts, p, yb, ya, v, oi, ybs, yas, lts, dv, doi, ra, ex)`;
+    ) AS u(mt, ts, p, yb, ya, v, oi, ybs, yas, lts, dv, doi, ra, bid, ex)`;
 }
 
-async function insertTrades(tx: Tx, t: TradeRow[], batchId: string): Promise<void> {
+async function insertTrades(tx: Tx, t: TradeRow[], batchIds: string[]): Promise<void> {
   await tx`
     INSERT INTO trades (trade_id, market_ticker, created_time, yes_price, no_price, count,
       taker_side, taker_outcome_side, taker_book_side, is_block_trade, source, received_at,
       batch_id, raw)
-    SELECT id, mt, ts, yp, np, c, ts1, tos, tbs, blk::boolean, 'ws', ra, ${batchId}, raw::jsonb
+    SELECT id, mt, ts, yp, np, c, ts1, tos, tbs, blk::boolean, 'ws', ra, bid, raw::jsonb
     FROM unnest(
       ${t.map((r) => r.tradeId)}::text[],
       ${t.map((r) => r.marketTicker)}::text[],
@@ -385,8 +485,9 @@ async function insertTrades(tx: Tx, t: TradeRow[], batchId: string): Promise<voi
       ${t.map((r) => r.takerBookSide)}::text[],
       ${t.map((r) => (r.isBlockTrade === null ? null : String(r.isBlockTrade)))}::text[],
       ${t.map((r) => iso(r.receivedAtMs))}::timestamptz[],
+      ${batchIds}::text[],
       ${t.map((r) => r.raw)}::text[]
-    ) AS u(id, mt, ts, yp, np, c, ts1, tos, tbs, blk, ra, raw)
+    ) AS u(id, mt, ts, yp, np, c, ts1, tos, tbs, blk, ra, bid, raw)
     ON CONFLICT (trade_id) DO NOTHING`;
 }
 

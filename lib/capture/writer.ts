@@ -1,7 +1,10 @@
 /**
  * The single in-order writer of capture batches: it replays the spool before anything newer,
- * then writes queued batches one at a time. A batch the database refuses as data is written
- * again with per-row salvage; a failed write is retried with backoff, and after repeated failures
+ * then writes queued batches: one at a time while it keeps up, several in one transaction when a
+ * backlog queued (after a database outage), so it catches up instead of paying several round
+ * trips per small batch. A batch the database refuses as data is written again with per-row
+ * salvage (a group it refuses is written again batch by batch, so one bad row never takes its
+ * neighbours down); a failed write is retried with backoff, and after repeated failures
  * the queue goes to the spool. While stopping, a failure spools what is left and ends the loop.
  * @module
  */
@@ -20,17 +23,31 @@ export type BatchWrite = (
   salvage: boolean,
 ) => Promise<WriteOutcome>;
 
+/** Writes several batches (oldest first) in one transaction, without salvage; outcome by batch. */
+export type GroupWrite = (
+  batches: CaptureBatch[],
+  source: string,
+) => Promise<WriteOutcome[]>;
+
 /** Counters of the writer, for metrics and tests. */
 export interface WriterStats {
   batchesWritten: number;
   batchesDuplicate: number;
   rowsWritten: number;
   writeFailures: number;
+  /** Write transactions begun (a group of batches is one). */
+  writeTransactions: number;
 }
 
 /** Dependencies and settings of {@linkcode BatchWriter}. */
 export interface BatchWriterOptions {
   write: BatchWrite;
+  /** Writes a backlog of queued batches in one transaction; without it, one batch at a time. */
+  writeGroup?: GroupWrite;
+  /** Most batches one group takes (default 64). */
+  maxGroupBatches?: number;
+  /** Most rows one group takes (default 50 000; a single batch may have more). */
+  maxGroupRows?: number;
   queue: BatchQueue;
   spool: Spool;
   logger: Logger;
@@ -55,11 +72,11 @@ export class BatchWriter {
   #wake: (() => void) | null = null;
   #retryAbort = new AbortController();
   /**
-   * The batch being written; `fromSpool`: read from the spool (it is still there); `spooled`:
-   * taken from memory, then spooled ahead of newer batches while in flight (a failure must not
-   * put it back in the queue, behind them).
+   * The batches being written, oldest first (those of a group not committed yet); `fromSpool`:
+   * read from the spool (it is still there); `spooled`: taken from memory, then spooled ahead of
+   * newer batches while in flight (a failure must not put them back in the queue, behind them).
    */
-  inflight: { batch: CaptureBatch; fromSpool: boolean; spooled: boolean } | null = null;
+  inflight: { batches: CaptureBatch[]; fromSpool: boolean; spooled: boolean } | null = null;
   /** The loop returns once the queue is empty. */
   stopping = false;
   /** The stop took over: whatever the loop holds is handled by the stop. */
@@ -91,14 +108,17 @@ export class BatchWriter {
         if (replay === "end") return;
         if (replay === "replayed") continue;
       }
-      const batch = queue.shift();
-      if (batch === undefined) {
+      const batches = queue.shiftGroup({
+        maxBatches: this.#o.writeGroup === undefined ? 1 : this.#o.maxGroupBatches ?? 64,
+        maxRows: this.#o.maxGroupRows ?? 50_000,
+      });
+      if (batches.length === 0) {
         this.#o.onProgress();
         if (this.stopping) return;
         await new Promise<void>((resolve) => (this.#wake = resolve));
         continue;
       }
-      if (!await this.#writeQueued(batch)) return;
+      if (!await this.#writeQueued(batches)) return;
     }
   }
 
@@ -118,7 +138,7 @@ export class BatchWriter {
   async #replayOne(): Promise<"replayed" | "empty" | "end"> {
     const batch = await this.#o.spool.peek();
     if (batch === null) return "empty";
-    this.inflight = { batch, fromSpool: true, spooled: true };
+    this.inflight = { batches: [batch], fromSpool: true, spooled: true };
     try {
       this.#committed(batch, await this.#writeOnce(batch, "spool"));
       this.inflight = null;
@@ -136,33 +156,69 @@ export class BatchWriter {
     return "replayed";
   }
 
-  /** Writes a batch from the queue; false when the loop must end. */
-  async #writeQueued(batch: CaptureBatch): Promise<boolean> {
-    const inflight = { batch, fromSpool: false, spooled: false };
+  /** Writes batches from the queue (oldest first); false when the loop must end. */
+  async #writeQueued(batches: CaptureBatch[]): Promise<boolean> {
+    const inflight = { batches: [...batches], fromSpool: false, spooled: false };
     this.inflight = inflight;
     try {
-      const outcome = await this.#writeOnce(batch, "ws");
-      if (this.stopped) return false; // the stop already spooled it; the replay finds its id
-      this.#committed(batch, outcome);
+      // Stopped meanwhile: the stop already spooled what is left; the replay finds their ids.
+      if (!await this.#writeInflight(inflight)) return false;
       this.inflight = null;
     } catch (error) {
       this.inflight = null;
       if (this.stopped) return false;
-      // Spooled meanwhile, it replays before the newer batches; else it heads the queue again.
-      if (!inflight.spooled) this.#o.queue.unshift(batch);
+      // Spooled meanwhile, they replay before the newer batches; else they head the queue again.
+      if (!inflight.spooled) {
+        for (const b of inflight.batches.toReversed()) this.#o.queue.unshift(b);
+      }
       if (this.stopping) {
         await this.#o.queue.spoolAll("database unreachable while stopping");
         return false;
       }
-      await this.#failed(batch, error);
+      await this.#failed(inflight.batches[0] ?? batches[0], error);
     }
     this.#o.onProgress();
+    return true;
+  }
+
+  /**
+   * Writes the in-flight batches: several in one transaction, or (one batch, or a group the
+   * database refused as data) one by one, each committed batch leaving `inflight.batches` at
+   * once. False when the stop took over meanwhile.
+   */
+  async #writeInflight(inflight: { batches: CaptureBatch[] }): Promise<boolean> {
+    const group = inflight.batches;
+    if (group.length > 1 && this.#o.writeGroup !== undefined) {
+      try {
+        this.#o.stats.writeTransactions++;
+        const outcomes = await this.#o.writeGroup([...group], "ws");
+        if (this.stopped) return false;
+        group.forEach((batch, i) => this.#committed(batch, outcomes[i]));
+        inflight.batches.splice(0);
+        return true;
+      } catch (error) {
+        if (!isDataError(error)) throw error;
+        this.#o.logger.warn(
+          "the database refused a row of a group; writing its batches one by one",
+          {
+            batches: group.length,
+            error: (error as Error).message,
+          },
+        );
+      }
+    }
+    while (inflight.batches.length > 0) {
+      const outcome = await this.#writeOnce(inflight.batches[0], "ws");
+      if (this.stopped) return false;
+      this.#committed(inflight.batches.shift()!, outcome);
+    }
     return true;
   }
 
   /** One write; a batch the database refuses as data is written again, salvaging what it can. */
   async #writeOnce(batch: CaptureBatch, source: string): Promise<WriteOutcome> {
     try {
+      this.#o.stats.writeTransactions++;
       return await this.#o.write(batch, source, false);
     } catch (error) {
       if (!isDataError(error)) throw error;
@@ -170,6 +226,7 @@ export class BatchWriter {
         batch: batch.id,
         error: (error as Error).message,
       });
+      this.#o.stats.writeTransactions++;
       return await this.#o.write(batch, source, true);
     }
   }

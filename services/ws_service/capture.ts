@@ -34,7 +34,7 @@ import { ORDERBOOK_CHANNEL, OrderbookCapture } from "./orderbook.ts";
 import { type Effect, routeItem } from "./route.ts";
 import { type Resume, retryUntilStopped, startSession } from "./session.ts";
 import { SilenceWatch } from "./silence_watch.ts";
-import { WatchSet } from "./watch_set.ts";
+import { MARKET_CHANNELS, WatchSet } from "./watch_set.ts";
 
 /** The handshake was refused (401/403) repeatedly: a credentials problem, not a network one. */
 export class WsAuthError extends Error {
@@ -332,13 +332,7 @@ async function startLive(run: Run, resume: Resume): Promise<Live> {
   // First watch set before subscribing, so a restart gap knows its market set.
   const initial = await retryWatchSet(run, live.watch);
   live.watch.start(initial);
-  if (resume.resumeAt !== undefined) {
-    gaps.resume(Date.parse(resume.resumeAt));
-    gaps.open("restart", clock.now(), {
-      detail: { previousSessionId: resume.previous?.sessionId },
-    });
-    books.restarted(Date.parse(resume.resumeAt), clock.now());
-  }
+  if (resume.resumeAt !== undefined) openRestartGap(run, live, resume.resumeAt, resume);
   live.watch.subscribeAll();
   options.logger.info("capturing", {
     sessionId: run.sessionId,
@@ -361,6 +355,25 @@ async function startLive(run: Run, resume: Resume): Promise<Live> {
     pipeline: run.pipeline,
   });
   return live;
+}
+
+/**
+ * The gap of the downtime before this start, on every channel. It names no markets (every
+ * market in scope open during the span): the previous run watched markets that closed while it
+ * was down, which the new watch set no longer lists. With nothing to subscribe on the market
+ * channels no confirmation will close their gap, so it ends now.
+ */
+function openRestartGap(run: Run, live: Live, resumeAt: string, resume: Resume): void {
+  const now = run.clock.now();
+  const detail = { previousSessionId: resume.previous?.sessionId };
+  live.gaps.resume(Date.parse(resumeAt));
+  live.gaps.open("restart", now, { detail, allMarkets: true });
+  if (live.watch.watched.size === 0) {
+    for (const ch of MARKET_CHANNELS) {
+      recordGap(run, { ...live.gaps.instant(ch, "restart", now, detail), marketTickers: null });
+    }
+  }
+  live.books.restarted(Date.parse(resumeAt), now);
 }
 
 /** The order-book capture of a run: rows and gaps into the pipeline, resyncs through `client`. */

@@ -79,4 +79,9 @@ export function captureGauges(
     {},
     pipeline.stats.batchesWritten,
   ]]);
+  metrics.collect(
+    "ws_write_transactions_total",
+    "batch write transactions begun (a catch-up group of batches is one)",
+    () => [[{}, pipeline.stats.writeTransactions]],
+  );
 }

@@ -620,3 +620,53 @@ for (const [limit, statuses] of [[3, [401, 401, 403, 401]], [2, [403, 401]]] as 
     }
   });
 }
+
+Deno.test("a restart gap covers the markets the previous run watched that closed while it was down", async () => {
+  const db = await createTestDatabase();
+  const served = startSim(300, 19);
+  const spoolDir = Deno.makeTempDirSync({ prefix: "ws_spool_restart_" });
+  try {
+    await seedMarkets(db.sql, served);
+    const first = await startCapture(db.sql, served, { spoolDir });
+    await play(served, first, 5, 10_000);
+    await first.state.pipeline.drained();
+    const watchedBefore = [...first.state.watched].sort();
+    first.abort.abort();
+    await first.done;
+    const downAt = served.sim.clock.now();
+    // While the service is down, five of its markets close: the next watch set drops them.
+    const closing = watchedBefore.slice(0, 5);
+    await db.sql`
+      UPDATE markets SET close_time = ${new Date(downAt + 5_000)} WHERE ticker = ANY(${closing})`;
+    served.sim.clock.advance(30_000);
+    const second = await startCapture(db.sql, served, { spoolDir });
+    for (const t of closing) assertOk(!second.state.watched.has(t), `${t} still watched`);
+    await second.state.pipeline.drained();
+    second.abort.abort();
+    await second.done;
+    const gaps = await db.sql<
+      { channel: string; market_tickers: string[] | null; s: Date; e: Date }[]
+    >`
+      SELECT channel, market_tickers, gap_start AS s, gap_end AS e FROM capture_gaps
+      WHERE reason = 'restart'`;
+    for (const channel of ["ticker", "trade"]) {
+      const gap = gaps.find((g) => g.channel === channel);
+      assertOk(gap !== undefined, `no restart gap on ${channel}`);
+      assertOk(gap.s.getTime() <= downAt && gap.e.getTime() >= downAt + 30_000, "span too short");
+      for (const t of closing) {
+        assertOk(
+          gap.market_tickers === null || gap.market_tickers.includes(t),
+          `the ${channel} restart gap leaves out ${t}, closed during the downtime`,
+        );
+      }
+    }
+    const [row] = await db.sql<{ n: number }[]>`
+      SELECT max(coalesce(cardinality(market_tickers), 0))::int AS n FROM capture_gaps
+      WHERE reason = 'restart'`;
+    assertEquals(row.n, 0, "a restart gap lists every market in its row");
+  } finally {
+    await served.close();
+    await db.drop();
+    await Deno.remove(spoolDir, { recursive: true }).catch(() => {});
+  }
+});
