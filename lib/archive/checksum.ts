@@ -9,11 +9,12 @@
  *
  * The value text: decimals with exactly the column's scale (`0.5600`), timestamps as Unix
  * microseconds, booleans `true`/`false`, JSON as stored (PostgreSQL's jsonb text), text arrays
- * as JSON arrays. Expressions are written out inline (no SQL helper per column) so PostgreSQL
+ * as JSON arrays, order-book levels as `price:size` pairs joined by `,` (`0.5600:12.00,0.5700:3.00`,
+ * empty for no level). Expressions are written out inline (no SQL helper per column) so PostgreSQL
  * evaluates them at full speed.
  * @module
  */
-import type { ArchiveColumn, ArchiveTable, ColumnType } from "./schema.ts";
+import { type ArchiveColumn, type ArchiveTable, type ColumnType, pgRelation } from "./schema.ts";
 
 /** A column or table name from the static schema, double-quoted; anything else is refused. */
 export function quoteIdent(name: string): string {
@@ -44,6 +45,10 @@ export function pgCanonical(column: ArchiveColumn): string {
       return `(extract(epoch FROM ${c}) * 1000000)::bigint::text`;
     case "decimal":
       return `round(${c}, ${type.scale})::text`;
+    case "levels":
+      // `price:size` per level, comma-separated, in list order ('' for no level).
+      return `(SELECT coalesce(string_agg((l.e ->> 'price') || ':' || (l.e ->> 'size'), ',' ` +
+        `ORDER BY l.i), '') FROM json_array_elements(${c}::json) WITH ORDINALITY AS l(e, i))`;
     default:
       return `${c}::text`;
   }
@@ -59,6 +64,9 @@ export function duckCanonical(column: ArchiveColumn): string {
       return `to_json(${c})::VARCHAR`;
     case "timestamptz":
       return `epoch_us(${c})::VARCHAR`;
+    case "levels":
+      return `array_to_string(list_transform(${c}, l -> l.price::VARCHAR || ':' || ` +
+        `l.size::VARCHAR), ',')`;
     default:
       return `${c}::VARCHAR`;
   }
@@ -134,7 +142,7 @@ export function pgFingerprintQuery(table: ArchiveTable, where: string): string {
   });
   return `SELECT count(*)::text AS rows, coalesce(sum(${pgRowHash(table)}), 0)::text AS checksum` +
     (misfits.length ? `, ${misfits.join(", ")}` : "") +
-    ` FROM ${quoteIdent(table.name)} WHERE ${where}`;
+    ` FROM ${pgRelation(table)} WHERE ${where}`;
 }
 
 /** DuckDB: `rows` and `checksum` of the rows of `source` (e.g. a `read_parquet(...)` call). */

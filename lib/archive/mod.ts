@@ -18,5 +18,5 @@ export {
   readArchivedDays,
   readArchiveSummary,
 } from "./store.ts";
-export { applyTickRetention, type RetentionReport } from "./retention.ts";
+export { applyRetention, type RetentionDeps, type RetentionReport } from "./retention.ts";
 export { formatProgress, type Progress } from "./progress.ts";

@@ -7,7 +7,7 @@
 import { duckFingerprintQuery, duckString, quoteIdent } from "./checksum.ts";
 import type { Fingerprint } from "./checksum.ts";
 import type { DuckDb } from "./duckdb.ts";
-import { type ArchiveTable, duckType } from "./schema.ts";
+import { type ArchiveTable, COUNT, duckType, PRICE } from "./schema.ts";
 
 /** zstd level of the Parquet files (DuckDB's default level, a good size/speed balance). */
 export const ZSTD_LEVEL = 3;
@@ -15,8 +15,10 @@ export const ZSTD_LEVEL = 3;
 function csvColumns(table: ArchiveTable): string {
   const entries = table.columns.map((col) => {
     const kind = col.type.kind;
-    // JSON and arrays arrive as text and are converted below; the rest parse straight.
-    const type = kind === "json" || kind === "text_array" ? "VARCHAR" : duckType(col.type);
+    // JSON, arrays and levels arrive as text and are converted below; the rest parse straight.
+    const type = kind === "json" || kind === "text_array" || kind === "levels"
+      ? "VARCHAR"
+      : duckType(col.type);
     return `${duckString(col.name)}: ${duckString(type)}`;
   });
   return `{${entries.join(", ")}}`;
@@ -27,6 +29,12 @@ function selectList(table: ArchiveTable): string {
     const c = quoteIdent(col.name);
     if (col.type.kind === "json") return `${c}::JSON AS ${c}`;
     if (col.type.kind === "text_array") return `from_json(${c}, '["VARCHAR"]') AS ${c}`;
+    if (col.type.kind === "levels") {
+      // Exact decimal strings into DECIMAL fields; a value that does not fit becomes NULL here,
+      // which the fingerprint check after writing refuses (the file is never published).
+      const [price, size] = [duckType(PRICE), duckType(COUNT)];
+      return `from_json(${c}, '[{"price":"${price}","size":"${size}"}]') AS ${c}`;
+    }
     return c;
   }).join(", ");
 }

@@ -1,11 +1,13 @@
 /**
- * Tick retention (`RETENTION_TICKS_DAYS`): drops the tick partitions of days older than N days —
- * only days whose archive verifies, re-checked right before the drop. Here: the day's record has
- * no open difference and its files on disk still have the recorded size and SHA-256 (and, when
- * the caller can run DuckDB, the Parquet fingerprint still equals the record). Then the database
- * routine `drop_archived_tick_partition` (SECURITY DEFINER, migration 0007) locks the day against
- * writes, recomputes its fingerprint and drops it only when it still equals the archived one.
- * Any refusal names the day. Imports no DuckDB, so rest_service runs it without `--allow-ffi`.
+ * Retention (`RETENTION_TICKS_DAYS`): drops the tick and order-book partitions of days older than
+ * N days — only days whose archive verifies, re-checked right before the drop. Here: each of the
+ * day's records has no open difference and its files on disk still have the recorded size and
+ * SHA-256 (and, when the caller can run DuckDB, the Parquet fingerprint still equals the record).
+ * Then a database routine (SECURITY DEFINER: `drop_archived_tick_partition`, migration 0007;
+ * `drop_archived_orderbook_partitions`, migration 0013 — both order-book tables of a day go
+ * together) locks the day against writes, recomputes its fingerprints and drops it only when
+ * they still equal the archived ones. Any refusal names the day. Imports no DuckDB, so
+ * rest_service runs it without `--allow-ffi`.
  * @module
  */
 import { join } from "node:path";
@@ -19,8 +21,11 @@ import { type ArchivedDay, readArchivedDays, recordVerification } from "./store.
 
 /** What retention needs. */
 export interface RetentionDeps {
+  /** The database (the writer role suffices: the drops go through SECURITY DEFINER routines). */
   sql: Sql;
+  /** The archive folder whose files are re-checked before a drop. */
   archiveDir: string;
+  /** The current time (the cutoff is today − keepDays). */
   now: () => Date;
   /** An extra check of the day's archive (e.g. DuckDB's fingerprint); a reason when it fails. */
   checkArchive?: (record: ArchivedDay) => Promise<string | null>;
@@ -30,16 +35,34 @@ export interface RetentionDeps {
 export interface RetentionReport {
   /** Days before this one were considered. */
   cutoff: string;
-  dropped: { day: string; rows: number }[];
+  /** `what`: `ticks` or `order books`; `rows`: rows dropped (all tables of the group). */
+  dropped: { what: string; day: string; rows: number }[];
   /** Days kept, each with the reason (never archived, failed verification, changed, …). */
-  refused: { day: string; reason: string }[];
+  refused: { what: string; day: string; reason: string }[];
 }
 
-/** SQLSTATE of the routine's refusals. */
+/** Tables dropped together by one database routine. */
+interface RetentionGroup {
+  what: string;
+  tables: readonly string[];
+  /** The routine: `(day date) → bigint` rows dropped; refusals raise SQLSTATE 55000. */
+  routine: "drop_archived_tick_partition" | "drop_archived_orderbook_partitions";
+}
+
+const GROUPS: readonly RetentionGroup[] = [
+  { what: "ticks", tables: ["ticks"], routine: "drop_archived_tick_partition" },
+  {
+    what: "order books",
+    tables: ["orderbook_snapshots", "orderbook_deltas"],
+    routine: "drop_archived_orderbook_partitions",
+  },
+];
+
+/** SQLSTATE of the routines' refusals. */
 const REFUSED = "55000";
 
 async function checkFiles(archiveDir: string, record: ArchivedDay): Promise<string | null> {
-  const dir = dayDir(archiveDir, "ticks", record.day);
+  const dir = dayDir(archiveDir, record.table, record.day);
   for (const f of record.files) {
     const path = join(dir, f.name);
     const actual = await sha256File(path).catch(() => null);
@@ -51,39 +74,62 @@ async function checkFiles(archiveDir: string, record: ArchivedDay): Promise<stri
   return null;
 }
 
-async function recheck(deps: RetentionDeps, record: ArchivedDay | undefined, day: string) {
-  if (!record) return `never archived; run \`deno task export --from ${day} --to ${day}\` first`;
-  if (record.verifyError) return `its archive did not verify: ${record.verifyError}`;
+async function recheck(deps: RetentionDeps, table: string, record: ArchivedDay | undefined) {
+  if (!record) return null; // the routine refuses a day holding rows that was never archived
+  if (record.verifyError) return `its ${table} archive did not verify: ${record.verifyError}`;
   const problem = await checkFiles(deps.archiveDir, record) ??
     (deps.checkArchive ? await deps.checkArchive(record) : null);
-  await recordVerification(deps.sql, { table: "ticks", day, at: deps.now(), error: problem });
+  await recordVerification(deps.sql, { table, day: record.day, at: deps.now(), error: problem });
   return problem;
 }
 
-/** Drops the ticks of every verified day older than `keepDays` days (see the module doc). */
-export async function applyTickRetention(
+/** The group's days holding rows before `to`, with each table's archive records. */
+async function candidates(sql: Sql, group: RetentionGroup, to: string) {
+  const days = new Set<string>();
+  const records = new Map<string, Map<string, ArchivedDay>>();
+  for (const table of group.tables) {
+    for (const day of await daysWithRows(sql, archiveTable(table), { to })) days.add(day);
+    records.set(table, await readArchivedDays(sql, table, { to }));
+  }
+  return { days: [...days].sort(), records };
+}
+
+type DropOutcome = { rows: number } | { reason: string };
+
+async function dropDay(deps: RetentionDeps, group: RetentionGroup, day: string) {
+  try {
+    // The routine's name comes from GROUPS, never from input.
+    const [row] = await deps.sql.unsafe<{ rows: string }[]>(
+      `SELECT ${group.routine}($1::date)::text AS rows`,
+      [day],
+    );
+    return { rows: Number(row.rows) } as DropOutcome;
+  } catch (error) {
+    const e = error as { code?: string; message: string };
+    if (e.code !== REFUSED) throw error;
+    return { reason: e.message } as DropOutcome;
+  }
+}
+
+/** Drops the ticks and order books of every verified day older than `keepDays` days. */
+export async function applyRetention(
   deps: RetentionDeps,
   options: { keepDays: number },
 ): Promise<RetentionReport> {
   const cutoff = addDays(dayOf(deps.now()), -options.keepDays);
-  const range = { to: addDays(cutoff, -1) };
-  const days = await daysWithRows(deps.sql, archiveTable("ticks"), range);
-  const records = await readArchivedDays(deps.sql, "ticks", range);
   const report: RetentionReport = { cutoff, dropped: [], refused: [] };
-  for (const day of days) {
-    const problem = await recheck(deps, records.get(day), day);
-    if (problem) {
-      report.refused.push({ day, reason: `refusing to drop the ticks of ${day}: ${problem}` });
-      continue;
-    }
-    try {
-      const [row] = await deps.sql<{ rows: string }[]>`
-        SELECT drop_archived_tick_partition(${day}::date)::text AS rows`;
-      report.dropped.push({ day, rows: Number(row.rows) });
-    } catch (error) {
-      const e = error as { code?: string; message: string };
-      if (e.code !== REFUSED) throw error;
-      report.refused.push({ day, reason: e.message });
+  for (const group of GROUPS) {
+    const { days, records } = await candidates(deps.sql, group, addDays(cutoff, -1));
+    for (const day of days) {
+      let problem: string | null = null;
+      for (const table of group.tables) {
+        problem ??= await recheck(deps, table, records.get(table)!.get(day));
+      }
+      const outcome: DropOutcome = problem === null
+        ? await dropDay(deps, group, day)
+        : { reason: `refusing to drop the ${group.what} of ${day}: ${problem}` };
+      if ("rows" in outcome) report.dropped.push({ what: group.what, day, rows: outcome.rows });
+      else report.refused.push({ what: group.what, day, reason: outcome.reason });
     }
   }
   return report;

@@ -1,7 +1,7 @@
 import { withTestDatabase } from "../db/testing/database.ts";
 import { assertEquals, assertOk, assertRejects } from "../testing/assert.ts";
 import { runExport } from "./export.ts";
-import { applyTickRetention } from "./retention.ts";
+import { applyRetention } from "./retention.ts";
 import { archiveTable } from "./schema.ts";
 import { readArchivedDays } from "./store.ts";
 import { withTestArchive } from "./testing/archive.ts";
@@ -30,12 +30,12 @@ Deno.test("retention drops only verified tick days and names each day it refuses
       // A tick arrives for 2026-12-01 after its export: that day must be kept.
       await db.sql`
         INSERT INTO ticks (market_ticker, ts, price) VALUES ('LATE', '2026-12-01T18:00:00Z', 0.5)`;
-      const report = await applyTickRetention(
+      const report = await applyRetention(
         { sql: db.sql, archiveDir: dir, now: () => LATER },
         { keepDays: 3 },
       );
       assertEquals(report.cutoff, "2026-12-09");
-      assertEquals(report.dropped, [{ day: "2026-11-30", rows: 1 }]);
+      assertEquals(report.dropped, [{ what: "ticks", day: "2026-11-30", rows: 1 }]);
       assertEquals(report.refused.map((r) => r.day), ["2026-12-01"]);
       assertOk(
         report.refused[0].reason.includes("refusing to drop the ticks of 2026-12-01") &&
@@ -50,7 +50,7 @@ Deno.test("retention drops only verified tick days and names each day it refuses
       // A day never archived is refused too, and a missing archive file stops the drop.
       await db.sql`SELECT ensure_tick_partitions('2026-11-20T00:00:00Z', 1)`;
       await db.sql`INSERT INTO ticks (market_ticker, ts) VALUES ('OLD', '2026-11-20T01:00:00Z')`;
-      const again = await applyTickRetention(
+      const again = await applyRetention(
         { sql: db.sql, archiveDir: dir, now: () => LATER },
         { keepDays: 3 },
       );

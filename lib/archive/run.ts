@@ -13,7 +13,7 @@ import { type ExportReport, runExport } from "./export.ts";
 import { dayDir, stagingDir } from "./layout.ts";
 import { formatProgress, type Progress } from "./progress.ts";
 import { QueryRefusedError, runQuery } from "./query.ts";
-import { applyTickRetention } from "./retention.ts";
+import { applyRetention } from "./retention.ts";
 import { ARCHIVE_TABLES, archiveTable } from "./schema.ts";
 import type { ArchivedDay } from "./store.ts";
 import { verifyArchive } from "./verify.ts";
@@ -46,21 +46,21 @@ function summarise(report: ExportReport): string {
 }
 
 async function retention(config: ExportConfig, sql: Sql, duck: DuckDb, io: ArchiveIo) {
-  const ticks = archiveTable("ticks");
   const checkArchive = async (record: ArchivedDay) => {
-    const dir = dayDir(config.archiveDir, "ticks", record.day);
-    const fp = await parquetFingerprint(duck, ticks, record.files.map((f) => join(dir, f.name)));
+    const dir = dayDir(config.archiveDir, record.table, record.day);
+    const files = record.files.map((f) => join(dir, f.name));
+    const fp = await parquetFingerprint(duck, archiveTable(record.table), files);
     return fp.rows === record.rows && fp.checksum === record.checksum ? null : (
       `its Parquet file holds ${fp.rows} rows (checksum ${fp.checksum}), the export recorded ` +
       `${record.rows} (checksum ${record.checksum})`
     );
   };
-  const report = await applyTickRetention(
+  const report = await applyRetention(
     { sql, archiveDir: config.archiveDir, now: io.now, checkArchive },
     { keepDays: config.retentionTicksDays! },
   );
   for (const d of report.dropped) {
-    io.stdout(`retention: dropped the ticks of ${d.day} (${d.rows} rows)`);
+    io.stdout(`retention: dropped the ${d.what} of ${d.day} (${d.rows} rows)`);
   }
   for (const r of report.refused) io.stderr(`retention: ${r.reason}`);
   io.stdout(

@@ -16,7 +16,8 @@ export type ColumnType =
   | { kind: "integer" }
   | { kind: "bigint" }
   | { kind: "timestamptz" }
-  | { kind: "decimal"; precision: number; scale: number };
+  | { kind: "decimal"; precision: number; scale: number }
+  | { kind: "levels" };
 
 /** One exported column. */
 export interface ArchiveColumn {
@@ -37,6 +38,18 @@ export interface ArchiveTable {
   kind: "daily" | "snapshot";
   /** The timestamptz column that puts a row in a day (daily tables). */
   dayColumn?: string;
+  /**
+   * Daily tables range-partitioned by day as `<name>_pYYYYMMDD` + `<name>_default`: the days
+   * holding rows are found by probing those partitions (never a walk over the whole table); the
+   * default partition is walked by its `dayColumn` btree when `defaultIndexed`, else scanned once.
+   */
+  partitioned?: { defaultIndexed: boolean };
+  /**
+   * A parenthesised SELECT whose columns are the archive's (when the stored form differs: ids,
+   * integer units); `dayColumn` must pass through it unchanged so day bounds prune partitions.
+   * Default: the table itself.
+   */
+  source?: string;
   /** Row order inside a file (clusters values, so files compress and filter well). */
   orderBy: readonly string[];
   /** Its columns, in file order. */
@@ -60,6 +73,11 @@ export const COUNT: ColumnType = { kind: "decimal", precision: 18, scale: 2 };
 export const FEE: ColumnType = { kind: "decimal", precision: 18, scale: 6 };
 /** Strikes (any unit the market uses): DECIMAL(38,8). */
 export const STRIKE: ColumnType = { kind: "decimal", precision: 38, scale: 8 };
+/**
+ * One side of an order-book snapshot: its levels in stored order (ascending price), each a
+ * `STRUCT(price PRICE, size COUNT)`; in Parquet a LIST of that STRUCT.
+ */
+export const LEVELS: ColumnType = { kind: "levels" };
 
 function cols(spec: Record<string, ColumnType>): ArchiveColumn[] {
   return Object.entries(spec).map(([name, type]) => ({ name, type }));
@@ -69,6 +87,7 @@ const ticks: ArchiveTable = {
   name: "ticks",
   kind: "daily",
   dayColumn: "ts",
+  partitioned: { defaultIndexed: true },
   orderBy: ["market_ticker", "ts", "received_at"],
   columns: cols({
     market_ticker: text,
@@ -160,6 +179,59 @@ const marketLifecycle: ArchiveTable = {
     received_at: timestamptz,
     batch_id: text,
     raw: json,
+  }),
+};
+
+/**
+ * A snapshot side as JSON text `[{"price":"0.5600","size":"12.00"}, …]` in array order (exact
+ * decimal strings from the integer units; `[]` for an empty side).
+ */
+function levelsJson(prices: string, sizes: string): string {
+  return `(SELECT coalesce(json_agg(json_build_object('price', round(u.p / 10000.0, 4)::text, ` +
+    `'size', round(u.q / 100.0, 2)::text) ORDER BY u.i), '[]')::text ` +
+    `FROM unnest(${prices}, ${sizes}) WITH ORDINALITY AS u(p, q, i))`;
+}
+
+// Order books are stored compactly (0009_orderbooks: market ids, 1/10000-dollar prices and
+// 1/100-contract sizes as integers); the archive shows tickers and exact decimals. LEFT JOIN: a
+// row whose market id had no dictionary entry would still be archived (ticker NULL), never lost.
+const orderbookSnapshots: ArchiveTable = {
+  name: "orderbook_snapshots",
+  kind: "daily",
+  dayColumn: "ts",
+  partitioned: { defaultIndexed: false },
+  source: `(SELECT m.market_ticker, s.ts, s.ord, s.kind, ` +
+    `${levelsJson("s.yes_price", "s.yes_size")} AS yes_levels, ` +
+    `${levelsJson("s.no_price", "s.no_size")} AS no_levels ` +
+    `FROM orderbook_snapshots s LEFT JOIN orderbook_markets m ON m.id = s.market_id)`,
+  orderBy: ["market_ticker", "ts", "ord"],
+  columns: cols({
+    market_ticker: text,
+    ts: timestamptz,
+    ord: integer,
+    kind: text,
+    yes_levels: LEVELS,
+    no_levels: LEVELS,
+  }),
+};
+
+const orderbookDeltas: ArchiveTable = {
+  name: "orderbook_deltas",
+  kind: "daily",
+  dayColumn: "ts",
+  partitioned: { defaultIndexed: false },
+  source: `(SELECT m.market_ticker, d.ts, d.ord, ` +
+    `CASE d.side WHEN 'y' THEN 'yes' WHEN 'n' THEN 'no' END AS side, ` +
+    `round(d.price / 10000.0, 4) AS price, round(d.delta / 100.0, 2) AS delta ` +
+    `FROM orderbook_deltas d LEFT JOIN orderbook_markets m ON m.id = d.market_id)`,
+  orderBy: ["market_ticker", "ts", "ord"],
+  columns: cols({
+    market_ticker: text,
+    ts: timestamptz,
+    ord: integer,
+    side: text,
+    price: PRICE,
+    delta: COUNT,
   }),
 };
 
@@ -270,15 +342,14 @@ const markets: ArchiveTable = {
   }),
 };
 
-/**
- * Every exported table, in export order. Order books are not in the list because the database
- * stores none yet; a table of them would be one more `daily` entry here.
- */
+/** Every exported table, in export order. */
 export const ARCHIVE_TABLES: readonly ArchiveTable[] = [
   ticks,
   trades,
   candles,
   marketLifecycle,
+  orderbookSnapshots,
+  orderbookDeltas,
   series,
   events,
   markets,
@@ -319,5 +390,13 @@ export function duckType(type: ColumnType): string {
       return "TIMESTAMPTZ";
     case "decimal":
       return `DECIMAL(${type.precision},${type.scale})`;
+    case "levels":
+      return `STRUCT(price ${duckType(PRICE)}, size ${duckType(COUNT)})[]`;
   }
+}
+
+/** The relation a table's rows are read from in PostgreSQL (its `source`, or the table). */
+export function pgRelation(table: ArchiveTable): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(table.name)) throw new Error(`bad table name ${table.name}`);
+  return table.source ? `${table.source} AS "${table.name}"` : `"${table.name}"`;
 }

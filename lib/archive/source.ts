@@ -8,7 +8,7 @@
 import type { Queryable, Sql } from "../db/mod.ts";
 import { decimalColumns, type Fingerprint, pgFingerprintQuery, quoteIdent } from "./checksum.ts";
 import { addDays, type DayRange, dayStart } from "./days.ts";
-import type { ArchiveTable } from "./schema.ts";
+import { type ArchiveTable, pgRelation } from "./schema.ts";
 
 /** Values of a day that do not fit the archive schema: refused, never rounded. */
 export class ArchiveValueError extends Error {
@@ -53,7 +53,8 @@ const MAX_DAYS = 100_000;
 /**
  * The UTC days in `range` on which the daily table `table` holds rows, ascending: each step asks
  * the day column's index for the first row at or after the next day, so an empty year costs one
- * probe. Ticks are asked per partition instead (their index leads with market_ticker).
+ * probe. Partitioned tables (ticks, order books) are asked per daily partition instead: their
+ * indexes lead with the market, or are BRIN, which cannot answer min(ts).
  */
 export async function daysWithRows(
   sql: Queryable,
@@ -61,7 +62,7 @@ export async function daysWithRows(
   range: DayRange = {},
 ): Promise<string[]> {
   if (table.kind !== "daily") throw new Error(`${table.name} is a snapshot table`);
-  if (table.name === "ticks") return await tickDays(sql, range);
+  if (table.partitioned) return await partitionDays(sql, table, range);
   return await walkDays(sql, table.name, table.dayColumn!, range);
 }
 
@@ -82,16 +83,21 @@ async function walkDays(sql: Queryable, name: string, column: string, range: Day
   return rows.map((r) => r.day);
 }
 
-async function tickDays(sql: Queryable, range: DayRange): Promise<string[]> {
+async function partitionDays(sql: Queryable, table: ArchiveTable, range: DayRange) {
   const [from, to] = bounds(range);
-  // Daily partitions are named ticks_pYYYYMMDD; probe each one in range for a first row.
+  const prefix = `${table.name}_p`;
+  // Daily partitions are named <table>_pYYYYMMDD; probe each one in range for a first row.
   const parts = await sql<{ name: string; day: string }[]>`
-    SELECT c.relname AS name, to_char(to_date(substr(c.relname, 8), 'YYYYMMDD'), 'YYYY-MM-DD') AS day
-    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-    WHERE i.inhparent = 'ticks'::regclass AND c.relname ~ '^ticks_p[0-9]{8}$'
-      AND to_date(substr(c.relname, 8), 'YYYYMMDD') >= (${from}::timestamptz AT TIME ZONE 'UTC')::date
-      AND to_date(substr(c.relname, 8), 'YYYYMMDD') < (${to}::timestamptz AT TIME ZONE 'UTC')::date
-    ORDER BY 1 LIMIT ${MAX_DAYS}`;
+    WITH p AS (
+      SELECT c.relname AS name,
+             CASE WHEN c.relname ~ ${`^${prefix}[0-9]{8}$`}
+                  THEN to_date(right(c.relname, 8), 'YYYYMMDD') END AS d
+      FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+      WHERE i.inhparent = ${table.name}::regclass)
+    SELECT name, to_char(d, 'YYYY-MM-DD') AS day FROM p
+    WHERE d >= (${from}::timestamptz AT TIME ZONE 'UTC')::date
+      AND d < (${to}::timestamptz AT TIME ZONE 'UTC')::date
+    ORDER BY d LIMIT ${MAX_DAYS}`;
   const days = new Set<string>();
   for (const part of parts) {
     const [row] = await sql.unsafe<{ any: boolean }[]>(
@@ -99,9 +105,25 @@ async function tickDays(sql: Queryable, range: DayRange): Promise<string[]> {
     );
     if (row.any) days.add(part.day);
   }
-  // Rows no daily partition covered wait in ticks_default, which has an index on ts.
-  for (const day of await walkDays(sql, "ticks_default", "ts", range)) days.add(day);
+  // Rows no daily partition covered wait in <table>_default: walked by its ts btree (ticks) or,
+  // without one (order books: BRIN only), read once — it holds only rows written before their
+  // day's partition existed.
+  const fallback = `${table.name}_default`;
+  const rest = table.partitioned!.defaultIndexed
+    ? await walkDays(sql, fallback, table.dayColumn!, range)
+    : await distinctDays(sql, fallback, table.dayColumn!, range);
+  for (const day of rest) days.add(day);
   return [...days].sort();
+}
+
+async function distinctDays(sql: Queryable, name: string, column: string, range: DayRange) {
+  const c = quoteIdent(column);
+  const rows = await sql.unsafe<{ day: string }[]>(
+    `SELECT DISTINCT ((${c} AT TIME ZONE 'UTC')::date)::text AS day FROM ${quoteIdent(name)}
+     WHERE ${c} >= $1 AND ${c} < $2 ORDER BY 1 LIMIT ${MAX_DAYS}`,
+    bounds(range),
+  );
+  return rows.map((r) => r.day);
 }
 
 /** Reads the fingerprint of `table`'s rows in [start, end) and refuses values that do not fit. */
@@ -129,7 +151,7 @@ export async function readFingerprint(
 function copyColumns(table: ArchiveTable): string {
   return table.columns.map((col) => {
     const c = quoteIdent(col.name);
-    if (col.type.kind === "json") return `${c}::text AS ${c}`;
+    if (col.type.kind === "json" || col.type.kind === "levels") return `${c}::text AS ${c}`;
     if (col.type.kind === "text_array") return `to_json(${c}) AS ${c}`;
     return c;
   }).join(", ");
@@ -142,7 +164,7 @@ function copyStatement(table: ArchiveTable): string {
       ` AND ${c} < current_setting('kalshi.archive_hi')::timestamptz`;
   })();
   // COPY takes no bind parameters: the bounds travel as (parameterised) session settings.
-  return `COPY (SELECT ${copyColumns(table)} FROM ${quoteIdent(table.name)}${where}) ` +
+  return `COPY (SELECT ${copyColumns(table)} FROM ${pgRelation(table)}${where}) ` +
     `TO STDOUT (FORMAT csv)`;
 }
 
@@ -163,7 +185,16 @@ function drain(readable: NodeJS.ReadableStream, file: Deno.FsFile): Promise<void
         reject(error);
       }
     });
-    readable.on("end", () => resolve());
+    readable.on("end", () => {
+      // postgres.js (3.4) pauses its socket when a push reports a full buffer and resumes it
+      // only from the stream's read(). When a whole small COPY arrives in one burst, before
+      // these listeners are attached, the pause comes with CopyDone already pushed: the stream
+      // ends without another read(), the COPY's completion is never read and the transaction
+      // hangs (most runs of lib/archive/orderbook_test.ts). Its read() resumes the socket (a
+      // no-op when it is not paused).
+      (readable as unknown as { _read?: (size: number) => void })._read?.(0);
+      resolve();
+    });
     readable.on("error", reject);
   });
 }

@@ -67,11 +67,13 @@ const tablesValue = z.string().transform((text) => text.split(",").map((s) => s.
 export const exportCommand = defineCommand({
   name: "export",
   summary: "Writes the Parquet archive: ARCHIVE_DIR/<table>/date=YYYY-MM-DD/part-00000.parquet " +
-    "(zstd, pinned schema, docs/archive.md) for ticks, trades, candles and market_lifecycle by " +
+    "(zstd, pinned schema, docs/archive.md) for ticks, trades, candles, market_lifecycle and " +
+    "order books (orderbook_snapshots, orderbook_deltas) by " +
     "UTC day, plus a daily snapshot of series, events and markets. Each day is verified as it " +
     "is written (DuckDB's checksum of the file must equal PostgreSQL's of the rows) and " +
     "published by a rename; a rerun resumes and rewrites days that changed. --verify checks " +
-    "instead of writing; RETENTION_TICKS_DAYS then drops verified tick days. Exit 0 done, " +
+    "instead of writing; RETENTION_TICKS_DAYS then drops verified tick and order-book days. " +
+    "Exit 0 done, " +
     "1 a difference or a refused drop (each named), 2 usage error.",
   settings: {
     databaseUrl,
@@ -107,8 +109,8 @@ export const exportCommand = defineCommand({
       env: "RETENTION_TICKS_DAYS",
       flag: "retention-ticks-days",
       schema: intValue(1, 36_500).optional(),
-      help: "after the export, drop the ticks of days older than this many days whose archive " +
-        "verifies (unset: keep everything)",
+      help: "after the export, drop the ticks and order books of days older than this many " +
+        "days whose archive verifies (unset: keep everything)",
       expected: "days from 1 to 36500",
     }),
     memoryMb,

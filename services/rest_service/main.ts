@@ -12,13 +12,13 @@ import { createJobsPublisher } from "../../lib/queue/publisher.ts";
 import { runService } from "../../lib/runtime/mod.ts";
 import { scopeFromConfig } from "../../lib/scope/mod.ts";
 import { runRestService } from "./service.ts";
-import { applyTickRetention } from "../../lib/archive/retention.ts";
+import { applyRetention } from "../../lib/archive/retention.ts";
 
 /** Retention on the audit interval, when RETENTION_TICKS_DAYS and ARCHIVE_DIR are set. */
 function retentionOf(settings: typeof config, pool: typeof sql) {
   const { retentionTicksDays: keepDays, archiveDir } = settings;
   if (keepDays === undefined || archiveDir === undefined) return undefined;
-  return () => applyTickRetention({ sql: pool, archiveDir, now: () => new Date() }, { keepDays });
+  return () => applyRetention({ sql: pool, archiveDir, now: () => new Date() }, { keepDays });
 }
 
 const { config } = configFromCommandLine(restServiceCommand);

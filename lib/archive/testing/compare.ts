@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Sql } from "../../db/mod.ts";
 import { duckCanonical, duckString, pgCanonical, quoteIdent } from "../checksum.ts";
 import type { DuckDb } from "../duckdb.ts";
-import type { ArchiveTable } from "../schema.ts";
+import { type ArchiveTable, pgRelation } from "../schema.ts";
 import { hasParquet } from "../views.ts";
 
 /** Rows of `table` in PostgreSQL (daily tables: within [from, to) when given). */
@@ -22,7 +22,7 @@ export async function databaseRows(
     ? `WHERE ${quoteIdent(table.dayColumn)} >= $1 AND ${quoteIdent(table.dayColumn)} < $2`
     : "";
   const rows = await sql.unsafe<{ r: string }[]>(
-    `SELECT json_build_array(${cols})::text AS r FROM ${quoteIdent(table.name)} ${where}`,
+    `SELECT json_build_array(${cols})::text AS r FROM ${pgRelation(table)} ${where}`,
     span ? [span.from, span.to] : [],
   );
   return rows.map((r) => r.r).map(normalise).sort();

@@ -1,13 +1,18 @@
-/** `/markets/{ticker}`: chart, prices, recent ticks, lifecycle, capture gaps, rules, raw payload. */
+/**
+ * `/markets/{ticker}?at=`: chart, prices, the order book at `at` (default now), recent ticks,
+ * lifecycle, capture gaps, rules, raw payload.
+ */
 import { Island } from "../../components/island.tsx";
 import { count, dollars, time } from "../../components/format.ts";
+import { OrderBookSection } from "../../components/orderbook.tsx";
 import { Empty } from "../../components/tables.tsx";
 import { loadMarket, type MarketDetail } from "../../data/market.ts";
 import type { PortalDeps, PortalHandler } from "../../deps.ts";
 import { CandleChart } from "../../islands/candle_chart.tsx";
 import { parsePath, tickerSchema } from "../../params.ts";
 import { errorResponse, renderPage } from "../../render.tsx";
-import { noParams } from "../../route_params.ts";
+import { orderbookParams } from "../../route_params.ts";
+import { type BookAt, bookAt } from "../../../lib/orderbook/mod.ts";
 
 function Downloads({ ticker, d }: { ticker: string; d: MarketDetail }) {
   const base = `/api/markets/${encodeURIComponent(ticker)}`;
@@ -54,6 +59,7 @@ function Downloads({ ticker, d }: { ticker: string; d: MarketDetail }) {
 }
 
 type Props = { d: MarketDetail };
+type BookProps = { at: Date; book: BookAt };
 
 /** Breadcrumb to the event, title and subtitle. */
 function Heading({ d }: Props) {
@@ -219,12 +225,13 @@ function RawPayload({ d }: Props) {
   );
 }
 
-function MarketView({ d }: Props) {
+function MarketView({ d, at, book }: Props & BookProps) {
   return (
     <>
       <Heading d={d} />
       <Facts d={d} />
       <Chart d={d} />
+      <OrderBookSection ticker={d.market.ticker} at={at} result={book} />
       <Downloads ticker={d.market.ticker} d={d} />
       <RecentTicks d={d} />
       <Lifecycle d={d} />
@@ -239,7 +246,7 @@ function MarketView({ d }: Props) {
 export function marketPage(deps: PortalDeps): PortalHandler {
   return async (c) => {
     const ticker = parsePath("ticker", c.req.param("ticker"), tickerSchema);
-    noParams(new URL(c.req.url));
+    const { at } = orderbookParams(new URL(c.req.url), deps.now());
     const detail = await loadMarket(deps.sql, ticker, { now: deps.now() });
     if (!detail) {
       return errorResponse(c, deps, {
@@ -248,9 +255,10 @@ export function marketPage(deps: PortalDeps): PortalHandler {
         message: `No market ${ticker} is stored.`,
       });
     }
+    const book = await bookAt(deps.sql, ticker, at);
     return renderPage(c, deps, {
       title: detail.market.title ?? ticker,
-      body: <MarketView d={detail} />,
+      body: <MarketView d={detail} at={at} book={book} />,
     });
   };
 }
