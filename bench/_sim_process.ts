@@ -1,6 +1,5 @@
 /** A simulator in its own process, through the launch step, so its CPU is not the benchmark's. */
-import { planLaunch, PROJECT_ROOT } from "../lib/launch/launch.ts";
-import { RUNNABLES } from "../lib/launch/registry.ts";
+import { planLaunch, PROJECT_ROOT, RUNNABLES } from "@kalshi-data/lib/launch";
 
 /** A running simulator process. */
 export interface SimProcess {

@@ -4,7 +4,7 @@
  * gaps the audit left unfilled, and receive→commit latency outside the fault windows.
  */
 import { join } from "node:path";
-import type { Sql } from "../lib/db/mod.ts";
+import type { Sql } from "@kalshi-data/lib/db";
 
 /** A span (Unix ms) during which a fault was active, plus its recovery. */
 export interface FaultWindow {

@@ -2,8 +2,8 @@
  * The system a soak run drives: `deno task start --sim` as a child process group, its services
  * found by process ancestry (SIGKILL, RSS), and its ws_service metrics sampled.
  */
-import { PROJECT_ROOT } from "../lib/launch/launch.ts";
-import { freePort } from "../lib/runtime/mod.ts";
+import { PROJECT_ROOT } from "@kalshi-data/lib/launch";
+import { freePort } from "@kalshi-data/lib/runtime";
 
 /** The services a soak run starts (and kills once each). */
 export const SOAK_SERVICES = ["rest_service", "worker_service", "ws_service"] as const;

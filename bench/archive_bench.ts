@@ -10,11 +10,9 @@
  * cumulative volume. Reports numbers; never fails on a time.
  */
 import { join } from "node:path";
-import { openDuckDb } from "../lib/archive/duckdb.ts";
-import { runExport } from "../lib/archive/export.ts";
-import { createArchiveViews } from "../lib/archive/views.ts";
-import { ARCHIVE_TABLES, archiveTable } from "../lib/archive/schema.ts";
-import type { Sql } from "../lib/db/mod.ts";
+import { createArchiveViews, openDuckDb, runExport } from "@kalshi-data/lib/archive/duckdb";
+import { ARCHIVE_TABLES, archiveTable } from "@kalshi-data/lib/archive";
+import type { Sql } from "@kalshi-data/lib/db";
 import { withTestDatabase } from "../lib/db/testing/database.ts";
 import type { BenchRow } from "./harness.ts";
 

@@ -11,15 +11,15 @@
  * changes on a cent grid that never leave a level negative, several per millisecond at times.
  * Reports numbers; never fails on a time.
  */
-import { BatchBuilder, type CapturedDeltaRow, writeBatch } from "../lib/capture/mod.ts";
-import type { Sql } from "../lib/db/mod.ts";
+import { BatchBuilder, type CapturedDeltaRow, writeBatch } from "@kalshi-data/lib/capture";
+import type { Sql } from "@kalshi-data/lib/db";
 import { withTestDatabase } from "../lib/db/testing/database.ts";
 import {
   bookAt,
   checkpointRow,
   OrderBook,
   type OrderbookSnapshotRow,
-} from "../lib/orderbook/mod.ts";
+} from "@kalshi-data/lib/orderbook";
 import type { BenchRow } from "./harness.ts";
 
 const DAY_MS = 86_400_000;

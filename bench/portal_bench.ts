@@ -13,7 +13,7 @@
  */
 import type { BenchRow } from "./harness.ts";
 import { createTestDatabase } from "../lib/db/testing/database.ts";
-import { createLogger } from "../lib/log/mod.ts";
+import { createLogger } from "@kalshi-data/lib/log";
 import { createPortalApp } from "../portal/app.ts";
 import { createReaderPool } from "../portal/db.ts";
 import { CHART_FIELDS } from "../portal/islands/candle_chart.tsx";

@@ -4,11 +4,11 @@
  * cursor query in the same run. Clients run in this process, so they share its CPU with the
  * server. Reports numbers; never fails on a time.
  */
-import type { Sql } from "../lib/db/mod.ts";
+import type { Sql } from "@kalshi-data/lib/db";
 import { withTestDatabase } from "../lib/db/testing/database.ts";
-import { systemClock } from "../lib/kalshi/mod.ts";
-import { createLogger } from "../lib/log/mod.ts";
-import { createDbSource, serveReplay } from "../lib/replay/mod.ts";
+import { systemClock } from "@kalshi-data/lib/kalshi";
+import { createLogger } from "@kalshi-data/lib/log";
+import { createDbSource, serveReplay } from "@kalshi-data/lib/replay";
 import type { BenchRow } from "./harness.ts";
 
 const FROM = Date.UTC(2026, 10, 25, 12, 0, 0);

@@ -7,12 +7,11 @@
  */
 import type { BenchRow } from "./harness.ts";
 import { createTestDatabase } from "../lib/db/testing/database.ts";
-import { createRateLimiter, createRestClient } from "../lib/kalshi/mod.ts";
+import { createRateLimiter, createRestClient } from "@kalshi-data/lib/kalshi";
 import { pausedSimulator } from "../lib/kalshi/sim/testing/paused.ts";
-import type { RestRecord } from "../lib/kalshi/sim/ground_truth.ts";
-import { isHistorical, marketExists } from "../lib/kalshi/sim/world.ts";
-import { createLogger } from "../lib/log/mod.ts";
-import { EVERYTHING } from "../lib/scope/mod.ts";
+import { isHistorical, marketExists, type RestRecord } from "@kalshi-data/lib/kalshi/sim";
+import { createLogger } from "@kalshi-data/lib/log";
+import { EVERYTHING } from "@kalshi-data/lib/scope";
 import { syncCatalog } from "../services/rest_service/discovery.ts";
 
 const RATE = 20;

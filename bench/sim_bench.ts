@@ -9,7 +9,7 @@
  *   deno run --allow-net=127.0.0.1 --allow-read --allow-env bench/sim_bench.ts [--quick] [--markets N] [--seed S]
  */
 import { parseArgs } from "node:util";
-import { type ServedSimulator, serveSimulator } from "../lib/kalshi/sim/simulator.ts";
+import { type ServedSimulator, serveSimulator } from "@kalshi-data/lib/kalshi/sim";
 import type { BenchRow } from "./harness.ts";
 
 const MIB = 1_048_576;

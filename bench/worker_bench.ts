@@ -12,12 +12,11 @@
  */
 import { Configuration, HistoricalApi, MarketApi } from "kalshi-typescript";
 import { insertJobs, simWorkload } from "../lib/backfill/testing/workload.ts";
-import { runWorkerPool } from "../lib/backfill/worker_pool.ts";
-import { CANDLE_PERIODS } from "../lib/backfill/job.ts";
+import { CANDLE_PERIODS, runWorkerPool } from "@kalshi-data/lib/backfill";
 import { withTestDatabase } from "../lib/db/testing/database.ts";
-import { createRateLimiter, createRestClient } from "../lib/kalshi/mod.ts";
-import { createWorld, isHistorical, type World } from "../lib/kalshi/sim/world.ts";
-import { createLogger } from "../lib/log/mod.ts";
+import { createRateLimiter, createRestClient } from "@kalshi-data/lib/kalshi";
+import { createWorld, isHistorical, type World } from "@kalshi-data/lib/kalshi/sim";
+import { createLogger } from "@kalshi-data/lib/log";
 import type { BenchRow } from "./harness.ts";
 import { startSimProcess as startSim } from "./_sim_process.ts";
 

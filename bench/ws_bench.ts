@@ -9,8 +9,8 @@
  */
 import { Readable, Writable } from "node:stream";
 import { pipeline as pipeStreams } from "node:stream/promises";
-import { createCapturePipeline, openSpool, type TickRow } from "../lib/capture/mod.ts";
-import type { Sql } from "../lib/db/mod.ts";
+import { createCapturePipeline, openSpool, type TickRow } from "@kalshi-data/lib/capture";
+import type { Sql } from "@kalshi-data/lib/db";
 import { withTestDatabase } from "../lib/db/testing/database.ts";
 import {
   createWorld,
@@ -18,10 +18,10 @@ import {
   marketStatus,
   visibleCloseMs,
   type World,
-} from "../lib/kalshi/sim/world.ts";
-import { createLogger } from "../lib/log/mod.ts";
-import { createMetrics } from "../lib/runtime/mod.ts";
-import { EVERYTHING } from "../lib/scope/mod.ts";
+} from "@kalshi-data/lib/kalshi/sim";
+import { createLogger } from "@kalshi-data/lib/log";
+import { createMetrics } from "@kalshi-data/lib/runtime";
+import { EVERYTHING } from "@kalshi-data/lib/scope";
 import { type CaptureState, runWsCapture } from "../services/ws_service/capture.ts";
 import type { BenchRow } from "./harness.ts";
 import { startSimProcess as startSim } from "./_sim_process.ts";

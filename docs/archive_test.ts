@@ -7,13 +7,15 @@
  * skipped (polars is not installable here) unless a machine has polars.
  */
 import { join } from "node:path";
-import { duckString } from "../lib/archive/checksum.ts";
-import { openDuckDb } from "../lib/archive/duckdb.ts";
-import { runExport } from "../lib/archive/export.ts";
-import { runQuery } from "../lib/archive/query.ts";
-import { ARCHIVE_TABLES, duckType } from "../lib/archive/schema.ts";
+import { ARCHIVE_TABLES, duckString, duckType } from "@kalshi-data/lib/archive";
+import {
+  createArchiveViews,
+  hasParquet,
+  openDuckDb,
+  runExport,
+  runQuery,
+} from "@kalshi-data/lib/archive/duckdb";
 import { seedCatalog, seedDaily } from "../lib/archive/testing/seed.ts";
-import { createArchiveViews, hasParquet } from "../lib/archive/views.ts";
 import { withTestDatabase } from "../lib/db/testing/database.ts";
 import { assertEquals, assertOk } from "../lib/testing/assert.ts";
 import { fileRequirement, testRequiring } from "../lib/testing/requirements.ts";

@@ -6,10 +6,10 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
-import type { Sql } from "../lib/db/pool.ts";
-import { createLogger, type Logger } from "../lib/log/mod.ts";
-import type { PortalAuth } from "../lib/commands/portal.ts";
-import type { TrustedProxies } from "../lib/net/trusted_proxies.ts";
+import type { Sql } from "@kalshi-data/lib/db";
+import { createLogger, type Logger } from "@kalshi-data/lib/log";
+import type { PortalAuth } from "@kalshi-data/lib/commands";
+import type { TrustedProxies } from "@kalshi-data/lib/net";
 import type { Assets } from "./assets.ts";
 import {
   csrfToken,

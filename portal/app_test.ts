@@ -1,6 +1,6 @@
 /** Route tests of every page and API route against real PostgreSQL with seeded data. */
 import { assertEquals, assertOk } from "../lib/testing/assert.ts";
-import { brierScore } from "../lib/predictions/mod.ts";
+import { brierScore } from "@kalshi-data/lib/predictions";
 import { CONTENT_SECURITY_POLICY } from "./security.ts";
 import { createPortalFixture, type PortalFixture } from "./testing/portal.ts";
 import { SEED, SEED_NOW } from "./testing/seed.ts";

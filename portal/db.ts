@@ -9,7 +9,7 @@
  * whose client stopped reading, ends the session), so no connection stays busy for ever.
  * @module
  */
-import { createPool, type PoolOptions, type Sql } from "../lib/db/pool.ts";
+import { createPool, type PoolOptions, type Sql } from "@kalshi-data/lib/db";
 
 /** The role every portal connection assumes. */
 export const READER_ROLE = "kalshi_reader";

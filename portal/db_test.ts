@@ -1,11 +1,11 @@
 /** The portal's database access cannot write, whichever way it logs in. */
 import postgres from "postgres";
 import { assertEquals, assertOk, assertRejects } from "../lib/testing/assert.ts";
-import { createPool } from "../lib/db/pool.ts";
+import { createPool } from "@kalshi-data/lib/db";
 import { createReaderPool, readerUrl } from "./db.ts";
 import { createPortalFixture } from "./testing/portal.ts";
 import { createPortalApp } from "./app.ts";
-import { createLogger } from "../lib/log/mod.ts";
+import { createLogger } from "@kalshi-data/lib/log";
 import { startTcpProxy } from "../lib/testing/tcp_proxy.ts";
 import { until } from "../lib/testing/wait.ts";
 

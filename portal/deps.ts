@@ -1,8 +1,8 @@
 /** What every route receives: the read-only pool, the clock, assets and the auth state. */
 import type { Context, Env } from "hono";
-import type { Sql } from "../lib/db/pool.ts";
-import type { Logger } from "../lib/log/mod.ts";
-import type { PortalAuth } from "../lib/commands/portal.ts";
+import type { Sql } from "@kalshi-data/lib/db";
+import type { Logger } from "@kalshi-data/lib/log";
+import type { PortalAuth } from "@kalshi-data/lib/commands";
 import type { Assets } from "./assets.ts";
 import type { RevokedSessions, Session } from "./auth.ts";
 import type { ExportLimiter, ExportWatchdog } from "./exports.ts";

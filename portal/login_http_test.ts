@@ -7,7 +7,7 @@
  * held open by a gate, so nothing depends on timing.
  */
 import { assertEquals, assertOk } from "../lib/testing/assert.ts";
-import type { TrustedProxies } from "../lib/net/trusted_proxies.ts";
+import type { TrustedProxies } from "@kalshi-data/lib/net";
 import { until } from "../lib/testing/wait.ts";
 import { hashPassword, verifyPassword } from "./auth.ts";
 import { LoginThrottle } from "./login_throttle.ts";

@@ -1,9 +1,9 @@
 /** The portal process: read settings, open the read-only pool, load assets, serve until stopped. */
-import { configFromCommandLine } from "../lib/config/mod.ts";
-import { portalCommand, portalLimits, portalSettings } from "../lib/commands/portal.ts";
-import { maskDatabaseUrl } from "../lib/db/pool.ts";
-import { createLogger } from "../lib/log/mod.ts";
-import { runService } from "../lib/runtime/mod.ts";
+import { configFromCommandLine } from "@kalshi-data/lib/config";
+import { portalCommand, portalLimits, portalSettings } from "@kalshi-data/lib/commands";
+import { maskDatabaseUrl } from "@kalshi-data/lib/db";
+import { createLogger } from "@kalshi-data/lib/log";
+import { runService } from "@kalshi-data/lib/runtime";
 import { createPortalApp } from "./app.ts";
 import { loadAssets } from "./assets.ts";
 import { createReaderPool } from "./db.ts";

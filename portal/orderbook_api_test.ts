@@ -1,6 +1,6 @@
 /** `/api/markets/{ticker}/orderbook` over real HTTP, on the portal's read-only role. */
 import { assertEquals, assertOk } from "../lib/testing/assert.ts";
-import { writeOrderbookBatch } from "../lib/orderbook/mod.ts";
+import { writeOrderbookBatch } from "@kalshi-data/lib/orderbook";
 import { createPortalFixture } from "./testing/portal.ts";
 import { serveApp } from "./testing/serve.ts";
 

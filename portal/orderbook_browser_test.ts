@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { writeOrderbookBatch } from "../lib/orderbook/mod.ts";
+import { writeOrderbookBatch } from "@kalshi-data/lib/orderbook";
 import { assertEquals, assertOk } from "../lib/testing/assert.ts";
 import { fileRequirement, testRequiring } from "../lib/testing/requirements.ts";
 import { createPortalFixture } from "./testing/portal.ts";

@@ -1,6 +1,6 @@
 /** The predictions page compares the model and the market price on the same predictions. */
 import { assertEquals, assertOk } from "../lib/testing/assert.ts";
-import { brierScore } from "../lib/predictions/mod.ts";
+import { brierScore } from "@kalshi-data/lib/predictions";
 import { createPortalFixture } from "./testing/portal.ts";
 
 Deno.test("predictions page: model and market price on the same predictions, intervals, unpriced listed", async () => {

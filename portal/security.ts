@@ -5,7 +5,7 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { clientKey, resolveClient, type TrustedProxies } from "../lib/net/trusted_proxies.ts";
+import { clientKey, resolveClient, type TrustedProxies } from "@kalshi-data/lib/net";
 import type { PortalEnv } from "./deps.ts";
 
 /** The Content-Security-Policy: scripts and styles only from this origin, no inline code. */

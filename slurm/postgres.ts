@@ -8,11 +8,11 @@
  * @module
  */
 import { z } from "zod";
-import { configFromCommandLine, defineCommand, portValue, setting } from "../lib/config/mod.ts";
-import { logLevel } from "../lib/commands/shared.ts";
-import { startEmbeddedPostgres } from "../lib/db/embedded.ts";
-import { createLogger } from "../lib/log/mod.ts";
-import { runService } from "../lib/runtime/mod.ts";
+import { configFromCommandLine, defineCommand, portValue, setting } from "@kalshi-data/lib/config";
+import { logLevel } from "@kalshi-data/lib/commands";
+import { startEmbeddedPostgres } from "@kalshi-data/lib/db/embedded";
+import { createLogger } from "@kalshi-data/lib/log";
+import { runService } from "@kalshi-data/lib/runtime";
 
 /** `postgres`: the node-local database of an HPC job. */
 export const nodePostgresCommand = defineCommand({

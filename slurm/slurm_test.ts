@@ -7,10 +7,9 @@
  * it is registered with the launch step.
  */
 import { join } from "node:path";
-import { createPool, type Sql } from "../lib/db/mod.ts";
+import { createPool, type Sql } from "@kalshi-data/lib/db";
 import { createTestDatabase, type TestDatabase } from "../lib/db/testing/database.ts";
-import { PROJECT_ROOT } from "../lib/launch/launch.ts";
-import { RUNNABLES } from "../lib/launch/registry.ts";
+import { PROJECT_ROOT, RUNNABLES } from "@kalshi-data/lib/launch";
 import { assertEquals, assertOk } from "../lib/testing/assert.ts";
 import { fileRequirement, testRequiring } from "../lib/testing/requirements.ts";
 

@@ -9,16 +9,18 @@
  */
 import { join } from "node:path";
 import { archiveRows, databaseRows } from "../lib/archive/testing/compare.ts";
-import { openDuckDb } from "../lib/archive/duckdb.ts";
-import { PART_NAME } from "../lib/archive/layout.ts";
-import { parquetFingerprint } from "../lib/archive/parquet.ts";
-import { ARCHIVE_TABLES, archiveTable } from "../lib/archive/schema.ts";
-import { readArchivedDays } from "../lib/archive/store.ts";
+import { openDuckDb, parquetFingerprint } from "@kalshi-data/lib/archive/duckdb";
+import {
+  ARCHIVE_TABLES,
+  archiveTable,
+  PART_NAME,
+  readArchivedDays,
+} from "@kalshi-data/lib/archive";
 import { createTestDatabase, type TestDatabase } from "../lib/db/testing/database.ts";
-import { type ServedSimulator, serveSimulator } from "../lib/kalshi/sim/mod.ts";
-import { createLogger } from "../lib/log/mod.ts";
-import { createMetrics } from "../lib/runtime/mod.ts";
-import { EVERYTHING } from "../lib/scope/mod.ts";
+import { type ServedSimulator, serveSimulator } from "@kalshi-data/lib/kalshi/sim";
+import { createLogger } from "@kalshi-data/lib/log";
+import { createMetrics } from "@kalshi-data/lib/runtime";
+import { EVERYTHING } from "@kalshi-data/lib/scope";
 import { assertEquals, assertOk } from "../lib/testing/assert.ts";
 import { until } from "../lib/testing/wait.ts";
 import { type CaptureState, runWsCapture } from "../services/ws_service/capture.ts";

@@ -6,7 +6,7 @@
  * candle of every period and every trade each market needed, nothing missing, extra or twice.
  * The simulator's clock is paused, so the truth cannot move while the services read it.
  */
-import { countJobs } from "../lib/backfill/claim.ts";
+import { countJobs } from "@kalshi-data/lib/backfill";
 import {
   diffLines,
   readStored,
@@ -15,9 +15,8 @@ import {
   type Truth,
 } from "../lib/backfill/testing/workload.ts";
 import { createTestDatabase, type TestDatabase } from "../lib/db/testing/database.ts";
-import type { ServedSimulator } from "../lib/kalshi/sim/mod.ts";
+import type { RestRecord, ServedSimulator } from "@kalshi-data/lib/kalshi/sim";
 import { backfillSimulator } from "../lib/kalshi/sim/testing/paused.ts";
-import type { RestRecord } from "../lib/kalshi/sim/ground_truth.ts";
 import { assertEquals, assertOk } from "../lib/testing/assert.ts";
 import { finish, pausedSimNow, spawnService } from "./testing/e2e.ts";
 import { until } from "../lib/testing/wait.ts";

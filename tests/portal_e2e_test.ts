@@ -7,9 +7,9 @@
  * permission flags.
  */
 import { createTestDatabase, type TestDatabase } from "../lib/db/testing/database.ts";
-import type { Sql } from "../lib/db/pool.ts";
-import { serveSimulator } from "../lib/kalshi/sim/mod.ts";
-import { createLogger } from "../lib/log/mod.ts";
+import type { Sql } from "@kalshi-data/lib/db";
+import { serveSimulator } from "@kalshi-data/lib/kalshi/sim";
+import { createLogger } from "@kalshi-data/lib/log";
 import { assertEquals, assertOk } from "../lib/testing/assert.ts";
 import { createPortalApp } from "../portal/app.ts";
 import { type Assets, loadAssets } from "../portal/assets.ts";

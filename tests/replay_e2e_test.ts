@@ -6,10 +6,10 @@
  * (received_at, batch_id, sid, seq excluded).
  */
 import { createTestDatabase } from "../lib/db/testing/database.ts";
-import type { Sql } from "../lib/db/mod.ts";
-import { createLogger } from "../lib/log/mod.ts";
-import { createMetrics } from "../lib/runtime/mod.ts";
-import { EVERYTHING } from "../lib/scope/mod.ts";
+import type { Sql } from "@kalshi-data/lib/db";
+import { createLogger } from "@kalshi-data/lib/log";
+import { createMetrics } from "@kalshi-data/lib/runtime";
+import { EVERYTHING } from "@kalshi-data/lib/scope";
 import { assertEquals, assertOk } from "../lib/testing/assert.ts";
 import { until } from "../lib/testing/wait.ts";
 import {

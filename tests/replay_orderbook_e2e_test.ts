@@ -7,15 +7,14 @@
  * The REST order-book endpoints answer the book as of replay time.
  */
 import { createTestDatabase } from "../lib/db/testing/database.ts";
-import type { Sql } from "../lib/db/mod.ts";
-import { type Clock, systemClock } from "../lib/kalshi/mod.ts";
-import type { ServedSimulator } from "../lib/kalshi/sim/mod.ts";
-import { marketStatus } from "../lib/kalshi/sim/world.ts";
-import { createLogger } from "../lib/log/mod.ts";
-import { bookAt, orderbookJson } from "../lib/orderbook/mod.ts";
-import { createDbSource, createReplayRest, serveReplay } from "../lib/replay/mod.ts";
-import { createMetrics } from "../lib/runtime/mod.ts";
-import { EVERYTHING } from "../lib/scope/mod.ts";
+import type { Sql } from "@kalshi-data/lib/db";
+import { type Clock, systemClock } from "@kalshi-data/lib/kalshi";
+import { marketStatus, type ServedSimulator } from "@kalshi-data/lib/kalshi/sim";
+import { createLogger } from "@kalshi-data/lib/log";
+import { bookAt, orderbookJson } from "@kalshi-data/lib/orderbook";
+import { createDbSource, createReplayRest, serveReplay } from "@kalshi-data/lib/replay";
+import { createMetrics } from "@kalshi-data/lib/runtime";
+import { EVERYTHING } from "@kalshi-data/lib/scope";
 import { assertEquals, assertOk } from "../lib/testing/assert.ts";
 import { until } from "../lib/testing/wait.ts";
 import {

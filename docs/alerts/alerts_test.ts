@@ -6,7 +6,7 @@
  * the promtool tests are skipped, or fail under KALSHI_STRICT_TESTS=1.
  */
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../lib/launch/launch.ts";
+import { PROJECT_ROOT } from "@kalshi-data/lib/launch";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
 import { fileRequirement, testRequiring } from "../../lib/testing/requirements.ts";
 

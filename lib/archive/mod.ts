@@ -7,10 +7,22 @@
  */
 export { ARCHIVE_TABLE_NAMES, ARCHIVE_TABLES, archiveTable, duckType } from "./schema.ts";
 export type { ArchiveColumn, ArchiveTable, ColumnType } from "./schema.ts";
-export { duckRowHash, type Fingerprint, pgFingerprintQuery, pgRowHash } from "./checksum.ts";
+export {
+  duckRowHash,
+  duckString,
+  type Fingerprint,
+  pgFingerprintQuery,
+  pgRowHash,
+} from "./checksum.ts";
 export { addDays, dayEnd, dayOf, type DayRange, daySchema, dayStart } from "./days.ts";
 export { dayDir, MANIFEST_NAME, PART_NAME } from "./layout.ts";
-export { type Manifest, manifestSchema, readManifest } from "./manifest.ts";
+export {
+  type Manifest,
+  type ManifestFile,
+  manifestFileSchema,
+  manifestSchema,
+  readManifest,
+} from "./manifest.ts";
 export { ArchiveValueError, daysWithRows, readFingerprint } from "./source.ts";
 export {
   type ArchivedDay,

@@ -1,5 +1,5 @@
 /** Progress of a long export or verify: done/total days, rows, rate and an ETA. @module */
-import { formatDuration } from "../runtime/readiness.ts";
+import { formatDuration } from "../runtime/mod.ts";
 
 /** One progress report. */
 export interface Progress {

@@ -4,7 +4,7 @@
  * @module
  */
 import { join } from "node:path";
-import type { exportCommand, queryCommand } from "../commands/archive.ts";
+import type { exportCommand, queryCommand } from "../commands/mod.ts";
 import type { ConfigOf } from "../config/mod.ts";
 import type { Sql } from "../db/mod.ts";
 import { parquetFingerprint } from "./parquet.ts";

@@ -230,11 +230,15 @@ export async function releaseJobs(
 
 /** Job counts by state, plus how many pending jobs are due now. */
 export interface JobCounts {
+  /** Pending jobs, due or not. */
   pending: number;
   /** Pending and due (run_after passed). */
   due: number;
+  /** Jobs under a lease right now. */
   running: number;
+  /** Jobs done. */
   succeeded: number;
+  /** Jobs that failed their last allowed attempt. */
   dead: number;
 }
 

@@ -19,8 +19,11 @@ export interface ProgressReport {
   jobs_failed: number;
   /** Dead jobs in the table. */
   jobs_dead: number;
+  /** Candles this process stored. */
   candles_stored: number;
+  /** Trades this process stored. */
   trades_stored: number;
+  /** Kalshi requests this process made. */
   requests: number;
   /** Candles stored per second since the previous report. */
   candles_per_second: number;

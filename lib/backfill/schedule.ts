@@ -26,6 +26,7 @@ export const SCHEDULE_LOCK = 7240005001;
 export interface Track {
   /** Field of the `backfill.scheduled` watermark. */
   name: "candles1" | "candles60" | "candles1440" | "trades";
+  /** Which job kind the track schedules. */
   kind: "candles" | "trades";
   /** Candle period (candles only). */
   period?: CandlePeriod;
@@ -69,20 +70,27 @@ export const TRACKS: readonly Track[] = [
 
 /** What the scheduler needs to know about a market (the normalised `Market` fits). */
 export interface SchedulableMarket {
+  /** The market's ticker. */
   ticker: string;
+  /** Its event's ticker. */
   eventTicker: string;
   /** Series ticker (needed by the live candle endpoint); else the event ticker's prefix. */
   seriesTicker?: string | null;
+  /** Kalshi's market status (`active`, `closed`, `settled`, …). */
   status: string;
   /** RFC 3339 or Date. */
   openTime: string | Date;
+  /** RFC 3339 or Date. */
   closeTime: string | Date;
+  /** RFC 3339 or Date; null until known. */
   settlementTs?: string | Date | null;
 }
 
 /** The historical cutoff (from `GET /historical/cutoff`). */
 export interface Cutoff {
+  /** Markets settled before this are served under `/historical/`. */
   marketSettledTs: string | Date;
+  /** Trades created before this are served under `/historical/`. */
   tradesCreatedTs: string | Date;
 }
 

@@ -28,8 +28,11 @@ import { createWakeup, type Wakeup } from "./wakeup.ts";
 
 /** Options of {@linkcode runWorkerPool}. */
 export interface WorkerPoolOptions {
+  /** The database holding `backfill_jobs`, candles and trades. */
   sql: Sql;
+  /** The Kalshi REST client (shared rate limiter). */
   client: KalshiRestClient;
+  /** Where progress and failures are logged. */
   logger: Logger;
   /** Stops the pool: no new claims, in-flight requests aborted, leases released. */
   signal: AbortSignal;
@@ -69,6 +72,7 @@ export interface WorkerPoolResult {
   stoppedBy: "empty" | "signal";
   /** Job counts at the end (null if the database could not be read). */
   counts: JobCounts | null;
+  /** What this process fetched and stored. */
   stats: BackfillStats;
   /** Leases handed back at stop. */
   released: number;

@@ -6,12 +6,11 @@ import { createLogger } from "../log/mod.ts";
 import { createMetrics } from "../runtime/mod.ts";
 import { assertEquals, assertOk } from "../testing/assert.ts";
 import { startTcpProxy } from "../testing/tcp_proxy.ts";
-import { createPool } from "../db/mod.ts";
+import { createPool, guardPostgresClosedSocketWrites } from "../db/mod.ts";
 import { countJobs } from "./claim.ts";
 import { diffLines, insertJobs, readStored, simWorkload, type Truth } from "./testing/workload.ts";
 import { runWorkerPool } from "./worker_pool.ts";
 import { createWakeup } from "./wakeup.ts";
-import { guardPostgresClosedSocketWrites } from "../db/postgres_guard.ts";
 
 /** The simulator's paused "now" (see lib/kalshi/sim/testing/paused.ts). */
 const SIM_NOW = BACKFILL_NOW;

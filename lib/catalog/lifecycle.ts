@@ -18,61 +18,102 @@ import type {
 import { priceUnitsToDollars } from "../kalshi/mod.ts";
 import { eventTickerOfMarket, seriesTickerOfEvent } from "../scope/mod.ts";
 
-type Json = Record<string, unknown>;
+/** A JSON object as received (the raw message, a custom strike). */
+export type Json = Record<string, unknown>;
 
 /** The event a lifecycle message creates or updates. */
 export interface EventChange {
+  /** An event created or updated. */
   kind: "event";
+  /** The event ticker. */
   eventTicker: string;
+  /** Its series' ticker. */
   seriesTicker: string;
+  /** The event's title. */
   title: string | null;
+  /** The event's subtitle. */
   subtitle: string | null;
+  /** Kalshi's `collateral_return_type`. */
   collateralReturnType: string | null;
+  /** Strike date, RFC 3339. */
   strikeDate: string | null;
+  /** The span its markets cover (`day`, `week`, …). */
   strikePeriod: string | null;
+  /** Kalshi's exchange index of the event. */
   exchangeIndex: number | null;
+  /** The message as received. */
   raw: Json;
 }
 
 /** New fee overrides of an event. */
 export interface EventFeeChange {
+  /** An event's fee override changed. */
   kind: "event_fee";
+  /** The event ticker. */
   eventTicker: string;
+  /** Its series' ticker. */
   seriesTicker: string;
+  /** The fee type that overrides the series' (null: none). */
   feeTypeOverride: string | null;
+  /** The fee multiplier that overrides the series' (decimal string; null: none). */
   feeMultiplierOverride: string | null;
+  /** The message as received. */
   raw: Json;
 }
 
 /** A market first met through `created` (inserted when absent; discovery refines it). */
 export interface MarketCreatedChange {
+  /** A market created. */
   kind: "market_created";
+  /** The market ticker. */
   ticker: string;
+  /** Its event's ticker. */
   eventTicker: string;
+  /** Whether it is a multivariate (combo) market. */
   isMultivariate: boolean;
+  /** The market's title. */
   title: string | null;
+  /** Subtitle of the YES side. */
   yesSubTitle: string | null;
+  /** Subtitle of the NO side. */
   noSubTitle: string | null;
+  /** The primary rules text. */
   rulesPrimary: string | null;
+  /** The secondary rules text. */
   rulesSecondary: string | null;
+  /** Whether the market may close before its close time. */
   canCloseEarly: boolean | null;
+  /** Open time, RFC 3339. */
   openTime: string | null;
+  /** Close time, RFC 3339. */
   closeTime: string | null;
+  /** Expected expiration time, RFC 3339. */
   expectedExpirationTime: string | null;
+  /** How the strike is defined (`greater`, `between`, `custom`, …). */
   strikeType: string | null;
+  /** Lower strike (decimal string). */
   floorStrike: string | null;
+  /** Upper strike (decimal string). */
   capStrike: string | null;
+  /** The custom strike object. */
   customStrike: Json | null;
+  /** Kalshi's price level structure name. */
   priceLevelStructure: string | null;
+  /** The price ranges of the price level structure, as received. */
   priceRanges: unknown;
+  /** Kalshi's exchange index of the market. */
   exchangeIndex: number | null;
+  /** The message as received. */
   raw: Json;
 }
 
 /** Column updates of an existing market; `null` fields keep the stored value. */
 export interface MarketUpdateChange {
+  /** Column updates of an existing market. */
   kind: "market_update";
+  /** The market ticker. */
   ticker: string;
+  /** Its new status. */
   status: string | null;
   /**
    * Exchange time of the status change when the message carries one (`determination_ts`,
@@ -80,17 +121,29 @@ export interface MarketUpdateChange {
    * Absent in changes spooled before this field existed.
    */
   statusTs?: string | null;
+  /** New close time, RFC 3339. */
   closeTime: string | null;
+  /** The result once determined (`yes`, `no`, …). */
   result: string | null;
+  /** Determination time, RFC 3339. */
   determinationTs: string | null;
+  /** Settlement value (decimal string, dollars). */
   settlementValue: string | null;
+  /** Settlement time, RFC 3339. */
   settlementTs: string | null;
+  /** How the strike is defined. */
   strikeType: string | null;
+  /** Lower strike (decimal string). */
   floorStrike: string | null;
+  /** Upper strike (decimal string). */
   capStrike: string | null;
+  /** The custom strike object. */
   customStrike: Json | null;
+  /** Subtitle of the YES side. */
   yesSubTitle: string | null;
+  /** Kalshi's price level structure name. */
   priceLevelStructure: string | null;
+  /** The price ranges of the price level structure, as received. */
   priceRanges: unknown;
 }
 

@@ -6,8 +6,7 @@
  */
 import { z } from "zod";
 import { defineCommand, intValue, setting, switchValue } from "../config/mod.ts";
-import { ARCHIVE_TABLE_NAMES } from "../archive/schema.ts";
-import { daySchema } from "../archive/days.ts";
+import { ARCHIVE_TABLE_NAMES, daySchema } from "../archive/mod.ts";
 import { databaseUrl, logLevel, POSTGRES_LIBRARY_ENV } from "./shared.ts";
 
 /**

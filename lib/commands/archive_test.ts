@@ -1,6 +1,5 @@
 import { join } from "node:path";
-import { RUNNABLES } from "../launch/registry.ts";
-import { planLaunch, PROJECT_ROOT } from "../launch/launch.ts";
+import { planLaunch, PROJECT_ROOT, RUNNABLES } from "../launch/mod.ts";
 import { assertEquals, assertOk } from "../testing/assert.ts";
 import { DUCKDB_ADDON_DIR, DUCKDB_FFI_FLAG } from "./archive.ts";
 

@@ -1,6 +1,6 @@
 /** The `kalshi` command line: reads Kalshi (any file a user hands it), writes nothing. */
 import { defineCommand } from "../config/mod.ts";
-import { kalshiSettings } from "../kalshi/settings.ts";
+import { kalshiSettings } from "../kalshi/mod.ts";
 import { databaseUrl, POSTGRES_LIBRARY_ENV } from "./shared.ts";
 
 /** `kalshi <validate|markets|events|candles|book> …`. */

@@ -10,11 +10,7 @@ import {
   switchValue,
   urlValue,
 } from "../config/mod.ts";
-import {
-  parseTrustedProxies,
-  TRUSTED_PROXIES_EXPECTED,
-  type TrustedProxies,
-} from "../net/trusted_proxies.ts";
+import { parseTrustedProxies, TRUSTED_PROXIES_EXPECTED, type TrustedProxies } from "../net/mod.ts";
 import { databaseUrl, logLevel, POSTGRES_LIBRARY_ENV, shutdownMs } from "./shared.ts";
 
 /** `pbkdf2-sha256$<iterations>$<salt base64>$<hash base64>` as printed by `portal/hash_password.ts`. */

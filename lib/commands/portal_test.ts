@@ -1,6 +1,6 @@
 import { assertEquals, assertThrows } from "../testing/assert.ts";
 import { ConfigError, loadConfig } from "../config/mod.ts";
-import { planPermissions } from "../launch/permissions.ts";
+import { planPermissions } from "../launch/mod.ts";
 import { portalCommand, portalSettings } from "./portal.ts";
 
 const HASH =

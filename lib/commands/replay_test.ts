@@ -1,5 +1,4 @@
-import { RUNNABLES } from "../launch/registry.ts";
-import { planLaunch } from "../launch/launch.ts";
+import { planLaunch, RUNNABLES } from "../launch/mod.ts";
 import { assertEquals, assertOk } from "../testing/assert.ts";
 import { DUCKDB_FFI_FLAG } from "./archive.ts";
 

@@ -1,8 +1,8 @@
 /** rest_service's command line: discovery and backfill scheduling. */
 import { z } from "zod";
 import { defineCommand, intValue, setting, switchValue } from "../config/mod.ts";
-import { kalshiClock, kalshiSettings } from "../kalshi/settings.ts";
-import { scopeSettings } from "../scope/settings.ts";
+import { kalshiClock, kalshiSettings } from "../kalshi/mod.ts";
+import { scopeSettings } from "../scope/mod.ts";
 import {
   amqpUrl,
   databaseUrl,

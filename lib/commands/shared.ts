@@ -1,6 +1,13 @@
 /** Settings several commands share: database, broker, logging, metrics port and address. */
 import { z } from "zod";
-import { choiceValue, ipAddressValue, portValue, setting, urlValue } from "../config/mod.ts";
+import {
+  choiceValue,
+  ipAddressValue,
+  portValue,
+  type Setting,
+  setting,
+  urlValue,
+} from "../config/mod.ts";
 
 /**
  * Environment variables the pool still consults (createPool passes host, port, user and database
@@ -14,7 +21,7 @@ export const POSTGRES_LIBRARY_ENV = [
 ] as const;
 
 /** `DATABASE_URL`: required by the service itself; the launch step fills it in with the embedded default. */
-export const databaseUrl = setting({
+export const databaseUrl: Setting<URL> = setting({
   env: "DATABASE_URL",
   flag: "database-url",
   schema: urlValue(["postgres:", "postgresql:"]),
@@ -37,7 +44,7 @@ export const amqpUrl = setting({
 });
 
 /** `LOG_LEVEL`. */
-export const logLevel = setting({
+export const logLevel: Setting<"debug" | "info" | "warn" | "error"> = setting({
   env: "LOG_LEVEL",
   flag: "log-level",
   schema: choiceValue(["debug", "info", "warn", "error"]),
@@ -46,7 +53,7 @@ export const logLevel = setting({
 });
 
 /** `METRICS_PORT`: /healthz and /metrics; optional. */
-export const metricsPort = setting({
+export const metricsPort: Setting<number | undefined> = setting({
   env: "METRICS_PORT",
   flag: "metrics-port",
   schema: portValue().optional(),
@@ -60,7 +67,7 @@ export const metricsPort = setting({
  * service run on its own (a scraper on another machine); `deno task start` sets it from
  * START_LISTEN_HOST (default 127.0.0.1), since a login node is shared.
  */
-export const metricsHost = setting({
+export const metricsHost: Setting<string> = setting({
   env: "METRICS_HOST",
   flag: "metrics-host",
   schema: ipAddressValue(),

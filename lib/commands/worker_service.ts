@@ -6,7 +6,7 @@ import {
   kalshiReadBurstSeconds,
   kalshiReadsPerSecond,
   kalshiRestUrl,
-} from "../kalshi/settings.ts";
+} from "../kalshi/mod.ts";
 import {
   amqpUrl,
   databaseUrl,

@@ -8,7 +8,7 @@ import {
   kalshiReadsPerSecond,
   kalshiRestUrl,
   kalshiWsUrl,
-} from "../kalshi/settings.ts";
+} from "../kalshi/mod.ts";
 import { scopeSettings } from "../scope/mod.ts";
 import { ORDERBOOK_SCOPE_EXPECTED, OrderbookScopeSchema } from "../capture/mod.ts";
 import {

@@ -85,6 +85,7 @@ export class ConfigError extends Error {
   /** What a valid value looks like. */
   readonly expected: string;
 
+  /** An invalid value of `variable`: what was received and what was expected. */
   constructor(variable: string, received: string | undefined, expected: string) {
     const got = received === undefined ? "nothing (not set)" : JSON.stringify(received);
     super(`Invalid configuration: ${variable} received ${got}; expected ${expected}.`);

@@ -18,7 +18,7 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { logLevel } from "../commands/shared.ts";
+import { logLevel } from "../commands/mod.ts";
 import { configFromCommandLine, defineCommand, setting } from "../config/mod.ts";
 import { createLogger, type LogLevel } from "../log/mod.ts";
 import {

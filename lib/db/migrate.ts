@@ -24,15 +24,21 @@ export interface MigrationFile {
 
 /** A migration's state as `--status` reports it. */
 export interface MigrationStatus {
+  /** File name in `migrations/`. */
   name: string;
+  /** Applied, pending, applied but since modified, or applied but its file is gone. */
   state: "applied" | "pending" | "modified" | "missing";
+  /** SHA-256 of the file as applied (or as on disk when pending). */
   checksum: string;
+  /** When it was applied. */
   appliedAt?: Date;
 }
 
 /** What {@linkcode migrate} did. */
 export interface MigrateResult {
+  /** Migrations applied by this run, in order. */
   applied: string[];
+  /** Migrations that were applied before. */
   alreadyApplied: string[];
 }
 

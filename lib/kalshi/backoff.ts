@@ -1,6 +1,6 @@
 /** Retry timing: the project's backoff (lib/runtime) and the HTTP Retry-After header. */
 
-export { backoffDelay, type BackoffOptions } from "../runtime/backoff.ts";
+export { backoffDelay, type BackoffOptions } from "../runtime/mod.ts";
 
 /**
  * Parses a Retry-After header (delta seconds or HTTP date) into milliseconds from `nowMs`;

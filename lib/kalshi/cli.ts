@@ -22,8 +22,11 @@ import { type LineOutcome, PAYLOAD_TYPES, validateText } from "./validate.ts";
 
 /** Where the CLI reads and writes (injected by tests). */
 export interface CliIo {
+  /** Writes the command's output. */
   stdout(text: string): void;
+  /** Writes errors. */
   stderr(text: string): void;
+  /** Reads a file (payloads to validate). */
   readTextFile(path: string): Promise<string>;
   /** Environment lookup; variables without permission read as unset. */
   env(name: string): string | undefined;

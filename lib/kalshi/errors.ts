@@ -13,6 +13,7 @@ export class KalshiHttpError extends Error {
   /** Whether a retry may succeed (429 and 5xx). */
   readonly retryable: boolean;
 
+  /** An HTTP error answer of `endpoint`, with an excerpt of its body. */
   constructor(
     status: number,
     endpoint: string,
@@ -77,6 +78,7 @@ export class KalshiPaginationError extends Error {
   /** Pages read before the repetition was seen. */
   readonly pages: number;
 
+  /** A cursor Kalshi returned twice while paging `endpoint`. */
   constructor(endpoint: string, cursor: string, pages: number) {
     super(`Kalshi ${endpoint} repeated cursor "${cursor}" after ${pages} pages`);
     this.name = "KalshiPaginationError";

@@ -6,17 +6,110 @@
  * simulator lives in `./sim/`.
  * @module
  */
-export * from "./units.ts";
-export * from "./schemas.ts";
-export * from "./orderbook.ts";
-export * from "./errors.ts";
-export * from "./clock.ts";
-export { createServerClock, type ServerClock } from "./server_clock.ts";
-export * from "./auth.ts";
-export * from "./backoff.ts";
-export * from "./rate_limit.ts";
-export * from "./pagination.ts";
-export * from "./rest.ts";
-export * from "./ws.ts";
-export * from "./settings.ts";
-export * from "./validate.ts";
+
+export { type KalshiCredentials } from "./auth.ts";
+export { backoffDelay } from "./backoff.ts";
+export { permittedEnv, runKalshiCli } from "./cli.ts";
+export { type Clock, systemClock } from "./clock.ts";
+export { KalshiHttpError, KalshiPaginationError } from "./errors.ts";
+export {
+  applyOrderbookDelta,
+  emptyOrderbook,
+  isOrderbookCrossed,
+  type OrderbookLevel,
+  type OrderbookLevels,
+  type OrderbookSide,
+} from "./orderbook.ts";
+export { type Page } from "./pagination.ts";
+export { createRateLimiter } from "./rate_limit.ts";
+export {
+  type CandleQuery,
+  createRestClient,
+  type KalshiRestClient,
+  type MarketsQuery,
+} from "./rest.ts";
+export { type Candlestick } from "./schemas/candlestick.ts";
+export { EventSchema, EventsResponseSchema, type KalshiEvent } from "./schemas/event.ts";
+export { type Market, MarketSchema } from "./schemas/market.ts";
+export {
+  EARLIEST_TIME_MS,
+  isWithinTimeWindow,
+  TIME_LIMIT_MS,
+  unstorableJson,
+  unstorableText,
+} from "./schemas/primitives.ts";
+export { type Series, SeriesSchema } from "./schemas/series.ts";
+export { type Trade } from "./schemas/trade.ts";
+export {
+  type EventFeeUpdateMessage,
+  type EventLifecycleMessage,
+  type MarketLifecycleMessage,
+  type OrderbookDeltaMsg,
+  type OrderbookSnapshotMsg,
+  parseWsMessage,
+  type TickerMessage,
+  type TradeMessage,
+  type WsMessage,
+} from "./schemas/ws.ts";
+export { createServerClock } from "./server_clock.ts";
+export {
+  credentialsFromSettings,
+  kalshiApiKeyId,
+  kalshiClock,
+  kalshiPrivateKeyPath,
+  kalshiReadBurstSeconds,
+  kalshiReadsPerSecond,
+  kalshiRestUrl,
+  kalshiSettings,
+  kalshiWsUrl,
+} from "./settings.ts";
+export {
+  type CountUnits,
+  countUnitsToFixedPoint,
+  dollarsToPriceUnits,
+  fixedPointToCountUnits,
+  PRICE_UNITS_PER_DOLLAR,
+  type PriceUnits,
+  priceUnitsToDollars,
+} from "./units.ts";
+export { createWsClient, type KalshiWsClient } from "./ws.ts";
+export { type WsStreamItem } from "./ws_stream.ts";
+export { type CallOptions } from "./rest.ts";
+export { type CliIo } from "./cli.ts";
+export { type ErrorMessage } from "./schemas/ws.ts";
+export { type EventWithMarkets } from "./rest.ts";
+export { type EventsQuery } from "./rest.ts";
+export { type ExchangeStatus } from "./schemas/exchange.ts";
+export { type HistoricalCutoff } from "./schemas/exchange.ts";
+export { type HistoricalMarketsQuery } from "./rest.ts";
+export { type MarketCandles } from "./rest.ts";
+export { type MarketOrderbook } from "./schemas/orderbook.ts";
+export { type OkMessage } from "./schemas/ws.ts";
+export { type OrderbookChange } from "./orderbook.ts";
+export { type PriceRangeUnits } from "./schemas/primitives.ts";
+export { type QuoteOhlc } from "./schemas/candlestick.ts";
+export { type RateLimiter } from "./rate_limit.ts";
+export { type RateLimiterOptions } from "./rate_limit.ts";
+export { type RestClientOptions } from "./rest.ts";
+export { type SeriesQuery } from "./rest.ts";
+export { type ServerClock } from "./server_clock.ts";
+export { type SubscribeOptions } from "./ws_subscriptions.ts";
+export { type SubscribedMessage } from "./schemas/ws.ts";
+export { type SubscriptionState } from "./ws_subscriptions.ts";
+export { type TradeFill } from "./schemas/trade.ts";
+export { type TradeOhlc } from "./schemas/candlestick.ts";
+export { type TradesQuery } from "./rest.ts";
+export { type UnsubscribedMessage } from "./schemas/ws.ts";
+export { type WalkOptions } from "./rest.ts";
+export { type Wire } from "./schemas/primitives.ts";
+export { type WsClientOptions } from "./ws.ts";
+export { type WsDisconnectItem } from "./ws_stream.ts";
+export { type WsEnvelope } from "./schemas/ws.ts";
+export { type WsGapItem } from "./ws_stream.ts";
+export { type WsParseResult } from "./schemas/ws.ts";
+export { type WsRefusedItem } from "./ws_stream.ts";
+export { ExchangeStatusSchema } from "./schemas/exchange.ts";
+export { HistoricalCutoffSchema } from "./schemas/exchange.ts";
+export { type Random } from "./clock.ts";
+export { type RetryInfo } from "./rest.ts";
+export { marketsCommand } from "./cli.ts";

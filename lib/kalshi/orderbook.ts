@@ -14,13 +14,17 @@ export type OrderbookLevel = readonly [price: PriceUnits, size: CountUnits];
 
 /** Both sides of a book, each ascending by price (best last), no empty or repeated level. */
 export interface OrderbookLevels {
+  /** YES bids. */
   yes: OrderbookLevel[];
+  /** NO bids. */
   no: OrderbookLevel[];
 }
 
 /** A signed size change at one price level of one side. */
 export interface OrderbookChange {
+  /** The side that changed. */
   side: OrderbookSide;
+  /** The level's price, 1/10000 dollar. */
   price: PriceUnits;
   /** Signed, 1/100 contract. */
   delta: CountUnits;

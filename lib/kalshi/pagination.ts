@@ -3,7 +3,9 @@ import { KalshiPaginationError } from "./errors.ts";
 
 /** One page: its items and the cursor Kalshi returned. */
 export interface Page<T> {
+  /** The page's items. */
   items: T[];
+  /** Cursor of the next page; absent, null or empty on the last page. */
   cursor: string | null | undefined;
 }
 

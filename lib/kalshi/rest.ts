@@ -50,12 +50,15 @@ export const ORDERBOOK_MAX_DEPTH = 100;
 
 /** A retry about to happen (for logging and metrics). */
 export interface RetryInfo {
+  /** The endpoint called (path without query). */
   endpoint: string;
   /** 0-based number of the attempt that failed. */
   attempt: number;
+  /** Wait before the next attempt, ms. */
   delayMs: number;
   /** HTTP status, or null for a network error / timeout. */
   status: number | null;
+  /** Why the attempt failed, in words. */
   reason: string;
 }
 
@@ -95,6 +98,7 @@ export interface RestClientOptions {
 
 /** Per-call options. */
 export interface CallOptions {
+  /** Aborts the call (and its retries). */
   signal?: AbortSignal;
 }
 
@@ -106,82 +110,131 @@ export interface WalkOptions extends CallOptions {
 
 /** `GET /series` filters. */
 export interface SeriesQuery {
+  /** The `category` query parameter. */
   category?: string;
+  /** The `tags` query parameter. */
   tags?: string[];
+  /** The `include_product_metadata` query parameter. */
   includeProductMetadata?: boolean;
+  /** The `include_volume` query parameter. */
   includeVolume?: boolean;
+  /** The `min_updated_ts` query parameter. */
   minUpdatedTs?: number;
 }
 
 /** `GET /events` filters (timestamps in Unix seconds). */
 export interface EventsQuery {
+  /** Page size (Kalshi's maximum when absent). */
   limit?: number;
+  /** Cursor of the page to fetch (from the previous page). */
   cursor?: string;
+  /** The `with_nested_markets` query parameter. */
   withNestedMarkets?: boolean;
+  /** The `with_milestones` query parameter. */
   withMilestones?: boolean;
+  /** The `status` query parameter. */
   status?: "unopened" | "open" | "closed" | "settled";
+  /** The `series_ticker` query parameter. */
   seriesTicker?: string;
+  /** The `tickers` query parameter. */
   tickers?: string[];
+  /** The `min_close_ts` query parameter. */
   minCloseTs?: number;
+  /** The `min_updated_ts` query parameter. */
   minUpdatedTs?: number;
 }
 
 /** `GET /markets` filters (timestamps in Unix seconds; families are mutually exclusive). */
 export interface MarketsQuery {
+  /** Page size (Kalshi's maximum when absent). */
   limit?: number;
+  /** Cursor of the page to fetch (from the previous page). */
   cursor?: string;
+  /** The `event_ticker` query parameter. */
   eventTicker?: string;
+  /** The `series_ticker` query parameter. */
   seriesTicker?: string;
+  /** The `status` query parameter. */
   status?: "unopened" | "open" | "paused" | "closed" | "settled";
+  /** The `tickers` query parameter. */
   tickers?: string[];
+  /** The `mve_filter` query parameter. */
   mveFilter?: "only" | "exclude";
+  /** The `min_created_ts` query parameter. */
   minCreatedTs?: number;
+  /** The `max_created_ts` query parameter. */
   maxCreatedTs?: number;
+  /** The `min_close_ts` query parameter. */
   minCloseTs?: number;
+  /** The `max_close_ts` query parameter. */
   maxCloseTs?: number;
+  /** The `min_settled_ts` query parameter. */
   minSettledTs?: number;
+  /** The `max_settled_ts` query parameter. */
   maxSettledTs?: number;
+  /** The `min_updated_ts` query parameter. */
   minUpdatedTs?: number;
+  /** The `max_updated_ts` query parameter. */
   maxUpdatedTs?: number;
 }
 
 /** `GET /historical/markets` filters (mutually exclusive). */
 export interface HistoricalMarketsQuery {
+  /** Page size (Kalshi's maximum when absent). */
   limit?: number;
+  /** Cursor of the page to fetch (from the previous page). */
   cursor?: string;
+  /** The `tickers` query parameter. */
   tickers?: string[];
+  /** The `event_ticker` query parameter. */
   eventTicker?: string;
+  /** The `series_ticker` query parameter. */
   seriesTicker?: string;
+  /** The `mve_filter` query parameter. */
   mveFilter?: "exclude";
 }
 
 /** `GET /markets/trades` and `/historical/trades` filters (Unix seconds). */
 export interface TradesQuery {
+  /** Page size (Kalshi's maximum when absent). */
   limit?: number;
+  /** Cursor of the page to fetch (from the previous page). */
   cursor?: string;
+  /** The `ticker` query parameter. */
   ticker?: string;
+  /** The `min_ts` query parameter. */
   minTs?: number;
+  /** The `max_ts` query parameter. */
   maxTs?: number;
+  /** The `is_block_trade` query parameter. */
   isBlockTrade?: boolean;
 }
 
 /** Candle window: Unix seconds, inclusive; period in minutes (1, 60 or 1440). */
 export interface CandleQuery {
+  /** Window start, Unix seconds (inclusive). */
   startTs: number;
+  /** Window end, Unix seconds (inclusive). */
   endTs: number;
+  /** Candle period in minutes. */
   periodInterval: 1 | 60 | 1440;
+  /** Also return the last candle before `startTs` (`include_latest_before_start`). */
   includeLatestBeforeStart?: boolean;
 }
 
 /** Candles of one market. */
 export interface MarketCandles {
+  /** The market ticker. */
   ticker: string;
+  /** Its candles, oldest first. */
   candlesticks: Candlestick[];
 }
 
 /** An event with its markets (nested or top-level, merged). */
 export interface EventWithMarkets {
+  /** The event. */
   event: KalshiEvent;
+  /** Its markets. */
   markets: Market[];
 }
 

@@ -1,12 +1,18 @@
 /** Kalshi connection settings every service shares (one definition, same names everywhere). */
-import { ConfigError, positiveNumberValue, setting, urlValue } from "../config/mod.ts";
+import {
+  ConfigError,
+  positiveNumberValue,
+  type Setting,
+  setting,
+  urlValue,
+} from "../config/mod.ts";
 import { z } from "zod";
 import { type KalshiCredentials, loadCredentials } from "./auth.ts";
 import { DEFAULT_READ_BURST_SECONDS, PRODUCTION_REST_URL } from "./rest.ts";
 import { PRODUCTION_WS_URL } from "./ws.ts";
 
 /** `KALSHI_REST_URL`: REST base URL including /trade-api/v2. */
-export const kalshiRestUrl = setting({
+export const kalshiRestUrl: Setting<URL> = setting({
   env: "KALSHI_REST_URL",
   flag: "rest-url",
   schema: urlValue(["http:", "https:"]),
@@ -18,7 +24,7 @@ export const kalshiRestUrl = setting({
 });
 
 /** `KALSHI_WS_URL`: WebSocket URL. */
-export const kalshiWsUrl = setting({
+export const kalshiWsUrl: Setting<URL> = setting({
   env: "KALSHI_WS_URL",
   flag: "ws-url",
   schema: urlValue(["ws:", "wss:"]),
@@ -29,7 +35,7 @@ export const kalshiWsUrl = setting({
 });
 
 /** `KALSHI_API_KEY_ID`: API key id; optional for REST, required for WS against real Kalshi. */
-export const kalshiApiKeyId = setting({
+export const kalshiApiKeyId: Setting<string | undefined> = setting({
   env: "KALSHI_API_KEY_ID",
   flag: "api-key-id",
   schema: z.string().min(1).optional(),
@@ -38,7 +44,7 @@ export const kalshiApiKeyId = setting({
 });
 
 /** `KALSHI_PRIVATE_KEY_PATH`: PEM private key file (RSA PKCS#1/PKCS#8 or Ed25519). */
-export const kalshiPrivateKeyPath = setting({
+export const kalshiPrivateKeyPath: Setting<string | undefined> = setting({
   env: "KALSHI_PRIVATE_KEY_PATH",
   flag: "private-key-path",
   schema: z.string().min(1).optional(),
@@ -48,7 +54,7 @@ export const kalshiPrivateKeyPath = setting({
 });
 
 /** `KALSHI_READS_PER_SECOND`: the process-wide read budget (Kalshi Basic tier = 20). */
-export const kalshiReadsPerSecond = setting({
+export const kalshiReadsPerSecond: Setting<number> = setting({
   env: "KALSHI_READS_PER_SECOND",
   flag: "reads-per-second",
   schema: positiveNumberValue(10_000),
@@ -63,7 +69,7 @@ export const kalshiReadsPerSecond = setting({
  * higher tiers): budget unused while no request was ready is kept for later, yet a cold start's
  * burst leaves the exchange's bucket room for network jitter, so it cannot trip a 429.
  */
-export const kalshiReadBurstSeconds = setting({
+export const kalshiReadBurstSeconds: Setting<number> = setting({
   env: "KALSHI_READ_BURST_SECONDS",
   flag: "read-burst-seconds",
   schema: positiveNumberValue(3),
@@ -77,7 +83,7 @@ export const kalshiReadBurstSeconds = setting({
  * `KALSHI_CLOCK`: where a service takes "now" from. `server` follows the HTTP `Date` header of the
  * Kalshi server it talks to (lib/kalshi/server_clock.ts), so a replay of an old window looks live.
  */
-export const kalshiClock = setting({
+export const kalshiClock: Setting<"system" | "server"> = setting({
   env: "KALSHI_CLOCK",
   flag: "clock",
   schema: z.enum(["system", "server"], { message: "system or server" }),

@@ -13,17 +13,23 @@ export const DEFAULT_MAX_BUFFERED_MESSAGES = 10_000;
 
 /** A jump in a subscription's sequence numbers: messages were lost between two frames. */
 export interface WsGapItem {
+  /** A sequence gap. */
   kind: "gap";
+  /** When the frame that showed it arrived, Unix ms. */
   receivedAtMs: number;
+  /** The subscription id. */
   sid: number;
   /** The sid's channel when the jump was seen, or null if the sid was unknown. */
   channel: string | null;
+  /** The sequence number due next. */
   expectedSeq: number;
+  /** The sequence number received instead. */
   receivedSeq: number;
 }
 
 /** An outage of the connection, from its loss to its restoration. */
 export interface WsDisconnectItem {
+  /** A connection outage. */
   kind: "disconnect";
   /**
    * When the connection was lost (or the first connect failed); for `buffer_overflow`, when
@@ -47,11 +53,13 @@ export interface WsDisconnectItem {
  * consumer decides when to give up.
  */
 export interface WsRefusedItem {
+  /** A refused handshake. */
   kind: "refused";
   /** HTTP status of the refused handshake. */
   status: 401 | 403;
   /** Refused handshakes in a row, this one included (an opened connection resets the count). */
   attempts: number;
+  /** When the refusal arrived, Unix ms. */
   receivedAtMs: number;
 }
 

@@ -16,8 +16,11 @@ export interface SubscribeOptions {
 
 /** What the client keeps subscribed (and re-subscribes after a reconnect). */
 export interface SubscriptionState {
+  /** The channel (`ticker`, `trade`, …). */
   channel: string;
+  /** Whether it is subscribed for every market (no ticker filter). */
   allMarkets: boolean;
+  /** The markets it is subscribed for (when not all). */
   marketTickers: ReadonlySet<string>;
   /** Server sid on the current connection, or null while not established. */
   sid: number | null;

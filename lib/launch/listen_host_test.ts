@@ -1,5 +1,4 @@
-import { metricsHost, metricsPort } from "../commands/shared.ts";
-import { portalCommand } from "../commands/portal.ts";
+import { metricsHost, metricsPort, portalCommand } from "../commands/mod.ts";
 import { ConfigError, defineCommand, ipAddressValue, parseCommandLine } from "../config/mod.ts";
 import { assertEquals, assertOk, assertThrows } from "../testing/assert.ts";
 import { planPermissions } from "./permissions.ts";

@@ -9,8 +9,7 @@
 import { join } from "node:path";
 import { ConfigError } from "../config/mod.ts";
 import { createLogger } from "../log/mod.ts";
-import { exitOnEmbeddedError } from "../db/embedded.ts";
-import { startEmbeddedPostgresProcess } from "../db/embedded_process.ts";
+import { exitOnEmbeddedError, startEmbeddedPostgresProcess } from "../db/embedded_mod.ts";
 import { installDependencies } from "./install.ts";
 import { type LaunchPlan, planLaunch, planPrepare, PROJECT_ROOT, runPlan } from "./launch.ts";
 import { RUNNABLES } from "./registry.ts";

@@ -1,8 +1,7 @@
 import { z } from "zod";
 import { assertEquals, assertOk } from "../testing/assert.ts";
 import { defineCommand, parseCommandLine, portValue, setting, urlValue } from "../config/mod.ts";
-import { migratorCommand } from "../commands/migrator.ts";
-import { ragServiceCommand } from "../commands/rag_service.ts";
+import { migratorCommand, ragServiceCommand } from "../commands/mod.ts";
 import { permissionFlags, planPermissions } from "./permissions.ts";
 import { planLaunch } from "./launch.ts";
 

@@ -1,16 +1,19 @@
 /** Every runnable command: its settings and the module that runs it (paths from the project root). */
 import type { Command } from "../config/mod.ts";
-import { exportCommand, queryCommand } from "../commands/archive.ts";
-import { kalshiCliCommand } from "../commands/kalshi_cli.ts";
-import { migratorCommand } from "../commands/migrator.ts";
-import { portalCommand } from "../commands/portal.ts";
-import { wsServiceCommand } from "../commands/ws_service.ts";
-import { ragServiceCommand } from "../commands/rag_service.ts";
-import { restServiceCommand } from "../commands/rest_service.ts";
-import { replayCommand } from "../commands/replay.ts";
-import { statusCommand } from "../commands/status.ts";
-import { workerServiceCommand } from "../commands/worker_service.ts";
-import { simCommand } from "../kalshi/sim/command.ts";
+import {
+  exportCommand,
+  kalshiCliCommand,
+  migratorCommand,
+  portalCommand,
+  queryCommand,
+  ragServiceCommand,
+  replayCommand,
+  restServiceCommand,
+  statusCommand,
+  workerServiceCommand,
+  wsServiceCommand,
+} from "../commands/mod.ts";
+import { simCommand } from "../kalshi/sim/mod.ts";
 
 /** A command the launch step can run. */
 export interface Runnable {

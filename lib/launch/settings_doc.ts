@@ -1,5 +1,5 @@
 /** Renders every registered command's settings as Markdown, so docs/configuration.md never drifts. */
-import { launcherCommand } from "../commands/launcher.ts";
+import { launcherCommand } from "../commands/mod.ts";
 import { type Runnable, RUNNABLES } from "./registry.ts";
 
 function cell(text: string): string {

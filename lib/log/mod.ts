@@ -1,2 +1,4 @@
 /** Structured JSON-lines logging shared by every service. @module */
-export * from "./logger.ts";
+
+export { createLogger, type Logger, type LogLevel } from "./logger.ts";
+export { type LoggerOptions } from "./logger.ts";

@@ -17,7 +17,9 @@ export type TrustedProxies =
 
 /** An address range: the first `bits` bits of `address` (4 bytes IPv4, 16 bytes IPv6). */
 export interface Cidr {
+  /** The range's first address, as bytes. */
   address: Uint8Array;
+  /** How many leading bits of `address` the range fixes. */
   bits: number;
 }
 
@@ -33,7 +35,7 @@ export interface ResolvedClient {
 export const MAX_PROXY_HOPS = 16;
 
 /** What a valid setting looks like (for error messages and help). */
-export const TRUSTED_PROXIES_EXPECTED = `"none", a hop count from 1 to ${MAX_PROXY_HOPS} ` +
+export const TRUSTED_PROXIES_EXPECTED: string = `"none", a hop count from 1 to ${MAX_PROXY_HOPS} ` +
   `(App Service: 1, Front Door in front of App Service: 2), or comma-separated CIDRs such as ` +
   `10.0.0.0/8,2001:db8::/32`;
 

@@ -15,21 +15,28 @@ import {
   priceUnitsToDollars,
 } from "../kalshi/mod.ts";
 
-type BookSide = OrderbookSide;
-type Level = OrderbookLevel;
+/** A side of the book: YES bids or NO bids. */
+export type BookSide = OrderbookSide;
+/** A resting level: price (1/10000 dollar) and size (1/100 contract). */
+export type Level = OrderbookLevel;
 
 /** A delta the book refused: applying it would have left `size + delta` < 0 at the level. */
 export interface NegativeLevel {
+  /** The side of the refused delta. */
   side: BookSide;
+  /** The level's price. */
   price: PriceUnits;
   /** The level's size before the delta. */
   size: CountUnits;
+  /** The refused change. */
   delta: CountUnits;
 }
 
 /** Best bid of a side with its size, or null when the side is empty. */
 export interface BestLevel {
+  /** Best bid price. */
   price: PriceUnits;
+  /** Resting size at that price. */
   size: CountUnits;
 }
 
@@ -110,6 +117,7 @@ export class OrderBook {
 
 /** Kalshi's REST order-book answer: `[dollars, contracts]` pairs, ascending, best bid last. */
 export interface KalshiOrderbookJson {
+  /** The book as Kalshi's REST order-book endpoint answers. */
   orderbook_fp: { yes_dollars: [string, string][]; no_dollars: [string, string][] };
 }
 

@@ -12,7 +12,7 @@ import {
   setting,
   switchValue,
 } from "../config/mod.ts";
-import { databaseUrl, POSTGRES_LIBRARY_ENV } from "../commands/shared.ts";
+import { databaseUrl, POSTGRES_LIBRARY_ENV } from "../commands/mod.ts";
 import { createPool } from "../db/mod.ts";
 import { countUnitsToFixedPoint, priceUnitsToDollars } from "../kalshi/mod.ts";
 import { type OrderBook, orderbookJson } from "./book.ts";
@@ -33,7 +33,7 @@ export const instantValue: z.ZodType<Date, string> = z.string().transform((text,
 });
 
 /** `kalshi book`. */
-export const bookCommand = defineCommand({
+const bookCommand = defineCommand({
   name: "kalshi book",
   usage: "--at <ISO-8601> [--json] <market ticker>",
   summary: "Prints the stored order book of a market at an instant: the nearest snapshot or " +
@@ -62,7 +62,9 @@ export const bookCommand = defineCommand({
 
 /** Where the command reads and writes (injected by tests). */
 export interface BookIo {
+  /** Writes the command's output. */
   stdout(text: string): void;
+  /** Writes errors. */
   stderr(text: string): void;
   /** Environment lookup; variables without permission read as unset. */
   env(name: string): string | undefined;

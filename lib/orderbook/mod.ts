@@ -38,3 +38,5 @@ export {
   type TopOfBookPoint,
   topOfBookSeries,
 } from "./rebuild.ts";
+export { type BookSide } from "./book.ts";
+export { type Level } from "./book.ts";

@@ -11,7 +11,9 @@ import type { SnapshotKind } from "./rows.ts";
 
 /** A stored delta the book refused (it would have made its level negative). */
 export interface RefusedDelta extends NegativeLevel {
+  /** Exchange time of the refused delta, Unix ms. */
   tsMs: number;
+  /** Its tie-break within the millisecond. */
   order: number;
 }
 
@@ -110,23 +112,31 @@ export async function bookAt(sql: Queryable, ticker: string, at: Date): Promise<
 
 /** One instant of a top-of-book series, in exact units; `null` fields: that side is empty. */
 export interface TopOfBookPoint {
+  /** The instant of this point. */
   at: Date;
   /** false before the market's first snapshot: nothing is known yet. */
   known: boolean;
+  /** Best YES bid, 1/10000 dollar. */
   yesBid: number | null;
+  /** Size at the best YES bid, 1/100 contract. */
   yesBidSize: number | null;
   /** 10000 − best NO bid. */
   yesAsk: number | null;
+  /** Size at the best NO bid (the YES ask), 1/100 contract. */
   yesAskSize: number | null;
   /** Total resting size of each side. */
   yesDepth: number;
+  /** Total resting size of the NO side. */
   noDepth: number;
+  /** Whether the best bids cross (best YES bid + best NO bid ≥ 1 dollar). */
   crossed: boolean;
 }
 
 /** The window and spacing of {@linkcode topOfBookSeries}. */
 export interface SeriesOptions {
+  /** First instant of the series. */
   from: Date;
+  /** Last instant of the series (inclusive). */
   to: Date;
   /** Milliseconds between points (≥ 1). */
   stepMs: number;

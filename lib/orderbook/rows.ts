@@ -21,11 +21,13 @@ export type SnapshotKind = "subscribe" | "resync" | "checkpoint";
 
 /** One `orderbook_snapshots` row: the whole book of a market. */
 export interface OrderbookSnapshotRow {
+  /** The market's ticker. */
   marketTicker: string;
   /** When the book was in this state, Unix ms. */
   tsMs: number;
   /** Tie-break within one market's millisecond (see the module doc). */
   order: number;
+  /** Why the snapshot was taken: a subscription, a resync after a gap, or a periodic checkpoint. */
   kind: SnapshotKind;
   /** YES bids, any order, each price once. */
   yes: OrderbookLevel[];
@@ -35,11 +37,15 @@ export interface OrderbookSnapshotRow {
 
 /** One `orderbook_deltas` row: a signed size change at one level. */
 export interface OrderbookDeltaRow {
+  /** The market's ticker. */
   marketTicker: string;
   /** Exchange time (ts_ms). */
   tsMs: number;
+  /** Tie-break within one market's millisecond. */
   order: number;
+  /** The side that changed. */
   side: OrderbookSide;
+  /** The level's price, 1/10000 dollar. */
   price: PriceUnits;
   /** Signed change, 1/100 contract; never 0. */
   delta: CountUnits;
@@ -116,6 +122,7 @@ export function checkSnapshotRow(row: OrderbookSnapshotRow): void {
 
 /** Where and when a checkpoint is taken. */
 export interface CheckpointOptions {
+  /** The market's ticker. */
   marketTicker: string;
   /** The time of the last change the maintained book holds. */
   tsMs: number;

@@ -17,7 +17,9 @@ import {
 
 /** The order-book rows of one capture batch. */
 export interface OrderbookRows {
+  /** Whole books (`orderbook_snapshots`). */
   snapshots: readonly OrderbookSnapshotRow[];
+  /** Level changes (`orderbook_deltas`). */
   deltas: readonly OrderbookDeltaRow[];
 }
 

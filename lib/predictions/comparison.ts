@@ -33,21 +33,33 @@ export type Interval = [number, number] | null;
 export interface PairedDifference {
   /** The reference forecaster. */
   reference: string;
+  /** Brier score difference (null without common questions). */
   brier: number | null;
+  /** Bootstrap confidence interval of the Brier difference. */
   brierCi: Interval;
+  /** Log-loss difference (null without common questions). */
   logLoss: number | null;
+  /** Bootstrap confidence interval of the log-loss difference. */
   logLossCi: Interval;
 }
 
 /** One forecaster's scores on the common questions. */
 export interface ComparedLine {
+  /** The forecaster's name. */
   forecaster: string;
+  /** Questions scored. */
   n: number;
+  /** Mean Brier score (null when n is 0). */
   brier: number | null;
+  /** Bootstrap confidence interval of the Brier score. */
   brierCi: Interval;
+  /** Mean log loss (null when n is 0). */
   logLoss: number | null;
+  /** Bootstrap confidence interval of the log loss. */
   logLossCi: Interval;
+  /** Expected calibration error (null when n is 0). */
   ece: number | null;
+  /** Calibration bins of its probabilities. */
   calibration: CalibrationBin[];
   /** Mean outcome of the common questions. */
   baseRate: number | null;
@@ -61,6 +73,7 @@ export interface ComparedLine {
 export interface Comparison {
   /** Questions scored on every line. */
   n: number;
+  /** One line per forecaster. */
   lines: ComparedLine[];
   /** Questions left out, with the forecasters that gave no answer. */
   unanswered: { id: string; missing: string[] }[];
@@ -68,7 +81,9 @@ export interface Comparison {
 
 /** Bootstrap settings: the PRNG seed and how many resamples. */
 export interface BootstrapOptions {
+  /** Seed of the bootstrap's PRNG (same seed, same intervals). */
   seed: number;
+  /** Number of bootstrap resamples. */
   resamples: number;
 }
 

@@ -8,7 +8,7 @@
 // @ts-types="./_amqplib.d.ts"
 import amqp from "amqplib";
 import type { Logger } from "../log/mod.ts";
-import { backoffDelay } from "../runtime/backoff.ts";
+import { backoffDelay } from "../runtime/mod.ts";
 import { JOBS_EXCHANGE, JobsReady } from "./topology.ts";
 
 /** Options of {@linkcode startJobsConsumer}. */
@@ -19,6 +19,7 @@ export interface JobsConsumerOptions {
   onReady: (notice: JobsReady) => Promise<void>;
   /** Stops the consumer (and closes the connection). */
   signal: AbortSignal;
+  /** Where connection problems and bad messages are logged. */
   logger: Logger;
   /** Unacknowledged messages at a time (default 4). */
   prefetch?: number;

@@ -1,7 +1,7 @@
 // @ts-types="./_amqplib.d.ts"
 import amqp from "amqplib";
 import { createTestDatabase } from "../db/testing/database.ts";
-import { scheduleDueBackfill } from "../backfill/schedule.ts";
+import { scheduleDueBackfill } from "../backfill/mod.ts";
 import { createLogger } from "../log/mod.ts";
 import { assertEquals, assertOk } from "../testing/assert.ts";
 import { rabbitRequirement, testAmqpUrl, testRequiring } from "../testing/requirements.ts";

@@ -8,11 +8,8 @@
  * Loads DuckDB's native addon: only `deno task replay --source archive` imports this module.
  * @module
  */
-import { dayOf } from "../archive/days.ts";
-import { openDuckDb } from "../archive/duckdb.ts";
-import { archiveTable } from "../archive/schema.ts";
-import { duckString } from "../archive/checksum.ts";
-import { createArchiveViews } from "../archive/views.ts";
+import { archiveTable, dayOf, duckString } from "../archive/mod.ts";
+import { createArchiveViews, openDuckDb } from "../archive/duckdb_mod.ts";
 import type { ReplayMessage } from "./protocol.ts";
 import type { ReplaySource, ReplayWindow } from "./source.ts";
 import { type StoredTick, tickerMsg } from "./ticker_message.ts";

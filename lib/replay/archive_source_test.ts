@@ -1,5 +1,5 @@
-import { runExport } from "../archive/export.ts";
-import { ARCHIVE_TABLES } from "../archive/schema.ts";
+import { runExport } from "../archive/duckdb_mod.ts";
+import { ARCHIVE_TABLES } from "../archive/mod.ts";
 import { withTestArchive } from "../archive/testing/archive.ts";
 import { withTestDatabase } from "../db/testing/database.ts";
 import type { Sql } from "../db/mod.ts";

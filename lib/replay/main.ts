@@ -1,5 +1,5 @@
 /** Entry point of `deno task replay`: read settings, serve the window, stop on SIGTERM/SIGINT. */
-import { replayCommand } from "../commands/replay.ts";
+import { replayCommand } from "../commands/mod.ts";
 import { configFromCommandLine } from "../config/mod.ts";
 import { createPool } from "../db/mod.ts";
 import { systemClock } from "../kalshi/mod.ts";

@@ -3,10 +3,11 @@
  * the live exchange runs unchanged on a stored window.
  *
  * - `serveReplay({ source, window, speed, quietMs, clock, logger, port })` → `{ wsUrl, now, close }`.
- * - `createReplayRest(sql, { fromMs })`: the REST side (`/trade-api/v2`) as of the window start.
+ * - `createReplayRest(sql, { fromMs, now })`: the REST side (`/trade-api/v2`) as of the window
+ *   start, order books as of replay time.
  * - Sources hand one time-ordered stream per channel (`ReplaySource`); `createDbSource(sql)` reads
- *   the live database (ticks, WebSocket trades, lifecycle, capture gaps); `./archive_source.ts`
- *   (not re-exported: it loads DuckDB) reads the Parquet archive.
+ *   the live database (ticks, WebSocket trades, lifecycle, capture gaps, order books);
+ *   `./archive_source.ts` (not re-exported: it loads DuckDB) reads the Parquet archive.
  * - Gaps the capture recorded arrive in-band as `replay_gap` messages (`ReplayGapSchema`).
  * @module
  */

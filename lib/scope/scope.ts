@@ -59,24 +59,35 @@ export const EVERYTHING: Scope = Object.freeze({
 
 /** What scope decisions need to know about a series (the normalised `Series` fits). */
 export interface ScopeSeries {
+  /** The series ticker. */
   ticker: string;
+  /** Its category, as Kalshi names it. */
   category?: string | null;
+  /** Every category it is listed under. */
   categories?: readonly string[] | null;
+  /** How often its events recur (`hourly`, `daily`, …). */
   frequency?: string | null;
 }
 
 /** What scope decisions need to know about an event (the normalised `KalshiEvent` fits). */
 export interface ScopeEvent {
+  /** The event ticker. */
   eventTicker: string;
+  /** Its series' ticker. */
   seriesTicker: string;
+  /** Its category. */
   category?: string | null;
+  /** The span its markets cover (`day`, `week`, …), when Kalshi says. */
   strikePeriod?: string | null;
 }
 
 /** What scope decisions need to know about a market (the normalised `Market` fits). */
 export interface ScopeMarket {
+  /** The market ticker. */
   ticker: string;
+  /** Its event's ticker. */
   eventTicker: string;
+  /** Kalshi's market status (`active`, `closed`, …). */
   status: string;
   /** Set on multivariate markets. */
   mveCollectionTicker?: string | null;

@@ -66,10 +66,15 @@ export const scopeSettings = {
 
 /** The parsed values of {@linkcode scopeSettings}. */
 export interface ScopeConfig {
+  /** Series tickers to ingest (empty: every series). */
   scopeSeries: string[];
+  /** Categories to ingest (empty: every category). */
   scopeCategories: string[];
+  /** Series frequencies to ingest (empty: every frequency). */
   scopeFrequencies: string[];
+  /** Market statuses to ingest. */
   scopeStatuses: Scope["statuses"];
+  /** Whether multivariate (combo) markets are ingested. */
   scopeIncludeCombos: boolean;
 }
 

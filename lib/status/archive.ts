@@ -4,9 +4,7 @@
  * whose last verification found a difference (stale: retention will not drop them).
  * @module
  */
-import { dayEnd } from "../archive/days.ts";
-import { ARCHIVE_TABLES } from "../archive/schema.ts";
-import { readArchiveSummary } from "../archive/store.ts";
+import { ARCHIVE_TABLES, dayEnd, readArchiveSummary } from "../archive/mod.ts";
 import { defineSection, type Finding, showAge, type StatusRow } from "./section.ts";
 
 /** What the section reports. */

@@ -1,5 +1,5 @@
 import { parseCommandLine } from "../config/mod.ts";
-import { statusCommand } from "../commands/status.ts";
+import { statusCommand } from "../commands/mod.ts";
 import { withTestDatabase } from "../db/testing/database.ts";
 import { assertEquals, assertOk } from "../testing/assert.ts";
 import { archiveSection } from "./archive.ts";

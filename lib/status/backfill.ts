@@ -3,9 +3,9 @@
  * recently, judged as worker_service's readiness judges them (`lib/backfill/health.ts`).
  * @module
  */
-import { readBacklogHealth } from "../backfill/health.ts";
+import { readBacklogHealth } from "../backfill/mod.ts";
 import type { Sql } from "../db/mod.ts";
-import { formatDuration } from "../runtime/readiness.ts";
+import { formatDuration } from "../runtime/mod.ts";
 import {
   defineSection,
   type Finding,

@@ -3,19 +3,17 @@
  * concern, {@linkcode STATUS_SECTIONS}) → evaluate (failed checks) → render (table or JSON).
  * @module
  */
-export * from "./section.ts";
-export * from "./sections.ts";
-export * from "./report.ts";
-export * from "./render.ts";
-export * from "./errors.ts";
-export * from "./run.ts";
-export { WATCHED_STATUSES, websocketSection } from "./websocket.ts";
-export type { ChannelFacts, SessionFacts, WebsocketFacts } from "./websocket.ts";
-export { discoverySection } from "./discovery.ts";
-export type { DiscoveryFacts } from "./discovery.ts";
-export { backfillSection } from "./backfill.ts";
-export type { BackfillFacts } from "./backfill.ts";
-export { captureGapsSection, deadLettersSection } from "./capture.ts";
-export type { DeadLetterFacts, GapFacts } from "./capture.ts";
-export { spoolSection } from "./spool.ts";
-export type { SpoolFacts } from "./spool.ts";
+
+export { StatusDeadlineError } from "./errors.ts";
+export { renderJson, renderText } from "./render.ts";
+export { collectStatus, exitCodeOf } from "./report.ts";
+export { runStatus, type StatusConfig, statusContext, type StatusIo, withDeadline } from "./run.ts";
+export { STATUS_SECTIONS } from "./sections.ts";
+export { type GatherDeps } from "./section.ts";
+export { type StatusContext } from "./section.ts";
+export { type StatusReport } from "./report.ts";
+export { type StatusSection } from "./section.ts";
+export { type Finding } from "./section.ts";
+export { type SectionResult } from "./section.ts";
+export { type StatusLimits } from "./section.ts";
+export { type StatusRow } from "./section.ts";

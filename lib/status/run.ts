@@ -3,8 +3,8 @@
  * short timeouts, collect the report, print it, return the exit code.
  * @module
  */
-import type { SpoolUsage } from "../capture/spool.ts";
-import type { statusCommand } from "../commands/status.ts";
+import type { SpoolUsage } from "../capture/mod.ts";
+import type { statusCommand } from "../commands/mod.ts";
 import type { ConfigOf } from "../config/mod.ts";
 import { DatabaseUrlError, type Sql } from "../db/mod.ts";
 import { cannotTellReason, StatusDeadlineError } from "./errors.ts";
@@ -17,7 +17,9 @@ export type StatusConfig = ConfigOf<typeof statusCommand>;
 
 /** Everything `status` touches outside itself. */
 export interface StatusIo {
+  /** Writes the report. */
   stdout(text: string): void;
+  /** Writes errors. */
   stderr(text: string): void;
   /** The current time. */
   now(): Date;

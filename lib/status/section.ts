@@ -4,9 +4,9 @@
  * (order books, the archive, …) is one more section in {@linkcode ./sections.ts}.
  * @module
  */
-import type { SpoolUsage } from "../capture/spool.ts";
+import type { SpoolUsage } from "../capture/mod.ts";
 import type { Sql } from "../db/mod.ts";
-import { formatDuration } from "../runtime/readiness.ts";
+import { formatDuration } from "../runtime/mod.ts";
 
 /** The limits a status run judges by (from the command's settings). */
 export interface StatusLimits {

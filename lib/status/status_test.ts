@@ -1,9 +1,8 @@
 import { join } from "node:path";
-import { measureSpool } from "../capture/spool.ts";
+import { measureSpool } from "../capture/mod.ts";
 import { parseCommandLine } from "../config/mod.ts";
-import { statusCommand } from "../commands/status.ts";
-import type { Sql } from "../db/mod.ts";
-import { createPool } from "../db/mod.ts";
+import { statusCommand } from "../commands/mod.ts";
+import { createPool, type Sql } from "../db/mod.ts";
 import { type TestDatabase, withTestDatabase } from "../db/testing/database.ts";
 import { assertEquals, assertOk, assertRejects } from "../testing/assert.ts";
 import {

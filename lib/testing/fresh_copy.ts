@@ -5,7 +5,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import { PROJECT_ROOT } from "../launch/launch.ts";
+import { PROJECT_ROOT } from "../launch/mod.ts";
 
 /** A fresh copy of the checkout in a temporary folder, removed on dispose. */
 export interface FreshCopy extends AsyncDisposable {

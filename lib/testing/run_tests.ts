@@ -6,10 +6,8 @@
  */
 import { join } from "node:path";
 import { createLogger } from "../log/mod.ts";
-import { exitOnEmbeddedError } from "../db/embedded.ts";
-import { startEmbeddedPostgresProcess } from "../db/embedded_process.ts";
-import { installDependencies } from "../launch/install.ts";
-import { PROJECT_ROOT } from "../launch/launch.ts";
+import { exitOnEmbeddedError, startEmbeddedPostgresProcess } from "../db/embedded_mod.ts";
+import { installDependencies, PROJECT_ROOT } from "../launch/mod.ts";
 
 const logger = createLogger("test-harness");
 const args = Deno.args;

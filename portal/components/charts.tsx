@@ -2,7 +2,7 @@
  * Server-rendered SVG charts (no JavaScript): tick rate bars, the calibration diagram and price
  * sparklines.
  */
-import type { CalibrationBin } from "../../lib/predictions/mod.ts";
+import type { CalibrationBin } from "@kalshi-data/lib/predictions";
 
 /** Props of {@linkcode BarChart}. */
 export interface BarChartProps {

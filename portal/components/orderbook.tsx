@@ -7,8 +7,8 @@ import {
   countUnitsToFixedPoint,
   PRICE_UNITS_PER_DOLLAR,
   priceUnitsToDollars,
-} from "../../lib/kalshi/mod.ts";
-import type { BookAt } from "../../lib/orderbook/mod.ts";
+} from "@kalshi-data/lib/kalshi";
+import type { BookAt } from "@kalshi-data/lib/orderbook";
 import { count, dollars, time } from "./format.ts";
 import { Empty } from "./tables.tsx";
 

@@ -5,7 +5,7 @@
  * same as page 1 on millions of rows. Markets are read from the `market_research` view.
  * @module
  */
-import type { Sql } from "../../lib/db/pool.ts";
+import type { Sql } from "@kalshi-data/lib/db";
 import { type Fragment, type KeysetCursor, keysetPage, type SortOrder } from "./keyset.ts";
 import type { EventSummary, MarketSummary, SeriesSummary } from "./types.ts";
 
@@ -25,7 +25,7 @@ export type MarketSort = (typeof MARKET_SORTS)[number];
 export type BrowseMarket = MarketSummary & { change: string | null; sort_key?: string | null };
 
 /** Kalshi's market statuses (the status filter's choices); defined once in `lib/scope`. */
-export { MARKET_STATUSES } from "../../lib/scope/scope.ts";
+export { MARKET_STATUSES } from "@kalshi-data/lib/scope";
 
 /** What to list. */
 export type BrowseKind = "markets" | "events" | "series";

@@ -5,7 +5,7 @@
  * (./export_stream.ts), so memory stays flat however large the range.
  * @module
  */
-import type { Sql } from "../../lib/db/pool.ts";
+import type { Sql } from "@kalshi-data/lib/db";
 import { type CsvExportOptions, openCsvExport } from "./export_stream.ts";
 import { cancellableQuery } from "./transaction.ts";
 import type { Decimal } from "./types.ts";

@@ -2,7 +2,7 @@
  * The event page's data: the event and its markets with prices, volume, status, result and
  * implied probability, and the implied probabilities' sum.
  */
-import type { Sql } from "../../lib/db/pool.ts";
+import type { Sql } from "@kalshi-data/lib/db";
 import type { MarketSummary } from "./types.ts";
 
 /** Markets listed per event page at most (multivariate events can have thousands). */

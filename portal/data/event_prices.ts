@@ -5,7 +5,7 @@
  * thinned to every k-th point (its last point always kept); no market is ever dropped.
  * @module
  */
-import type { Sql } from "../../lib/db/pool.ts";
+import type { Sql } from "@kalshi-data/lib/db";
 import type { Period } from "./market.ts";
 import { cancellableQuery } from "./transaction.ts";
 

@@ -15,7 +15,7 @@
  * @module
  */
 import type postgres from "postgres";
-import type { Sql } from "../../lib/db/pool.ts";
+import type { Sql } from "@kalshi-data/lib/db";
 import type { ExportWatchdog } from "../exports.ts";
 import { cancelAndWait, inTransaction, isConnectionLoss, runCancellable } from "./transaction.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 import type postgres from "postgres";
-import type { Sql } from "../../lib/db/pool.ts";
+import type { Sql } from "@kalshi-data/lib/db";
 
 /** A piece of SQL built with the pool's tagged template (parameters stay parameters). */
 export type Fragment = postgres.PendingQuery<postgres.Row[]>;

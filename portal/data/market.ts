@@ -4,7 +4,7 @@
  * is an index lookup bounded by a LIMIT; nothing scans ticks without the (market, ts) index.
  * @module
  */
-import type { Sql } from "../../lib/db/pool.ts";
+import type { Sql } from "@kalshi-data/lib/db";
 import type { Decimal } from "./types.ts";
 
 /** Candle periods in minutes, finest first. */

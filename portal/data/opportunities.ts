@@ -6,7 +6,7 @@
  * the sum meaningless); multivariate events are left out. Prices come from the markets rows.
  * @module
  */
-import type { Sql } from "../../lib/db/pool.ts";
+import type { Sql } from "@kalshi-data/lib/db";
 import { type KeysetCursor, type KeysetPage, keysetPage, type SortOrder } from "./keyset.ts";
 
 /** Keys opportunities can be sorted by. */

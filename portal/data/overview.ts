@@ -5,7 +5,7 @@
  * hours (partition pruning on `ts`), so the page stays cheap on billions of rows.
  * @module
  */
-import type { Sql } from "../../lib/db/pool.ts";
+import type { Sql } from "@kalshi-data/lib/db";
 
 /** Tables whose size is estimated above this many rows instead of counted. */
 const EXACT_COUNT_LIMIT = 200_000;

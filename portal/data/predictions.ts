@@ -6,7 +6,7 @@
  * difference.
  * @module
  */
-import type { Sql } from "../../lib/db/pool.ts";
+import type { Sql } from "@kalshi-data/lib/db";
 import {
   type ComparedLine,
   compareForecasters,
@@ -14,7 +14,7 @@ import {
   type ForecastScores,
   marketOutcome,
   type Question,
-} from "../../lib/predictions/mod.ts";
+} from "@kalshi-data/lib/predictions";
 import type { Decimal } from "./types.ts";
 
 /** Most resolved predictions scored per request. */

@@ -4,7 +4,7 @@
  * midpoint when both quotes closed the period, else the last trade.
  * @module
  */
-import type { Sql } from "../../lib/db/pool.ts";
+import type { Sql } from "@kalshi-data/lib/db";
 
 /** Points per sparkline at most. */
 export const SPARKLINE_POINTS = 48;

@@ -4,7 +4,7 @@
  * downloads of any range, oldest first, streamed from a cursor (./export_stream.ts).
  * @module
  */
-import type { Sql } from "../../lib/db/pool.ts";
+import type { Sql } from "@kalshi-data/lib/db";
 import type { CsvDownloadOptions } from "./candles.ts";
 import { openCsvExport } from "./export_stream.ts";
 import { cancellableQuery } from "./transaction.ts";

@@ -15,7 +15,7 @@
  * @module
  */
 import postgres from "postgres";
-import type { Queryable, Sql } from "../../lib/db/pool.ts";
+import type { Queryable, Sql } from "@kalshi-data/lib/db";
 
 /**
  * Whether `error` means the connection is gone: a socket or postgres.js connection error

@@ -1,7 +1,7 @@
 /** `/predictions`: predictions beside market prices and outcomes, Brier score and calibration. */
 import { CalibrationChart } from "../components/charts.tsx";
 import { decimal, dollars, time } from "../components/format.ts";
-import type { Interval, PairedDifference } from "../../lib/predictions/mod.ts";
+import type { Interval, PairedDifference } from "@kalshi-data/lib/predictions";
 import {
   loadPredictions,
   PORTAL_BOOTSTRAP,

@@ -4,8 +4,8 @@
  * @module
  */
 import { createTestDatabase, type TestDatabase } from "../../lib/db/testing/database.ts";
-import type { Sql } from "../../lib/db/pool.ts";
-import { createLogger } from "../../lib/log/mod.ts";
+import type { Sql } from "@kalshi-data/lib/db";
+import { createLogger } from "@kalshi-data/lib/log";
 import { createPortalApp, type PortalOptions } from "../app.ts";
 import { type Assets, createAssets } from "../assets.ts";
 import { createReaderPool } from "../db.ts";

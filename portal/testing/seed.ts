@@ -5,7 +5,7 @@
  * only reads). Prices are decimal strings, never floats.
  * @module
  */
-import type { Sql } from "../../lib/db/pool.ts";
+import type { Sql } from "@kalshi-data/lib/db";
 
 /** The clock the seeded data is relative to (inject it as the portal's `now`). */
 export const SEED_NOW = new Date("2026-01-12T12:00:00Z");

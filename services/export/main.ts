@@ -1,9 +1,8 @@
 /** `deno task export [--verify]`: the Parquet archive (wiring only; logic in lib/archive). */
-import { openDuckDb } from "../../lib/archive/duckdb.ts";
-import { runExportCommand } from "../../lib/archive/run.ts";
-import { exportCommand } from "../../lib/commands/archive.ts";
-import { configFromCommandLine } from "../../lib/config/mod.ts";
-import { createPool } from "../../lib/db/mod.ts";
+import { openDuckDb, runExportCommand } from "@kalshi-data/lib/archive/duckdb";
+import { exportCommand } from "@kalshi-data/lib/commands";
+import { configFromCommandLine } from "@kalshi-data/lib/config";
+import { createPool } from "@kalshi-data/lib/db";
 
 const { config } = configFromCommandLine(exportCommand);
 const sql = createPool(config.databaseUrl.href, { max: 3, applicationName: "export" });

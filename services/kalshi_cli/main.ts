@@ -1,6 +1,6 @@
 /** `deno task kalshi <validate|markets|events|candles|book> …`: the Kalshi command line (wiring only). */
-import { permittedEnv, runKalshiCli } from "../../lib/kalshi/cli.ts";
-import { runBookCli } from "../../lib/orderbook/cli.ts";
+import { permittedEnv, runKalshiCli } from "@kalshi-data/lib/kalshi";
+import { runBookCli } from "@kalshi-data/lib/orderbook/cli";
 
 const io = {
   stdout: (text: string) => console.log(text),

@@ -8,7 +8,7 @@
  * and SIGINT goes to that group once ws_service has written rows.
  */
 import { join } from "node:path";
-import { createPool } from "../../lib/db/mod.ts";
+import { createPool } from "@kalshi-data/lib/db";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
 import { exists, freshCopy, freshShellEnv } from "../../lib/testing/fresh_copy.ts";
 import { collectLines, jsonLine } from "../../lib/testing/lines.ts";

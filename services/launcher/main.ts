@@ -4,15 +4,17 @@
  * on a stop signal the services stop first and the embedded PostgreSQL last.
  */
 import { join } from "node:path";
-import { ConfigError, configFromCommandLine } from "../../lib/config/mod.ts";
-import { launcherCommand } from "../../lib/commands/launcher.ts";
-import { exitOnEmbeddedError } from "../../lib/db/embedded.ts";
-import { startEmbeddedPostgresProcess } from "../../lib/db/embedded_process.ts";
-import { installDependencies } from "../../lib/launch/install.ts";
-import { PROJECT_ROOT } from "../../lib/launch/launch.ts";
-import { chosenServices, runSystem } from "../../lib/launch/system.ts";
-import { createLogger } from "../../lib/log/mod.ts";
-import { runService } from "../../lib/runtime/mod.ts";
+import { ConfigError, configFromCommandLine } from "@kalshi-data/lib/config";
+import { launcherCommand } from "@kalshi-data/lib/commands";
+import { exitOnEmbeddedError, startEmbeddedPostgresProcess } from "@kalshi-data/lib/db/embedded";
+import {
+  chosenServices,
+  installDependencies,
+  PROJECT_ROOT,
+  runSystem,
+} from "@kalshi-data/lib/launch";
+import { createLogger } from "@kalshi-data/lib/log";
+import { runService } from "@kalshi-data/lib/runtime";
 
 const { config } = configFromCommandLine(launcherCommand);
 try {

@@ -1,14 +1,14 @@
 /** `deno task migrate [--status]`: applies pending migrations, or lists them (wiring only). */
-import { migratorCommand } from "../../lib/commands/migrator.ts";
-import { configFromCommandLine } from "../../lib/config/mod.ts";
+import { migratorCommand } from "@kalshi-data/lib/commands";
+import { configFromCommandLine } from "@kalshi-data/lib/config";
 import {
   createPool,
   ensureTickPartitions,
   migrate,
   MigrationError,
   migrationStatus,
-} from "../../lib/db/mod.ts";
-import { createLogger } from "../../lib/log/mod.ts";
+} from "@kalshi-data/lib/db";
+import { createLogger } from "@kalshi-data/lib/log";
 
 const { config } = configFromCommandLine(migratorCommand);
 const logger = createLogger("migrator", { level: config.logLevel });

@@ -1,8 +1,7 @@
 /** `deno task query "SQL"`: DuckDB over the archive (wiring only; logic in lib/archive). */
-import { openDuckDb } from "../../lib/archive/duckdb.ts";
-import { runQueryCommand } from "../../lib/archive/run.ts";
-import { queryCommand } from "../../lib/commands/archive.ts";
-import { configFromCommandLine } from "../../lib/config/mod.ts";
+import { openDuckDb, runQueryCommand } from "@kalshi-data/lib/archive/duckdb";
+import { queryCommand } from "@kalshi-data/lib/commands";
+import { configFromCommandLine } from "@kalshi-data/lib/config";
 
 const { config, positionals } = configFromCommandLine(queryCommand);
 if (positionals.length > 1) {

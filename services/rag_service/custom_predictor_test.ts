@@ -1,8 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { withTestDatabase } from "../../lib/db/testing/database.ts";
-import { planLaunch } from "../../lib/launch/launch.ts";
-import { RUNNABLES } from "../../lib/launch/registry.ts";
-import { createLogger } from "../../lib/log/mod.ts";
+import { planLaunch, RUNNABLES } from "@kalshi-data/lib/launch";
+import { createLogger } from "@kalshi-data/lib/log";
 import { assertEquals, assertOk, assertRejects } from "../../lib/testing/assert.ts";
 import {
   createHttpPredictor,

@@ -20,7 +20,7 @@ import {
   type Interval,
   marketOutcome,
   type Question,
-} from "../../lib/predictions/mod.ts";
+} from "@kalshi-data/lib/predictions";
 import { LlmBudgetExhaustedError } from "./llm_predictor.ts";
 import { HAS_OUTCOME_SQL, RESOLVED_AT_SQL } from "./neighbor_search.ts";
 import { probabilityText, writePrediction } from "./prediction_store.ts";

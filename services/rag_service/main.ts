@@ -1,9 +1,9 @@
 /** `deno task rag [--once | --eval [--json]]`: retrieval-augmented forecasts (wiring only). */
-import { ragServiceCommand } from "../../lib/commands/rag_service.ts";
-import { ConfigError, configFromCommandLine } from "../../lib/config/mod.ts";
-import { createPool } from "../../lib/db/mod.ts";
-import { createLogger } from "../../lib/log/mod.ts";
-import { runService } from "../../lib/runtime/mod.ts";
+import { ragServiceCommand } from "@kalshi-data/lib/commands";
+import { ConfigError, configFromCommandLine } from "@kalshi-data/lib/config";
+import { createPool } from "@kalshi-data/lib/db";
+import { createLogger } from "@kalshi-data/lib/log";
+import { runService } from "@kalshi-data/lib/runtime";
 import { evaluate, formatReport } from "./evaluate.ts";
 import { runOnce } from "./run.ts";
 import {

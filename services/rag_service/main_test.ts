@@ -5,8 +5,7 @@
  * line or database state, never a fixed sleep.
  */
 import { type TestDatabase, withTestDatabase } from "../../lib/db/testing/database.ts";
-import { planLaunch } from "../../lib/launch/launch.ts";
-import { RUNNABLES } from "../../lib/launch/registry.ts";
+import { planLaunch, RUNNABLES } from "@kalshi-data/lib/launch";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
 import { intervalAsOf } from "./setup.ts";
 import { postgresRunner } from "./sql_runner.ts";

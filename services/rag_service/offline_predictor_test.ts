@@ -1,5 +1,5 @@
 import { withTestDatabase } from "../../lib/db/testing/database.ts";
-import { createLogger } from "../../lib/log/mod.ts";
+import { createLogger } from "@kalshi-data/lib/log";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
 import { syncEmbeddings } from "./embedding_store.ts";
 import { createHashingEmbedder } from "./hashing_embedder.ts";

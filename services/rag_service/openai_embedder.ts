@@ -11,7 +11,7 @@ import {
   OpenAiTimeoutError,
 } from "./openai_client.ts";
 import { type EmbeddingProvider, normalize } from "./vectors.ts";
-import { backoffDelay } from "../../lib/runtime/mod.ts";
+import { backoffDelay } from "@kalshi-data/lib/runtime";
 
 /** Options of {@linkcode createOpenAiEmbedder}. */
 export interface OpenAiEmbedderOptions {

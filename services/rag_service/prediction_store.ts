@@ -4,8 +4,8 @@
  * scoring module.
  * @module
  */
-import type { Sql } from "../../lib/db/pool.ts";
-import { brierScore, logLoss, marketOutcome } from "../../lib/predictions/mod.ts";
+import type { Sql } from "@kalshi-data/lib/db";
+import { brierScore, logLoss, marketOutcome } from "@kalshi-data/lib/predictions";
 import type { Prediction } from "./predictor.ts";
 import type { RetrievalContext } from "./retrieval.ts";
 

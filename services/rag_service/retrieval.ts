@@ -5,8 +5,8 @@
  * the target's current status, result and prices (which may be later than as_of) are never read.
  * @module
  */
-import { dollarsToPriceUnits, priceUnitsToDollars } from "../../lib/kalshi/units.ts";
-import { marketOutcome } from "../../lib/predictions/mod.ts";
+import { dollarsToPriceUnits, priceUnitsToDollars } from "@kalshi-data/lib/kalshi";
+import { marketOutcome } from "@kalshi-data/lib/predictions";
 import { DOCUMENT_BY_TICKER_SQL, type DocumentRow, toDocument } from "./documents.ts";
 import { HAS_OUTCOME_SQL, type NeighborSearch, RESOLVED_AT_SQL } from "./neighbor_search.ts";
 import type { SqlRunner } from "./sql_runner.ts";

@@ -4,8 +4,8 @@
  * score predictions whose markets have resolved.
  * @module
  */
-import type { Sql } from "../../lib/db/pool.ts";
-import type { Logger } from "../../lib/log/mod.ts";
+import type { Sql } from "@kalshi-data/lib/db";
+import type { Logger } from "@kalshi-data/lib/log";
 import { ensureVectorIndex, hasPgvector, syncEmbeddings } from "./embedding_store.ts";
 import { LlmBudgetExhaustedError } from "./llm_predictor.ts";
 import { loadExactSearch, type NeighborSearch, pgvectorSearch } from "./neighbor_search.ts";

@@ -1,7 +1,6 @@
 import { withTestDatabase } from "../../lib/db/testing/database.ts";
-import { planLaunch } from "../../lib/launch/launch.ts";
-import { RUNNABLES } from "../../lib/launch/registry.ts";
-import { createLogger } from "../../lib/log/mod.ts";
+import { planLaunch, RUNNABLES } from "@kalshi-data/lib/launch";
+import { createLogger } from "@kalshi-data/lib/log";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
 import { type EvalReport, evaluate, formatReport } from "./evaluate.ts";
 import { createHashingEmbedder } from "./hashing_embedder.ts";

@@ -3,9 +3,8 @@
  * only the files the settings name: your predictor modules, prompt file and documents).
  * @module
  */
-import type { PredictorSpec, ragServiceCommand } from "../../lib/commands/rag_service.ts";
-import type { ConfigOf } from "../../lib/config/mod.ts";
-import { ConfigError } from "../../lib/config/mod.ts";
+import type { PredictorSpec, ragServiceCommand } from "@kalshi-data/lib/commands";
+import { ConfigError, type ConfigOf } from "@kalshi-data/lib/config";
 import { createHttpPredictor, createModulePredictor } from "./custom_predictor.ts";
 import { createHashingEmbedder } from "./hashing_embedder.ts";
 import { createLlmBudget, createLlmPredictor, readPromptFile } from "./llm_predictor.ts";

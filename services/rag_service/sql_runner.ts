@@ -5,7 +5,7 @@
  * @module
  */
 import type postgres from "postgres";
-import type { Sql } from "../../lib/db/mod.ts";
+import type { Sql } from "@kalshi-data/lib/db";
 
 /** A connection that runs parameterised SQL text. */
 export interface SqlRunner {

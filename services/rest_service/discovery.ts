@@ -9,8 +9,8 @@
  * Every page is one upsert statement per table; unchanged rows are not rewritten.
  * @module
  */
-import { upsertEvents, upsertMarkets, upsertSeries } from "../../lib/catalog/mod.ts";
-import { getIngestState, setIngestState, type Sql } from "../../lib/db/mod.ts";
+import { upsertEvents, upsertMarkets, upsertSeries } from "@kalshi-data/lib/catalog";
+import { getIngestState, setIngestState, type Sql } from "@kalshi-data/lib/db";
 import {
   EventsResponseSchema,
   type KalshiEvent,
@@ -21,15 +21,15 @@ import {
   type MarketsQuery,
   type Page,
   type Series,
-} from "../../lib/kalshi/mod.ts";
-import type { Logger } from "../../lib/log/mod.ts";
+} from "@kalshi-data/lib/kalshi";
+import type { Logger } from "@kalshi-data/lib/log";
 import {
   eventInScope,
   marketInScope,
   type Scope,
   seriesInScope,
   seriesTickerOfEvent,
-} from "../../lib/scope/mod.ts";
+} from "@kalshi-data/lib/scope";
 
 /** What discovery needs. */
 export interface DiscoveryDeps {

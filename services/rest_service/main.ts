@@ -1,18 +1,18 @@
 /** `deno task rest`: discovery + backfill scheduling (wiring only; logic in ./service.ts). */
-import { restServiceCommand } from "../../lib/commands/rest_service.ts";
-import { configFromCommandLine } from "../../lib/config/mod.ts";
-import { createPool } from "../../lib/db/mod.ts";
+import { restServiceCommand } from "@kalshi-data/lib/commands";
+import { configFromCommandLine } from "@kalshi-data/lib/config";
+import { createPool } from "@kalshi-data/lib/db";
 import {
   createRestClient,
   createServerClock,
   credentialsFromSettings,
-} from "../../lib/kalshi/mod.ts";
-import { createLogger } from "../../lib/log/mod.ts";
-import { createJobsPublisher } from "../../lib/queue/publisher.ts";
-import { runService } from "../../lib/runtime/mod.ts";
-import { scopeFromConfig } from "../../lib/scope/mod.ts";
+} from "@kalshi-data/lib/kalshi";
+import { createLogger } from "@kalshi-data/lib/log";
+import { createJobsPublisher } from "@kalshi-data/lib/queue";
+import { runService } from "@kalshi-data/lib/runtime";
+import { scopeFromConfig } from "@kalshi-data/lib/scope";
 import { runRestService } from "./service.ts";
-import { applyRetention } from "../../lib/archive/retention.ts";
+import { applyRetention } from "@kalshi-data/lib/archive";
 
 /** Retention on the audit interval, when RETENTION_TICKS_DAYS and ARCHIVE_DIR are set. */
 function retentionOf(settings: typeof config, pool: typeof sql) {

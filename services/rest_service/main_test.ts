@@ -1,7 +1,6 @@
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
 import { withSimAndDatabase } from "../../lib/testing/sim_database.ts";
-import { planLaunch } from "../../lib/launch/launch.ts";
-import { RUNNABLES } from "../../lib/launch/registry.ts";
+import { planLaunch, RUNNABLES } from "@kalshi-data/lib/launch";
 
 Deno.test("rest_service --once runs through the launch plan's permissions, fills the database and exits 0", async () => {
   await withSimAndDatabase({ markets: 150, seed: 3 }, async ({ served, db: { sql, url } }) => {

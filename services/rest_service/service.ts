@@ -4,9 +4,13 @@
  * Every dependency comes in as an argument, so tests run it in-process against the simulator.
  * @module
  */
-import { auditCoverage, type AuditReport } from "../../lib/backfill/audit.ts";
-import { scheduleDueBackfill, type ScheduleResult } from "../../lib/backfill/schedule.ts";
-import { ageCheck, type Metrics, type Readiness } from "../../lib/runtime/mod.ts";
+import {
+  auditCoverage,
+  type AuditReport,
+  scheduleDueBackfill,
+  type ScheduleResult,
+} from "@kalshi-data/lib/backfill";
+import { ageCheck, type Metrics, type Readiness } from "@kalshi-data/lib/runtime";
 import { type DiscoveryDeps, refreshMarkets, syncCatalog, type SyncReport } from "./discovery.ts";
 
 /** Loop settings (milliseconds). */

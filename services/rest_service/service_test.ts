@@ -1,19 +1,20 @@
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
 import { createTestDatabase, type TestDatabase } from "../../lib/db/testing/database.ts";
-import { createRateLimiter, createRestClient } from "../../lib/kalshi/mod.ts";
-import { type ServedSimulator, serveSimulator } from "../../lib/kalshi/sim/mod.ts";
+import { createRateLimiter, createRestClient } from "@kalshi-data/lib/kalshi";
 import {
   isComboMarket,
   isHistorical,
   marketExists,
   marketStatus,
-} from "../../lib/kalshi/sim/world.ts";
-import { createMetrics, createReadiness } from "../../lib/runtime/mod.ts";
-import type { RestRecord } from "../../lib/kalshi/sim/ground_truth.ts";
-import { createLogger } from "../../lib/log/mod.ts";
-import { EVERYTHING, type Scope, scopeFromConfig, scopeSettings } from "../../lib/scope/mod.ts";
-import { defineCommand, loadConfig } from "../../lib/config/mod.ts";
-import { TRACKS } from "../../lib/backfill/schedule.ts";
+  type ServedSimulator,
+  serveSimulator,
+} from "@kalshi-data/lib/kalshi/sim";
+import { createMetrics, createReadiness } from "@kalshi-data/lib/runtime";
+import type { RestRecord } from "@kalshi-data/lib/kalshi/sim";
+import { createLogger } from "@kalshi-data/lib/log";
+import { EVERYTHING, type Scope, scopeFromConfig, scopeSettings } from "@kalshi-data/lib/scope";
+import { defineCommand, loadConfig } from "@kalshi-data/lib/config";
+import { TRACKS } from "@kalshi-data/lib/backfill";
 import { type LoopOptions, type RestServiceDeps, runPass, runRestService } from "./service.ts";
 import { syncCatalog } from "./discovery.ts";
 

@@ -1,9 +1,9 @@
 /** `deno task status [--json]`: the capture's health from the database (wiring only). */
-import { measureSpool } from "../../lib/capture/spool.ts";
-import { statusCommand } from "../../lib/commands/status.ts";
-import { configFromCommandLine } from "../../lib/config/mod.ts";
-import { createPool } from "../../lib/db/mod.ts";
-import { runStatus } from "../../lib/status/mod.ts";
+import { measureSpool } from "@kalshi-data/lib/capture";
+import { statusCommand } from "@kalshi-data/lib/commands";
+import { configFromCommandLine } from "@kalshi-data/lib/config";
+import { createPool } from "@kalshi-data/lib/db";
+import { runStatus } from "@kalshi-data/lib/status";
 
 const { config } = configFromCommandLine(statusCommand);
 const code = await runStatus(config, {

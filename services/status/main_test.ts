@@ -2,7 +2,7 @@
  * `deno task status` as a person or a cron job runs it: through the launch step (its
  * least-privilege flags), against a real database, judged by its exit code.
  */
-import { PROJECT_ROOT } from "../../lib/launch/launch.ts";
+import { PROJECT_ROOT } from "@kalshi-data/lib/launch";
 import { withTestDatabase } from "../../lib/db/testing/database.ts";
 import { seedDiscovery, seedHealthy } from "../../lib/status/testing/seed.ts";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";

@@ -1,15 +1,12 @@
 /** `deno task launch worker_service`: candlestick and trade backfill workers (wiring only). */
-import { addBackfillReadiness } from "../../lib/backfill/health.ts";
-import { runWorkerPool } from "../../lib/backfill/worker_pool.ts";
-import { createWakeup } from "../../lib/backfill/wakeup.ts";
-import { guardPostgresClosedSocketWrites } from "../../lib/db/postgres_guard.ts";
-import { workerServiceCommand } from "../../lib/commands/worker_service.ts";
-import { configFromCommandLine } from "../../lib/config/mod.ts";
-import { createPool } from "../../lib/db/mod.ts";
-import { createRestClient, credentialsFromSettings } from "../../lib/kalshi/mod.ts";
-import { createLogger } from "../../lib/log/mod.ts";
-import { startJobsConsumer } from "../../lib/queue/consumer.ts";
-import { runService } from "../../lib/runtime/mod.ts";
+import { addBackfillReadiness, createWakeup, runWorkerPool } from "@kalshi-data/lib/backfill";
+import { createPool, guardPostgresClosedSocketWrites } from "@kalshi-data/lib/db";
+import { workerServiceCommand } from "@kalshi-data/lib/commands";
+import { configFromCommandLine } from "@kalshi-data/lib/config";
+import { createRestClient, credentialsFromSettings } from "@kalshi-data/lib/kalshi";
+import { createLogger } from "@kalshi-data/lib/log";
+import { startJobsConsumer } from "@kalshi-data/lib/queue";
+import { runService } from "@kalshi-data/lib/runtime";
 
 const { config } = configFromCommandLine(workerServiceCommand);
 const logger = createLogger("worker_service", { level: config.logLevel });

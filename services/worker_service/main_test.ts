@@ -2,7 +2,7 @@
  * worker_service end to end, as subprocesses started through the launch plan (so the derived
  * permission flags are proven sufficient), against an in-process simulator and a test database.
  */
-import { countJobs } from "../../lib/backfill/claim.ts";
+import { countJobs } from "@kalshi-data/lib/backfill";
 import {
   diffLines,
   insertJobs,
@@ -11,10 +11,9 @@ import {
   type Truth,
 } from "../../lib/backfill/testing/workload.ts";
 import { createTestDatabase, type TestDatabase } from "../../lib/db/testing/database.ts";
-import type { ServedSimulator } from "../../lib/kalshi/sim/mod.ts";
+import type { ServedSimulator } from "@kalshi-data/lib/kalshi/sim";
 import { BACKFILL_NOW, backfillSimulator } from "../../lib/kalshi/sim/testing/paused.ts";
-import { planLaunch, PROJECT_ROOT } from "../../lib/launch/launch.ts";
-import { RUNNABLES } from "../../lib/launch/registry.ts";
+import { planLaunch, PROJECT_ROOT, RUNNABLES } from "@kalshi-data/lib/launch";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
 import { rabbitRequirement, testAmqpUrl, testRequiring } from "../../lib/testing/requirements.ts";
 import { startTcpProxy } from "../../lib/testing/tcp_proxy.ts";

@@ -14,8 +14,8 @@ import {
   openSpool,
   type OrderbookScope,
   type Spool,
-} from "../../lib/capture/mod.ts";
-import { ensureTickPartitions, type Sql } from "../../lib/db/mod.ts";
+} from "@kalshi-data/lib/capture";
+import { ensureTickPartitions, type Sql } from "@kalshi-data/lib/db";
 import {
   type Clock,
   createWsClient,
@@ -23,10 +23,10 @@ import {
   type KalshiRestClient,
   type KalshiWsClient,
   systemClock,
-} from "../../lib/kalshi/mod.ts";
-import type { Logger } from "../../lib/log/mod.ts";
-import type { Metrics, Readiness } from "../../lib/runtime/mod.ts";
-import type { Scope } from "../../lib/scope/mod.ts";
+} from "@kalshi-data/lib/kalshi";
+import type { Logger } from "@kalshi-data/lib/log";
+import type { Metrics, Readiness } from "@kalshi-data/lib/runtime";
+import type { Scope } from "@kalshi-data/lib/scope";
 import { addWsReadiness } from "./readiness.ts";
 import { createNewMarketScheduler, type NewMarketScheduler } from "./new_markets.ts";
 import { type CaptureCounters, captureCounters, captureGauges } from "./capture_metrics.ts";

@@ -3,8 +3,8 @@
  * the new-market scheduler at render time, plus messages per second over the last 10 s.
  * @module
  */
-import type { CapturePipeline } from "../../lib/capture/mod.ts";
-import type { Counter, Metrics } from "../../lib/runtime/mod.ts";
+import type { CapturePipeline } from "@kalshi-data/lib/capture";
+import type { Counter, Metrics } from "@kalshi-data/lib/runtime";
 import type { NewMarketScheduler } from "./new_markets.ts";
 
 /** The counters of a capture run. */

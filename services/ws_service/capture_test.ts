@@ -1,18 +1,16 @@
 import { createTestDatabase } from "../../lib/db/testing/database.ts";
-import { createLogger } from "../../lib/log/mod.ts";
-import { createMetrics, createReadiness } from "../../lib/runtime/mod.ts";
-import { EVERYTHING } from "../../lib/scope/mod.ts";
+import { createLogger } from "@kalshi-data/lib/log";
+import { createMetrics, createReadiness } from "@kalshi-data/lib/runtime";
+import { EVERYTHING } from "@kalshi-data/lib/scope";
 import { assertEquals, assertOk, assertRejects } from "../../lib/testing/assert.ts";
 import { startTcpProxy } from "../../lib/testing/tcp_proxy.ts";
-import { createPool } from "../../lib/db/mod.ts";
+import { createPool, type Sql } from "@kalshi-data/lib/db";
 import { type CaptureState, runWsCapture, WsAuthError, type WsCaptureOptions } from "./capture.ts";
 import { seedMarkets, sentFrames, simClock, startSim, testCredentials } from "./testing/sim.ts";
 import { until } from "../../lib/testing/wait.ts";
-import type { ServedSimulator, WsRecord } from "../../lib/kalshi/sim/mod.ts";
-import type { Sql } from "../../lib/db/mod.ts";
-import { jobKey, type NewJob } from "../../lib/backfill/job.ts";
-import { requiredRange, TRACKS } from "../../lib/backfill/schedule.ts";
-import { createRestClient, type KalshiRestClient } from "../../lib/kalshi/mod.ts";
+import type { ServedSimulator, WsRecord } from "@kalshi-data/lib/kalshi/sim";
+import { jobKey, type NewJob, requiredRange, TRACKS } from "@kalshi-data/lib/backfill";
+import { createRestClient, type KalshiRestClient } from "@kalshi-data/lib/kalshi";
 
 const quiet = createLogger("ws_service_test", { level: "error" });
 
@@ -228,7 +226,7 @@ Deno.test("dropped sockets and malformed frames: reconnect, gaps recorded, bad f
     await run.state.pipeline.drained();
     run.abort.abort();
     await run.done;
-    type Ws = import("../../lib/kalshi/sim/mod.ts").WsRecord;
+    type Ws = import("@kalshi-data/lib/kalshi/sim").WsRecord;
     const ws = served.sim.groundTruth.records("ws") as Ws[];
     const drops = ws.filter((r) => r.kind === "ws_fault" && r.fault === "drop").length;
     assertOk(drops >= 3, `only ${drops} drops`);
@@ -257,7 +255,7 @@ Deno.test("dropped sockets and malformed frames: reconnect, gaps recorded, bad f
     const storedTrades = new Set(
       (await db.sql<{ trade_id: string }[]>`SELECT trade_id FROM trades`).map((r) => r.trade_id),
     );
-    type Emit = import("../../lib/kalshi/sim/mod.ts").EmitRecord;
+    type Emit = import("@kalshi-data/lib/kalshi/sim").EmitRecord;
     const emits = served.sim.groundTruth.records("emit") as Emit[];
     let missed = 0;
     for (const e of emits) {
@@ -385,7 +383,7 @@ Deno.test("markets opening and closing mid-run are added and dropped with update
     assertEquals(new Set(ticker.marketTickers), new Set(run.state.watched));
     run.abort.abort();
     await run.done;
-    type Ws = import("../../lib/kalshi/sim/mod.ts").WsRecord;
+    type Ws = import("@kalshi-data/lib/kalshi/sim").WsRecord;
     const ws = served.sim.groundTruth.records("ws") as Ws[];
     assertEquals(ws.filter((r) => r.kind === "ws_open").length, 1, "the service reconnected");
     const commands = ws.filter((r) => r.kind === "ws_recv").map((r) => JSON.parse(r.frame!));

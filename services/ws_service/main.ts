@@ -1,15 +1,15 @@
 /** `deno task ws`: live capture of Kalshi's WebSocket into PostgreSQL (wiring only). */
-import { wsServiceCommand } from "../../lib/commands/ws_service.ts";
-import { ConfigError, configFromCommandLine } from "../../lib/config/mod.ts";
-import { createPool } from "../../lib/db/mod.ts";
+import { wsServiceCommand } from "@kalshi-data/lib/commands";
+import { ConfigError, configFromCommandLine } from "@kalshi-data/lib/config";
+import { createPool } from "@kalshi-data/lib/db";
 import {
   createRestClient,
   createServerClock,
   credentialsFromSettings,
-} from "../../lib/kalshi/mod.ts";
-import { createLogger } from "../../lib/log/mod.ts";
-import { runService } from "../../lib/runtime/mod.ts";
-import { scopeFromConfig } from "../../lib/scope/mod.ts";
+} from "@kalshi-data/lib/kalshi";
+import { createLogger } from "@kalshi-data/lib/log";
+import { runService } from "@kalshi-data/lib/runtime";
+import { scopeFromConfig } from "@kalshi-data/lib/scope";
 import { runWsCapture } from "./capture.ts";
 import { unsignedAllowed } from "./credentials.ts";
 

@@ -11,12 +11,12 @@
  * `scheduleDueBackfill` pass pick up, since the market row is already stored.
  * @module
  */
-import { type SchedulableMarket, scheduleMarketBackfill } from "../../lib/backfill/schedule.ts";
-import { upsertMarkets } from "../../lib/catalog/mod.ts";
-import type { Sql } from "../../lib/db/mod.ts";
-import type { KalshiRestClient, Market } from "../../lib/kalshi/mod.ts";
-import type { Logger } from "../../lib/log/mod.ts";
-import type { Scope } from "../../lib/scope/mod.ts";
+import { type SchedulableMarket, scheduleMarketBackfill } from "@kalshi-data/lib/backfill";
+import { upsertMarkets } from "@kalshi-data/lib/catalog";
+import type { Sql } from "@kalshi-data/lib/db";
+import type { KalshiRestClient, Market } from "@kalshi-data/lib/kalshi";
+import type { Logger } from "@kalshi-data/lib/log";
+import type { Scope } from "@kalshi-data/lib/scope";
 import { type ScopeColumns, storedRowInScope } from "./watch.ts";
 
 /** Dependencies of {@linkcode createNewMarketScheduler}. */

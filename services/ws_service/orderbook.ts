@@ -22,20 +22,20 @@ import type {
   CapturedSnapshotRow,
   DeadLetterRow,
   GapRow,
-} from "../../lib/capture/mod.ts";
+} from "@kalshi-data/lib/capture";
 import type {
   OrderbookDeltaMsg,
   OrderbookLevel,
   OrderbookSnapshotMsg,
-} from "../../lib/kalshi/mod.ts";
-import type { Logger } from "../../lib/log/mod.ts";
+} from "@kalshi-data/lib/kalshi";
+import type { Logger } from "@kalshi-data/lib/log";
 import {
   checkDeltaRow,
   checkpointRow,
   checkSnapshotRow,
   MAX_INT32,
   OrderBook,
-} from "../../lib/orderbook/mod.ts";
+} from "@kalshi-data/lib/orderbook";
 
 /** The order-book channel. */
 export const ORDERBOOK_CHANNEL = "orderbook_delta";

@@ -4,14 +4,13 @@
  * resync, are never crossed or negative, and agree with the stored ticker rows.
  */
 import { createTestDatabase } from "../../lib/db/testing/database.ts";
-import type { Sql } from "../../lib/db/mod.ts";
-import type { OrderbookLevels } from "../../lib/kalshi/mod.ts";
-import type { ServedSimulator, WsRecord } from "../../lib/kalshi/sim/mod.ts";
-import { marketStatus } from "../../lib/kalshi/sim/world.ts";
-import { createLogger } from "../../lib/log/mod.ts";
-import { bookAt, type OrderBook } from "../../lib/orderbook/mod.ts";
-import { createMetrics } from "../../lib/runtime/mod.ts";
-import { EVERYTHING } from "../../lib/scope/mod.ts";
+import type { Sql } from "@kalshi-data/lib/db";
+import type { OrderbookLevels } from "@kalshi-data/lib/kalshi";
+import { marketStatus, type ServedSimulator, type WsRecord } from "@kalshi-data/lib/kalshi/sim";
+import { createLogger } from "@kalshi-data/lib/log";
+import { bookAt, type OrderBook } from "@kalshi-data/lib/orderbook";
+import { createMetrics } from "@kalshi-data/lib/runtime";
+import { EVERYTHING } from "@kalshi-data/lib/scope";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
 import { until } from "../../lib/testing/wait.ts";
 import { type CaptureState, runWsCapture, type WsCaptureOptions } from "./capture.ts";

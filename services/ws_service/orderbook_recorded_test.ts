@@ -4,7 +4,7 @@
  * pipeline and PostgreSQL. The books never cross nor go negative and equal the deltas applied by
  * hand, in memory after every message and rebuilt from the database at every delta's instant.
  */
-import { createCapturePipeline, openSpool } from "../../lib/capture/mod.ts";
+import { createCapturePipeline, openSpool } from "@kalshi-data/lib/capture";
 import { withTestDatabase } from "../../lib/db/testing/database.ts";
 import {
   applyOrderbookDelta,
@@ -13,10 +13,10 @@ import {
   type OrderbookLevels,
   parseWsMessage,
   type WsStreamItem,
-} from "../../lib/kalshi/mod.ts";
+} from "@kalshi-data/lib/kalshi";
 import { fixturePath } from "../../lib/kalshi/testing/fixtures.ts";
-import { createLogger } from "../../lib/log/mod.ts";
-import { bookAt } from "../../lib/orderbook/mod.ts";
+import { createLogger } from "@kalshi-data/lib/log";
+import { bookAt } from "@kalshi-data/lib/orderbook";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
 import { OrderbookCapture } from "./orderbook.ts";
 import { routeItem } from "./route.ts";

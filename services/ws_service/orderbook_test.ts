@@ -3,9 +3,9 @@ import type {
   CapturedSnapshotRow,
   DeadLetterRow,
   GapRow,
-} from "../../lib/capture/mod.ts";
-import type { OrderbookDeltaMsg, OrderbookSnapshotMsg } from "../../lib/kalshi/mod.ts";
-import { createLogger } from "../../lib/log/mod.ts";
+} from "@kalshi-data/lib/capture";
+import type { OrderbookDeltaMsg, OrderbookSnapshotMsg } from "@kalshi-data/lib/kalshi";
+import { createLogger } from "@kalshi-data/lib/log";
 import { assertEquals } from "../../lib/testing/assert.ts";
 import { OrderbookCapture } from "./orderbook.ts";
 

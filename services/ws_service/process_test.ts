@@ -3,14 +3,13 @@
  * proven enough): SIGKILL mid-stream and restart, then SIGTERM.
  */
 import { createTestDatabase } from "../../lib/db/testing/database.ts";
-import { planLaunch } from "../../lib/launch/launch.ts";
-import { RUNNABLES } from "../../lib/launch/registry.ts";
-import { type EmitRecord, serveSimulator, type WsRecord } from "../../lib/kalshi/sim/mod.ts";
+import { planLaunch, RUNNABLES } from "@kalshi-data/lib/launch";
+import { type EmitRecord, serveSimulator, type WsRecord } from "@kalshi-data/lib/kalshi/sim";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
-import { dollarsToPriceUnits, fixedPointToCountUnits } from "../../lib/kalshi/mod.ts";
+import { dollarsToPriceUnits, fixedPointToCountUnits } from "@kalshi-data/lib/kalshi";
 import { seedMarkets, testCredentials } from "./testing/sim.ts";
 import { until } from "../../lib/testing/wait.ts";
-import type { Sql } from "../../lib/db/mod.ts";
+import type { Sql } from "@kalshi-data/lib/db";
 
 type LogLine = Record<string, unknown> & { message?: string };
 

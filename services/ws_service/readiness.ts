@@ -4,7 +4,7 @@
  * without a socket; the same numbers go to /metrics for the alert rules.
  * @module
  */
-import { formatDuration, type Metrics, type Readiness } from "../../lib/runtime/mod.ts";
+import { formatDuration, type Metrics, type Readiness } from "@kalshi-data/lib/runtime";
 
 /** The live state the checks read. */
 export interface WsHealthState {

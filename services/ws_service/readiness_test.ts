@@ -1,4 +1,4 @@
-import { createMetrics, createReadiness } from "../../lib/runtime/mod.ts";
+import { createMetrics, createReadiness } from "@kalshi-data/lib/runtime";
 import { assertEquals } from "../../lib/testing/assert.ts";
 import { addWsReadiness, createGrowthTracker } from "./readiness.ts";
 

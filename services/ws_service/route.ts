@@ -12,14 +12,14 @@ import {
   tickRow,
   type TradeRow,
   tradeRow,
-} from "../../lib/capture/mod.ts";
-import type { GapRow } from "../../lib/capture/mod.ts";
+} from "@kalshi-data/lib/capture";
+import type { GapRow } from "@kalshi-data/lib/capture";
 import type {
   OrderbookDeltaMsg,
   OrderbookSnapshotMsg,
   WsStreamItem,
-} from "../../lib/kalshi/mod.ts";
-import { parseReplayGap } from "../../lib/replay/mod.ts";
+} from "@kalshi-data/lib/kalshi";
+import { parseReplayGap } from "@kalshi-data/lib/replay";
 
 /** Message types of the lifecycle channels, stored in `market_lifecycle`. */
 export const LIFECYCLE_TYPES: ReadonlySet<string> = new Set([

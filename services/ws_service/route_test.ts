@@ -1,4 +1,4 @@
-import { parseWsMessage, type WsStreamItem } from "../../lib/kalshi/mod.ts";
+import { parseWsMessage, type WsStreamItem } from "@kalshi-data/lib/kalshi";
 import { fixturePath } from "../../lib/kalshi/testing/fixtures.ts";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
 import { type Effect, routeItem } from "./route.ts";

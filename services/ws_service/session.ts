@@ -9,9 +9,9 @@ import {
   type IngestStateValue,
   setIngestState,
   type Sql,
-} from "../../lib/db/mod.ts";
-import { backoffDelay } from "../../lib/kalshi/mod.ts";
-import type { Logger } from "../../lib/log/mod.ts";
+} from "@kalshi-data/lib/db";
+import { backoffDelay } from "@kalshi-data/lib/kalshi";
+import type { Logger } from "@kalshi-data/lib/log";
 
 /** Runs `fn` until it succeeds; between failures waits a jittered backoff (≤ 10 s). */
 export async function retryUntilStopped<T>(

@@ -3,8 +3,8 @@
  * discovery (and lifecycle messages) keep current. Markets drop out once closed by time or by a
  * lifecycle message.
  */
-import type { Sql } from "../../lib/db/mod.ts";
-import { marketInScope, type Scope } from "../../lib/scope/mod.ts";
+import type { Sql } from "@kalshi-data/lib/db";
+import { marketInScope, type Scope } from "@kalshi-data/lib/scope";
 
 /** The columns {@linkcode storedRowInScope} reads: a market joined with its event and series. */
 export interface ScopeColumns {

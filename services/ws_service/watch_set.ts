@@ -9,11 +9,11 @@ import {
   type GapTracker,
   type OrderbookScope,
   selectOrderbookMarkets,
-} from "../../lib/capture/mod.ts";
-import type { Sql } from "../../lib/db/mod.ts";
-import type { KalshiWsClient } from "../../lib/kalshi/mod.ts";
-import type { Logger } from "../../lib/log/mod.ts";
-import type { Scope } from "../../lib/scope/mod.ts";
+} from "@kalshi-data/lib/capture";
+import type { Sql } from "@kalshi-data/lib/db";
+import type { KalshiWsClient } from "@kalshi-data/lib/kalshi";
+import type { Logger } from "@kalshi-data/lib/log";
+import type { Scope } from "@kalshi-data/lib/scope";
 import { ORDERBOOK_CHANNEL } from "./orderbook.ts";
 import { isOpenAt, loadWatchEntries, type WatchEntry } from "./watch.ts";
 

@@ -5,9 +5,8 @@
  * @module
  */
 import type { TestDatabase } from "../../lib/db/testing/database.ts";
-import type { ServedSimulator } from "../../lib/kalshi/sim/mod.ts";
-import { planLaunch, PROJECT_ROOT } from "../../lib/launch/launch.ts";
-import { RUNNABLES } from "../../lib/launch/registry.ts";
+import type { ServedSimulator } from "@kalshi-data/lib/kalshi/sim";
+import { planLaunch, PROJECT_ROOT, RUNNABLES } from "@kalshi-data/lib/launch";
 import { assertOk } from "../../lib/testing/assert.ts";
 
 /** One day in milliseconds. */

@@ -15,7 +15,7 @@ import {
   tradeLine,
   type Truth,
 } from "../../kalshi/sim/testing/truth.ts";
-import { isHistorical, marketExists, visibleCloseMs, type World } from "../../kalshi/sim/world.ts";
+import { isHistorical, marketExists, visibleCloseMs, type World } from "../../kalshi/sim/mod.ts";
 import {
   CANDLE_PERIODS,
   CANDLE_WINDOW_SECONDS,

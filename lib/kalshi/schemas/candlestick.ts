@@ -19,17 +19,25 @@ import {
 
 /** Bid or ask OHLC in 1/10000 dollar (null only if Kalshi omitted the value). */
 export interface QuoteOhlc {
+  /** First value of the period. */
   open: PriceUnits | null;
+  /** Lowest value of the period. */
   low: PriceUnits | null;
+  /** Highest value of the period. */
   high: PriceUnits | null;
+  /** Last value of the period. */
   close: PriceUnits | null;
 }
 
 /** Trade-price distribution in 1/10000 dollar; null when no trade happened in the period. */
 export interface TradeOhlc extends QuoteOhlc {
+  /** Mean trade price of the period. */
   mean: PriceUnits | null;
+  /** Last trade price before the period. */
   previous: PriceUnits | null;
+  /** Lowest trade price (Kalshi's `min`). */
   min: PriceUnits | null;
+  /** Highest trade price (Kalshi's `max`). */
   max: PriceUnits | null;
 }
 
@@ -37,13 +45,17 @@ export interface TradeOhlc extends QuoteOhlc {
 export interface Candlestick {
   /** Inclusive end of the period, Unix seconds. */
   endPeriodTs: number;
+  /** YES bid over the period. */
   yesBid: QuoteOhlc;
+  /** YES ask over the period. */
   yesAsk: QuoteOhlc;
+  /** Trade prices over the period. */
   price: TradeOhlc;
   /** Contracts traded in the period, 1/100 contract. */
   volume: CountUnits;
   /** Open interest at period end, 1/100 contract. */
   openInterest: CountUnits;
+  /** The payload as received, unknown fields kept. */
   raw: Wire;
 }
 

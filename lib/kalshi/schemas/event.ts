@@ -20,21 +20,33 @@ import {
 
 /** Normalised event. */
 export interface KalshiEvent {
+  /** The event ticker. */
   eventTicker: string;
+  /** Its series' ticker. */
   seriesTicker: string;
+  /** The event's title. */
   title: string | null;
+  /** The event's subtitle. */
   subTitle: string | null;
   /** "MECNET" | "DIRECNET" | "" (text). */
   collateralReturnType: string | null;
+  /** Whether at most one of its markets can resolve YES. */
   mutuallyExclusive: boolean | null;
+  /** Category. */
   category: string | null;
+  /** Strike date, RFC 3339. */
   strikeDate: string | null;
+  /** The span its markets cover (`day`, `week`, …). */
   strikePeriod: string | null;
+  /** When Kalshi last updated it, RFC 3339. */
   lastUpdatedTs: string | null;
+  /** Kalshi's exchange index. */
   exchangeIndex: number | null;
+  /** Kalshi's product metadata object. */
   productMetadata: Record<string, unknown> | null;
   /** Nested markets when requested (with_nested_markets); [] when absent or null. */
   markets: Market[];
+  /** The payload as received, unknown fields kept. */
   raw: Wire;
 }
 

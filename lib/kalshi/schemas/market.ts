@@ -29,58 +29,101 @@ import {
 
 /** Market as the rest of the platform sees it: exact units, camelCase, raw payload kept. */
 export interface Market {
+  /** The market ticker. */
   ticker: string;
+  /** Its event's ticker. */
   eventTicker: string;
+  /** `binary` or `scalar` (text). */
   marketType: string | null;
   /** initialized | active | inactive | closed | determined | disputed | amended | finalized (text). */
   status: string;
+  /** The market's title. */
   title: string | null;
+  /** The market's subtitle. */
   subtitle: string | null;
+  /** Subtitle of the YES side. */
   yesSubTitle: string | null;
+  /** Subtitle of the NO side. */
   noSubTitle: string | null;
   /** RFC 3339 strings as Kalshi sent them; null when absent or Go zero time. */
   openTime: string;
+  /** Close time. */
   closeTime: string;
+  /** Creation time. */
   createdTime: string | null;
+  /** Last update time. */
   updatedTime: string | null;
+  /** Expected expiration time. */
   expectedExpirationTime: string | null;
+  /** Latest possible expiration time. */
   latestExpirationTime: string | null;
+  /** Expiration time. */
   expirationTime: string | null;
+  /** Settlement time. */
   settlementTs: string | null;
+  /** When the underlying event occurred. */
   occurrenceDatetime: string | null;
   /** Prices in 1/10000 dollar. */
   yesBid: PriceUnits;
+  /** Best YES ask. */
   yesAsk: PriceUnits;
+  /** Best NO bid. */
   noBid: PriceUnits | null;
+  /** Best NO ask. */
   noAsk: PriceUnits | null;
+  /** Last trade price. */
   lastPrice: PriceUnits;
+  /** YES bid 24 hours earlier. */
   previousYesBid: PriceUnits | null;
+  /** YES ask 24 hours earlier. */
   previousYesAsk: PriceUnits | null;
+  /** Last trade price 24 hours earlier. */
   previousPrice: PriceUnits | null;
+  /** What one contract pays when it resolves YES. */
   notionalValue: PriceUnits | null;
+  /** What one YES contract settled at. */
   settlementValue: PriceUnits | null;
   /** Counts in 1/100 contract. */
   yesBidSize: CountUnits | null;
+  /** Size at the best YES ask. */
   yesAskSize: CountUnits | null;
+  /** Contracts traded in the market's life. */
   volume: CountUnits;
+  /** Contracts traded in the last 24 hours. */
   volume24h: CountUnits | null;
+  /** Contracts outstanding. */
   openInterest: CountUnits;
   /** "" | yes | no | scalar (text). */
   result: string | null;
+  /** Whether the market may close before its close time. */
   canCloseEarly: boolean | null;
+  /** The value the market expired at (text). */
   expirationValue: string | null;
+  /** How the strike is defined (`greater`, `between`, `custom`, …). */
   strikeType: string | null;
+  /** Lower strike. */
   floorStrike: number | null;
+  /** Upper strike. */
   capStrike: number | null;
+  /** The functional strike (text). */
   functionalStrike: string | null;
+  /** The custom strike object. */
   customStrike: Record<string, unknown> | null;
+  /** The primary rules text. */
   rulesPrimary: string | null;
+  /** The secondary rules text. */
   rulesSecondary: string | null;
+  /** The multivariate collection of a combo market. */
   mveCollectionTicker: string | null;
+  /** The legs of a combo market. */
   mveSelectedLegs: Record<string, unknown>[] | null;
+  /** Price level structure name. */
   priceLevelStructure: string | null;
+  /** The price ranges of the price level structure. */
   priceRanges: PriceRangeUnits[] | null;
+  /** Kalshi's exchange index. */
   exchangeIndex: number | null;
+  /** Whether Kalshi marks the market provisional. */
   isProvisional: boolean | null;
   /** The payload exactly as received (unknown fields included). */
   raw: Wire;

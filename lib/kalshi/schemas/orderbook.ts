@@ -223,7 +223,9 @@ export const OrderbookResponseSchema = z.looseObject({ orderbook_fp: OrderbookFp
 
 /** One market's book in `GET /markets/orderbooks`. */
 export interface MarketOrderbook {
+  /** The market ticker. */
   ticker: string;
+  /** Its book. */
   levels: OrderbookLevels;
 }
 

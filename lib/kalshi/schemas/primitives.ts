@@ -392,8 +392,11 @@ export const PriceRange = z.looseObject({
 
 /** Normalised price range in price units. */
 export interface PriceRangeUnits {
+  /** Lowest price of the range. */
   start: PriceUnits;
+  /** Highest price of the range. */
   end: PriceUnits;
+  /** Price tick within the range. */
   step: PriceUnits;
 }
 

@@ -21,19 +21,29 @@ import {
 
 /** Normalised series. */
 export interface Series {
+  /** The series ticker. */
   ticker: string;
+  /** The series' title. */
   title: string | null;
+  /** Category. */
   category: string | null;
+  /** Every category it is listed under. */
   categories: string[];
+  /** How often its events recur (`hourly`, `daily`, …). */
   frequency: string | null;
+  /** Tags. */
   tags: string[];
+  /** Fee type. */
   feeType: string | null;
   /** Fee multiplier as Kalshi sends it (a plain number, not money). */
   feeMultiplier: number | null;
   /** Traded volume in 1/100 contract, when requested with include_volume. */
   volume: CountUnits | null;
+  /** When Kalshi last updated it, RFC 3339. */
   lastUpdatedTs: string | null;
+  /** Kalshi's exchange index. */
   exchangeIndex: number | null;
+  /** The payload as received, unknown fields kept. */
   raw: Wire;
 }
 

@@ -21,6 +21,7 @@ import {
 export interface TradeFill {
   /** Prices in 1/10000 dollar. */
   yesPrice: PriceUnits;
+  /** NO price, 1/10000 dollar. */
   noPrice: PriceUnits;
   /** Contracts in 1/100 contract. */
   count: CountUnits;
@@ -28,15 +29,19 @@ export interface TradeFill {
   takerOutcomeSide: string | null;
   /** bid | ask. */
   takerBookSide: string | null;
+  /** Whether it was a block trade. */
   isBlockTrade: boolean | null;
 }
 
 /** Normalised REST trade. */
 export interface Trade extends TradeFill {
+  /** Kalshi's trade id (unique). */
   tradeId: string;
+  /** The market ticker. */
   ticker: string;
   /** RFC 3339 creation time. */
   createdTime: string;
+  /** The payload as received, unknown fields kept. */
   raw: Wire;
 }
 

@@ -7,8 +7,12 @@
  */
 import { z } from "zod";
 import type { OrderbookLevels } from "../orderbook.ts";
-import type { CountUnits, PriceUnits } from "../units.ts";
-import { centsToPriceUnits, dollarsToPriceUnits } from "../units.ts";
+import {
+  centsToPriceUnits,
+  type CountUnits,
+  dollarsToPriceUnits,
+  type PriceUnits,
+} from "../units.ts";
 import {
   Cents,
   countShape,
@@ -82,20 +86,31 @@ export interface WsEnvelope {
 
 /** `ticker` message (no seq). Prices in 1/10000 dollar, counts in 1/100 contract. */
 export interface TickerMessage extends WsEnvelope {
+  /** Message type. */
   type: "ticker";
+  /** The market ticker. */
   marketTicker: string;
+  /** Kalshi's market id. */
   marketId: string | null;
   /** Last trade price (0 if never traded). */
   price: PriceUnits;
+  /** Best YES bid. */
   yesBid: PriceUnits;
+  /** Best YES ask. */
   yesAsk: PriceUnits;
+  /** Contracts traded in the market's life. */
   volume: CountUnits;
+  /** Contracts outstanding. */
   openInterest: CountUnits;
+  /** Size at the best YES bid. */
   yesBidSize: CountUnits | null;
+  /** Size at the best YES ask. */
   yesAskSize: CountUnits | null;
+  /** Size of the last trade. */
   lastTradeSize: CountUnits | null;
   /** Whole dollars, as Kalshi sends them. */
   dollarVolume: number | null;
+  /** Open interest in dollars (not money we compute with). */
   dollarOpenInterest: number | null;
   /** Exchange time in Unix ms (ts_ms, or ts × 1000 on older payloads). */
   tsMs: number;
@@ -103,63 +118,99 @@ export interface TickerMessage extends WsEnvelope {
 
 /** `trade` message. */
 export interface TradeMessage extends WsEnvelope, TradeFill {
+  /** Message type. */
   type: "trade";
+  /** Kalshi's trade id (unique). */
   tradeId: string;
+  /** The market ticker. */
   marketTicker: string;
+  /** Exchange time, Unix ms. */
   tsMs: number;
 }
 
 /** `market_lifecycle_v2` / `multivariate_market_lifecycle` message. All `*Ts` in Unix seconds. */
 export interface MarketLifecycleMessage extends WsEnvelope {
+  /** Message type. */
   type: "market_lifecycle_v2" | "multivariate_market_lifecycle";
+  /** The market ticker. */
   marketTicker: string;
   /** created | activated | deactivated | close_date_updated | determined | settled | … (text). */
   eventType: string;
+  /** Open time. */
   openTs: number | null;
+  /** Close time. */
   closeTs: number | null;
+  /** Determination time. */
   determinationTs: number | null;
+  /** Settlement time. */
   settledTs: number | null;
+  /** The result once determined (`yes`, `no`, …). */
   result: string | null;
   /** Settlement value in 1/10000 dollar (string dollars, or legacy integer cents). */
   settlementValue: PriceUnits | null;
+  /** Whether the market was deactivated (paused) or reactivated. */
   isDeactivated: boolean | null;
+  /** Kalshi's exchange index. */
   exchangeIndex: number | null;
+  /** Price level structure name. */
   priceLevelStructure: string | null;
+  /** The price ranges of the price level structure. */
   priceRanges: PriceRangeUnits[] | null;
+  /** Extra fields Kalshi sends with `created` (title, rules, …). */
   additionalMetadata: Record<string, unknown> | null;
   /** metadata_updated: the new strike and subtitle fields, null when absent. */
   strikeType: string | null;
+  /** Lower strike. */
   floorStrike: number | null;
+  /** Upper strike. */
   capStrike: number | null;
+  /** The custom strike object. */
   customStrike: Record<string, unknown> | null;
+  /** Subtitle of the YES side. */
   yesSubTitle: string | null;
 }
 
 /** `event_lifecycle` message (new event created). */
 export interface EventLifecycleMessage extends WsEnvelope {
+  /** Message type. */
   type: "event_lifecycle";
+  /** The event ticker. */
   eventTicker: string;
+  /** Its series' ticker. */
   seriesTicker: string | null;
+  /** The event's title. */
   title: string | null;
+  /** The event's subtitle. */
   subtitle: string | null;
+  /** Kalshi's `collateral_return_type`. */
   collateralReturnType: string | null;
+  /** Strike date, Unix seconds. */
   strikeDate: number | null;
+  /** The span its markets cover (`day`, `week`, …). */
   strikePeriod: string | null;
+  /** Kalshi's exchange index. */
   exchangeIndex: number | null;
 }
 
 /** `event_fee_update` message. */
 export interface EventFeeUpdateMessage extends WsEnvelope {
+  /** Message type. */
   type: "event_fee_update";
+  /** The event ticker. */
   eventTicker: string;
+  /** The fee type that overrides the series' (null: none). */
   feeTypeOverride: string | null;
+  /** The fee multiplier that overrides the series' (null: none). */
   feeMultiplierOverride: number | null;
 }
 
 /** `orderbook_snapshot` message: the whole book of one market, levels in exact units. */
 export interface OrderbookSnapshotMsg extends WsEnvelope {
+  /** Message type. */
   type: "orderbook_snapshot";
+  /** The market ticker. */
   marketTicker: string;
+  /** Kalshi's market id. */
   marketId: string | null;
   /** YES bids and NO bids, each ascending by price (best last). */
   levels: OrderbookLevels;
@@ -167,9 +218,13 @@ export interface OrderbookSnapshotMsg extends WsEnvelope {
 
 /** `orderbook_delta` message: a signed size change at one level of one side. */
 export interface OrderbookDeltaMsg extends WsEnvelope {
+  /** Message type. */
   type: "orderbook_delta";
+  /** The market ticker. */
   marketTicker: string;
+  /** Kalshi's market id. */
   marketId: string | null;
+  /** The side that changed. */
   side: "yes" | "no";
   /** Level price, 1/10000 dollar. */
   price: PriceUnits;
@@ -183,30 +238,41 @@ export interface OrderbookDeltaMsg extends WsEnvelope {
 
 /** `subscribed` reply: one per channel of a subscribe command. */
 export interface SubscribedMessage extends WsEnvelope {
+  /** Message type. */
   type: "subscribed";
+  /** The channel subscribed. */
   channel: string;
+  /** The subscription id its data frames carry. */
   sid: number;
 }
 
 /** `unsubscribed` reply. */
 export interface UnsubscribedMessage extends WsEnvelope {
+  /** Message type. */
   type: "unsubscribed";
 }
 
 /** `ok` reply (update_subscription, list_subscriptions). */
 export interface OkMessage extends WsEnvelope {
+  /** Message type. */
   type: "ok";
   /** Market tickers now on the subscription, when the reply lists them. */
   marketTickers: string[] | null;
+  /** The reply's body. */
   msg: unknown;
 }
 
 /** `error` reply. */
 export interface ErrorMessage extends WsEnvelope {
+  /** Message type. */
   type: "error";
+  /** Kalshi's error code. */
   code: number;
+  /** Kalshi's error message. */
   message: string;
+  /** The market the error concerns, if one. */
   marketTicker: string | null;
+  /** The markets the error concerns, if several. */
   marketTickers: string[] | null;
 }
 

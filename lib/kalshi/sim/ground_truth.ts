@@ -5,45 +5,64 @@
 
 /** A channel message the exchange emitted (before per-subscription sid/seq framing). */
 export interface EmitRecord {
+  /** An emission. */
   kind: "emit";
   /** Global emission number, 1-based, gap-free. */
   n: number;
+  /** Simulated exchange time of the emission, Unix ms. */
   time_ms: number;
+  /** The channel (`ticker`, `trade`, `market_lifecycle_v2`, …). */
   channel: string;
+  /** The message type. */
   type: string;
+  /** The market it concerns, if any. */
   market_ticker: string | null;
+  /** The message body as emitted. */
   msg: Record<string, unknown>;
 }
 
 /** A WebSocket event on one connection. */
 export interface WsRecord {
+  /** What happened on the connection. */
   kind: "ws_open" | "ws_recv" | "ws_send" | "ws_fault" | "ws_close";
+  /** Connection number, 1-based. */
   conn: number;
+  /** Simulated time, Unix ms. */
   time_ms: number;
   /** Exact frame text (recv/send/fault). */
   frame?: string;
   /** Emission number carried by a data frame (ws_send of a channel message). */
   n?: number;
+  /** Subscription id of a data frame. */
   sid?: number;
+  /** Sequence number of a data frame. */
   seq?: number;
   /**
    * Fault name for ws_fault: "malformed", "unknown_type", "drop", or "drop_delta" (an order-book
    * delta not sent; its sid and seq are recorded, no frame).
    */
   fault?: string;
+  /** Close reason (ws_close). */
   reason?: string;
 }
 
 /** A REST request served. */
 export interface RestRecord {
+  /** A REST request. */
   kind: "rest";
+  /** Simulated time, Unix ms. */
   time_ms: number;
+  /** HTTP method. */
   method: string;
+  /** Request path. */
   path: string;
+  /** Query string, without `?`. */
   query: string;
+  /** HTTP status answered. */
   status: number;
   /** Fault that produced the answer, if any ("server_error", "rate_limit_storm", "rate_limited", "auth"). */
   fault?: string;
+  /** Response body, when `restBodies` is on. */
   body?: string;
 }
 
@@ -64,9 +83,11 @@ export interface GroundTruthOptions {
 
 /** The recorder. */
 export interface GroundTruth {
+  /** Whether REST response bodies are recorded. */
   readonly restBodies: boolean;
   /** Whether anything records at all (skip building records when false). */
   readonly enabled: boolean;
+  /** Records one event. */
   record(rec: GroundTruthRecord): void;
   /** In-memory records, optionally of one kind prefix ("emit", "ws", "rest"). */
   records(kind?: "emit" | "ws" | "rest"): GroundTruthRecord[];
@@ -74,6 +95,7 @@ export interface GroundTruth {
   readonly truncated: boolean;
   /** Writes buffered lines to the files. */
   flush(): void;
+  /** Flushes and closes the files. */
   close(): void;
 }
 

@@ -21,8 +21,33 @@
  * - Control: `GET|POST /_sim/clock` (`{advance_ms, pause, speed}`), `GET /_sim/status`.
  * @module
  */
-export * from "./simulator.ts";
-export * from "./clock.ts";
-export { type FaultConfig, FaultConfigSchema } from "./faults.ts";
-export * from "./ground_truth.ts";
+
+export { createSimClock } from "./clock.ts";
 export { simCommand } from "./command.ts";
+export { type FaultConfig, FaultConfigSchema } from "./faults.ts";
+export { type EmitRecord, type RestRecord, type WsRecord } from "./ground_truth.ts";
+export {
+  createSimulator,
+  type ServedSimulator,
+  serveSimulator,
+  type SimulatorOptions,
+} from "./simulator.ts";
+export {
+  createWorld,
+  isComboMarket,
+  isHistorical,
+  marketExists,
+  marketStatus,
+  visibleCloseMs,
+  type World,
+} from "./world.ts";
+export { type ComboLeg } from "./world.ts";
+export { type GroundTruth } from "./ground_truth.ts";
+export { type GroundTruthOptions } from "./ground_truth.ts";
+export { type MarketStatus } from "./world.ts";
+export { type SeriesInfo } from "./world.ts";
+export { type SimClock } from "./clock.ts";
+export { type SimClockOptions } from "./clock.ts";
+export { type Simulator } from "./simulator.ts";
+export { type WorldOptions } from "./world.ts";
+export { type GroundTruthRecord } from "./ground_truth.ts";

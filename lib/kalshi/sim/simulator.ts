@@ -72,11 +72,15 @@ export interface SimulatorOptions {
 export interface Simulator {
   /** Web-standard handler: REST, WebSocket upgrade and `/_sim/` control routes. */
   handler: (req: Request) => Response | Promise<Response>;
+  /** The seeded world: series, events, markets and their paths. */
   world: World;
+  /** The simulated clock. */
   clock: SimClock;
+  /** The ground-truth recorder. */
   groundTruth: GroundTruth;
   /** Current fault switches; `setFaults` replaces them. */
   readonly faults: FaultConfig;
+  /** Replaces the fault switches. */
   setFaults(config: FaultConfig): void;
   /** Emits everything due up to the clock's now (also runs on a timer and on clock jumps). */
   pump(): void;
@@ -89,6 +93,7 @@ export interface Simulator {
   bookAt(ticker: string, ms: number): OrderbookLevels | null;
   /** Number of open WebSocket connections. */
   readonly connections: number;
+  /** Stops the pump and closes every socket. */
   close(): void;
 }
 
@@ -402,8 +407,11 @@ export interface ServedSimulator {
   restUrl: string;
   /** `ws://127.0.0.1:PORT/trade-api/ws/v2`. */
   wsUrl: string;
+  /** The port it listens on (127.0.0.1). */
   port: number;
+  /** The simulator behind the server. */
   sim: Simulator;
+  /** Stops listening and closes the simulator. */
   close(): Promise<void>;
 }
 

@@ -27,7 +27,9 @@ export interface WorldOptions {
 
 /** One leg of a combo market: a non-combo market and the side the combo takes on it. */
 export interface ComboLeg {
+  /** Index of the leg's market in the world's market arrays. */
   market: number;
+  /** The side the combo takes on it. */
   side: "yes" | "no";
 }
 
@@ -82,16 +84,27 @@ const SYLLABLES = [
 
 /** One series (small: at most a few thousand per world). */
 export interface SeriesInfo {
+  /** Position in `World.series`. */
   index: number;
+  /** Series ticker. */
   ticker: string;
+  /** Series title. */
   title: string;
+  /** Category. */
   category: string;
+  /** Frequency class (index into the world's frequencies). */
   frequencyClass: number;
+  /** Fee type. */
   feeType: string;
+  /** Seconds from determination to settlement. */
   settlementTimerSeconds: number;
+  /** Kalshi-style exchange index. */
   exchangeIndex: number;
+  /** Price tick, 1/10000 dollar. */
   tickUnits: number;
+  /** Price level structure name. */
   priceLevelStructure: string;
+  /** When the series was last updated, Unix ms. */
   lastUpdatedMs: number;
 }
 
@@ -115,19 +128,33 @@ export type MarketStatus =
 
 /** The seeded world: layout arrays plus lookups. */
 export interface World {
+  /** The seed the world was built from (same seed, same world). */
   seed: number;
+  /** Start of the world's timeline, Unix ms. */
   epochMs: number;
+  /** How far the historical cutoff lags the clock, ms. */
   cutoffLagMs: number;
+  /** Every series. */
   series: SeriesInfo[];
+  /** Series index by ticker. */
   seriesByTicker: Map<string, number>;
+  /** Number of events. */
   eventCount: number;
+  /** Number of markets. */
   marketCount: number;
+  /** Event tickers by event index. */
   eventTickers: string[];
+  /** Event index by ticker. */
   eventByTicker: Map<string, number>;
+  /** Series index of each event. */
   eventSeries: Int32Array;
+  /** Index of each event's first market (its markets are contiguous). */
   eventFirstMarket: Int32Array;
+  /** Number of markets of each event. */
   eventMarketCount: Uint8Array;
+  /** Creation time of each event, Unix ms. */
   eventCreatedMs: Float64Array;
+  /** Open time of each event, Unix ms. */
   eventOpenMs: Float64Array;
   /** Actual close (after any early close). */
   eventCloseMs: Float64Array;
@@ -135,17 +162,25 @@ export interface World {
   eventScheduledCloseMs: Float64Array;
   /** When `close_date_updated` is sent (NaN if never). */
   eventCloseUpdateMs: Float64Array;
+  /** Determination time of each event, Unix ms. */
   eventDeterminedMs: Float64Array;
+  /** Settlement time of each event, Unix ms. */
   eventSettledMs: Float64Array;
+  /** Lowest strike of each event's markets. */
   eventStrikeBase: Int32Array;
+  /** Strike step between each event's markets. */
   eventStrikeStep: Int32Array;
+  /** Market tickers by market index. */
   marketTickers: string[];
+  /** Market index by ticker. */
   marketByTicker: Map<string, number>;
+  /** Event index of each market. */
   marketEvent: Int32Array;
   /** 1 = yes, 2 = no. */
   marketResult: Uint8Array;
   /** Trading pause window [start, end) or NaN. */
   marketPauseStartMs: Float64Array;
+  /** End of each market's trading pause (NaN if none). */
   marketPauseEndMs: Float64Array;
   /** Step length per market, ms (from its series' frequency class). */
   marketStepMs: Int32Array;

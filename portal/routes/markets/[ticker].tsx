@@ -12,7 +12,7 @@ import { CandleChart } from "../../islands/candle_chart.tsx";
 import { parsePath, tickerSchema } from "../../params.ts";
 import { errorResponse, renderPage } from "../../render.tsx";
 import { orderbookParams } from "../../route_params.ts";
-import { type BookAt, bookAt } from "../../../lib/orderbook/mod.ts";
+import { type BookAt, bookAt } from "@kalshi-data/lib/orderbook";
 
 function Downloads({ ticker, d }: { ticker: string; d: MarketDetail }) {
   const base = `/api/markets/${encodeURIComponent(ticker)}`;

@@ -1,10 +1,16 @@
 /** Shared set-up of the ws_service tests: a paused simulator, a seeded markets table, truth queries. */
 import { generateKeyPairSync } from "node:crypto";
-import type { Sql } from "../../../lib/db/mod.ts";
-import { type Clock, type KalshiCredentials, systemClock } from "../../../lib/kalshi/mod.ts";
-import type { EmitRecord, ServedSimulator, WsRecord } from "../../../lib/kalshi/sim/mod.ts";
+import type { Sql } from "@kalshi-data/lib/db";
+import { type Clock, type KalshiCredentials, systemClock } from "@kalshi-data/lib/kalshi";
+import {
+  type EmitRecord,
+  marketExists,
+  marketStatus,
+  type ServedSimulator,
+  visibleCloseMs,
+  type WsRecord,
+} from "@kalshi-data/lib/kalshi/sim";
 import { pausedSimulator } from "../../../lib/kalshi/sim/testing/paused.ts";
-import { marketExists, marketStatus, visibleCloseMs } from "../../../lib/kalshi/sim/world.ts";
 
 /** Simulated start (fixed, so runs are reproducible). */
 export const START = Date.UTC(2026, 10, 25, 12, 0, 0);

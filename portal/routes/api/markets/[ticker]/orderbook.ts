@@ -2,7 +2,7 @@
  * `GET /api/markets/{ticker}/orderbook?at=`: the stored order book at an instant (default now),
  * in Kalshi's REST shape `{"orderbook_fp":{"yes_dollars":[…],"no_dollars":[…]}}`, ascending.
  */
-import { bookAt, orderbookJson } from "../../../../../lib/orderbook/mod.ts";
+import { bookAt, orderbookJson } from "@kalshi-data/lib/orderbook";
 import type { PortalDeps, PortalHandler } from "../../../../deps.ts";
 import { parsePath, tickerSchema } from "../../../../params.ts";
 import { errorResponse } from "../../../../render.tsx";
