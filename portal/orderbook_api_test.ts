@@ -48,6 +48,11 @@ Deno.test("the order-book API answers Kalshi's JSON at an instant, and 400/404 w
         ["/api/markets/KXOB-1/orderbook?depth=3", "depth"],
         ["/api/markets/KXOB-1/orderbook?at=1&at=2", "at"],
         ["/api/markets/bad%20ticker/orderbook", "ticker"],
+        // Year 0 (1 BC) is out of PostgreSQL's range, also when an offset reaches it.
+        ["/api/markets/KXOB-1/orderbook?at=0000-06-01T00:00:00Z", "at"],
+        ["/api/markets/KXOB-1/orderbook?at=0001-01-01T00:00:00%2B01:00", "at"],
+        ["/api/markets/KXOB-1/orderbook?at=9999-12-31T23:59:59-01:00", "at"],
+        [`/api/markets/KXOB-1/orderbook?at=${"9".repeat(5000)}`, "at"],
       ]
     ) {
       const res = await get(path);
@@ -58,6 +63,10 @@ Deno.test("the order-book API answers Kalshi's JSON at an instant, and 400/404 w
     const unknown = await get("/api/markets/KXNONE/orderbook");
     assertEquals(unknown.status, 404);
     assertOk((await unknown.text()).includes("No order book of market KXNONE"));
+    const first = await get("/api/markets/KXOB-1/orderbook?at=0001-01-01T00:00:00Z");
+    assertEquals(first.status, 404, "year 1 is a time before any book");
+    const last = await get("/api/markets/KXOB-1/orderbook?at=9999-12-31T23:59:59.999999%2B00:00");
+    assertEquals((await last.json()).orderbook_fp.yes_dollars, [["0.4200", "10.00"]], "year 9999");
     const early = await get("/api/markets/KXOB-1/orderbook?at=2026-04-02T14:00:00Z");
     assertEquals(early.status, 404);
     assertOk((await early.text()).includes("at or before 2026-04-02T14:00:00.000Z"));

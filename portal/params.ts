@@ -30,8 +30,10 @@ export const instantSchema = z.string().transform((text, ctx) => {
   else if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(trimmed)) {
     date = new Date(trimmed.length === 10 ? `${trimmed}T00:00:00Z` : trimmed);
   }
-  if (!date || Number.isNaN(date.getTime()) || date.getUTCFullYear() > 9999) {
-    ctx.addIssue({ code: "custom", message: "an ISO 8601 time or Unix seconds" });
+  // PostgreSQL's timestamptz starts at year 1: year 0 (also reached through an offset) is refused.
+  const year = date?.getUTCFullYear() ?? NaN;
+  if (!date || Number.isNaN(date.getTime()) || year < 1 || year > 9999) {
+    ctx.addIssue({ code: "custom", message: "an ISO 8601 time (years 0001–9999) or Unix seconds" });
     return z.NEVER;
   }
   return date;

@@ -25,7 +25,11 @@ const AT_EXPECTED = "an ISO 8601 date-time with a zone, e.g. 2026-03-01T15:04:05
 /** An ISO 8601 instant with an explicit zone (a local time would be ambiguous). */
 export const instantValue: z.ZodType<Date, string> = z.string().transform((text, ctx) => {
   const ms = ISO_INSTANT.test(text) ? Date.parse(text) : NaN;
-  if (Number.isNaN(ms)) {
+  // Date.parse rolls Feb 30 into March: the day must survive; PostgreSQL starts at year 1.
+  const day = text.slice(0, 10);
+  const dayMs = Date.parse(`${day}T00:00:00Z`);
+  const real = !Number.isNaN(dayMs) && new Date(dayMs).toISOString().startsWith(day);
+  if (Number.isNaN(ms) || !real || new Date(ms).getUTCFullYear() < 1) {
     ctx.addIssue({ code: "custom", message: AT_EXPECTED });
     return z.NEVER;
   }

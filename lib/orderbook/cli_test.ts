@@ -65,7 +65,15 @@ Deno.test("kalshi book says what is wrong: ticker, time, data, database", async 
     const early = await run(["KXCLI-26", "--at", "2026-04-02T14:59:59Z"], url);
     assertEquals(early.code, 1);
     assertOk(early.err.includes("at or before 2026-04-02T14:59:59.000Z"), early.err);
-    for (const bad of ["yesterday", "2026-04-02T15:00:00", "2026-13-02T15:00:00Z"]) {
+    const badAt = [
+      "yesterday",
+      "2026-04-02T15:00:00",
+      "2026-13-02T15:00:00Z",
+      "2026-02-30T15:00:00Z", // not a day (Date.parse would roll it into March)
+      "0000-06-01T00:00:00Z", // year 0 is outside PostgreSQL's range
+      "0001-01-01T00:00:00+01:00", // so is year 1 less an hour
+    ];
+    for (const bad of badAt) {
       const r = await run(["KXCLI-26", "--at", bad], url);
       assertEquals(r.code, 2, bad);
       assertOk(r.err.includes("KALSHI_BOOK_AT") && r.err.includes("ISO 8601"), r.err);

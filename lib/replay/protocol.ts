@@ -188,6 +188,10 @@ export class ReplaySubscriptions {
     if (channels.includes(ORDERBOOK_CHANNEL) && (!markets || markets.length === 0)) {
       return this.#error(id, 14, "Market ticker required");
     }
+    const subs = [...this.#subs.values()];
+    if (subs.some((s) => channels.includes(s.channel) && overCap(s.markets, markets))) {
+      return this.#error(id, 11, "Invalid parameter");
+    }
     for (const channel of channels) {
       const existing = [...this.#subs.values()].find((s) => s.channel === channel);
       if (existing) {
@@ -244,6 +248,7 @@ export class ReplaySubscriptions {
       if (s.channel !== ORDERBOOK_CHANNEL) return this.#error(id, 13, "Unsupported action");
       return this.options.onBooks?.(s.sid, markets.filter((t) => s.markets?.has(t)));
     }
+    if (adding && overCap(s.markets, markets)) return this.#error(id, 11, "Invalid parameter");
     const added = markets.filter((t) => !s.markets?.has(t));
     for (const t of markets) adding ? s.markets?.add(t) : s.markets?.delete(t);
     if (!adding) { for (const t of markets) s.books.delete(t); }
@@ -278,6 +283,14 @@ function bookOpen(s: Subscription, m: ReplayMessage): boolean {
   }
   const after = s.books.get(ticker);
   return after !== undefined && m.timeMs > after;
+}
+
+/** Whether adding `markets` takes a subscription past TICKERS_MAX (a connection stays bounded). */
+function overCap(have: Set<string> | null, markets: readonly string[] | null): boolean {
+  if (!have || !markets) return false;
+  let added = 0;
+  for (const t of new Set(markets)) if (!have.has(t)) added++;
+  return have.size + added > TICKERS_MAX;
 }
 
 function marketList(params: Params): string[] | null {

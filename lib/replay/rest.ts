@@ -60,6 +60,9 @@ export function createReplayRest(
     const url = new URL(req.url);
     const path = url.pathname.slice(REPLAY_REST_PATH.length).replace(/\/+$/, "");
     if (req.method !== "GET") return problem(405, "method_not_allowed", "the replay is read-only");
+    // PostgreSQL text holds no NUL: such a parameter is the client's error, not a failed query.
+    const nul = [...url.searchParams].find(([, v]) => v.includes("\0"));
+    if (nul) return problem(400, "bad_request", `${nul[0]}: text without NUL characters`);
     if (isOrderbookPath(path)) {
       const atMs = options.now?.() ?? options.fromMs;
       return await orderbookResponse(sql, url, { path, atMs });

@@ -17,6 +17,11 @@ const TickersSchema = z.array(z.string().min(1).max(200)).min(1, "tickers is req
   .max(ORDERBOOKS_MAX, `at most ${ORDERBOOKS_MAX} tickers`);
 
 const BOOK_PATH = /^\/markets\/([^/]+)\/orderbook$/;
+const PathTickerSchema = z.string({ message: "a percent-encoded UTF-8 ticker" })
+  .max(200, "at most 200 characters").refine(
+    (t) => !t.includes("\0"),
+    "text without NUL characters",
+  );
 
 /** Whether `path` (under `/trade-api/v2`) is an order-book endpoint. */
 export function isOrderbookPath(path: string): boolean {
@@ -44,7 +49,13 @@ export async function orderbookResponse(
   }
   const depth = DepthSchema.safeParse({ depth: url.searchParams.get("depth") ?? undefined });
   if (!depth.success) return problem(400, "bad_request", `depth: ${issueText(depth.error)}`);
-  const ticker = decodeURIComponent(BOOK_PATH.exec(options.path)![1]);
+  let decoded: string | null = null;
+  try {
+    decoded = decodeURIComponent(BOOK_PATH.exec(options.path)![1]);
+  } catch { /* a malformed percent escape */ }
+  const path = PathTickerSchema.safeParse(decoded);
+  if (!path.success) return problem(400, "bad_request", `ticker: ${issueText(path.error)}`);
+  const ticker = path.data;
   const book = await bookOf(sql, ticker, at);
   if (book === null) return problem(404, "not_found", `market ${ticker} not found`);
   const json = orderbookJson(book);

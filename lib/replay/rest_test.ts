@@ -124,6 +124,22 @@ Deno.test("the REST side answers as of the window start: who exists, in which st
       const missing = await fetch(`${served.restUrl}/markets?limit=0`);
       assertEquals(missing.status, 400);
       await missing.body?.cancel();
+      // Careless or hostile parameters are the client's error (400), never the replay's (500).
+      for (
+        const path of [
+          "/markets?series_ticker=R%00",
+          "/markets?tickers=R-OPEN,R%00",
+          "/events?event_ticker=R-EV%00",
+          "/markets?cursor=%00",
+          "/markets/R%00/orderbook",
+          "/markets/%E0%A4%A/orderbook",
+          `/markets/${"R".repeat(5000)}/orderbook`,
+          "/markets/orderbooks?tickers=R-OPEN,R%00",
+        ]
+      ) {
+        const bad = await fetch(`${served.restUrl}${path}`);
+        assertEquals(bad.status, 400, `${path}: ${await bad.text()}`);
+      }
     } finally {
       await served.close();
     }

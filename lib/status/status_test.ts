@@ -307,12 +307,13 @@ Deno.test("an unreachable database gives exit 3 and one line, in JSON too", asyn
 Deno.test("a server that never answers gives exit 3 within the timeout", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const held: Deno.Conn[] = [];
+  const drained: Promise<void>[] = [];
   const accepting = (async () => {
     for await (const conn of listener) {
       held.push(conn);
-      // Read (and drop) what the client sends: closing with unread data would reset the
+      // Read (and drop) what the client sends until it hangs up: closing first would reset the
       // connection, and the client's socket would raise ECONNRESET after the test.
-      conn.readable.pipeTo(new WritableStream()).catch(() => {});
+      drained.push(conn.readable.pipeTo(new WritableStream()).catch(() => {}));
     }
   })();
   try {
@@ -329,6 +330,12 @@ Deno.test("a server that never answers gives exit 3 within the timeout", async (
     );
   } finally {
     listener.close();
+    // Hang up politely (FIN), then wait (bounded) for the client to hang up too before closing.
+    for (const conn of held) await conn.closeWrite().catch(() => {});
+    const bound = Promise.withResolvers<void>();
+    const timer = setTimeout(bound.resolve, 5_000);
+    await Promise.race([Promise.all(drained), bound.promise]);
+    clearTimeout(timer);
     for (const conn of held) {
       try {
         conn.close();
