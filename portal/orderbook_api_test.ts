@@ -50,6 +50,7 @@ Deno.test("the order-book API answers Kalshi's JSON at an instant, and 400/404 w
         ["/api/markets/bad%20ticker/orderbook", "ticker"],
         // Year 0 (1 BC) is out of PostgreSQL's range, also when an offset reaches it.
         ["/api/markets/KXOB-1/orderbook?at=0000-06-01T00:00:00Z", "at"],
+        ["/api/markets/KXOB-1/orderbook?at=2026-02-30T15:00:00Z", "at"],
         ["/api/markets/KXOB-1/orderbook?at=0001-01-01T00:00:00%2B01:00", "at"],
         ["/api/markets/KXOB-1/orderbook?at=9999-12-31T23:59:59-01:00", "at"],
         [`/api/markets/KXOB-1/orderbook?at=${"9".repeat(5000)}`, "at"],

@@ -28,7 +28,12 @@ export const instantSchema = z.string().transform((text, ctx) => {
   let date: Date | undefined;
   if (/^\d{1,11}$/.test(trimmed)) date = new Date(Number(trimmed) * 1000);
   else if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(trimmed)) {
-    date = new Date(trimmed.length === 10 ? `${trimmed}T00:00:00Z` : trimmed);
+    // A day that does not exist (Feb 30) is refused, never rolled over into the next month.
+    const day = trimmed.slice(0, 10);
+    const real = new Date(`${day}T00:00:00Z`);
+    if (!Number.isNaN(real.getTime()) && real.toISOString().slice(0, 10) === day) {
+      date = new Date(trimmed.length === 10 ? `${day}T00:00:00Z` : trimmed);
+    }
   }
   // PostgreSQL's timestamptz starts at year 1: year 0 (also reached through an offset) is refused.
   const year = date?.getUTCFullYear() ?? NaN;

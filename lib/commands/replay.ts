@@ -12,12 +12,23 @@ import {
 import { archiveDir, DUCKDB_FFI_FLAG } from "./archive.ts";
 import { databaseUrl, logLevel, POSTGRES_LIBRARY_ENV } from "./shared.ts";
 
+/** `YYYY-MM-DD` as the calendar reads it back (a day that does not exist comes back different). */
+function realDay(day: string): string | null {
+  const date = new Date(`${day}T00:00:00Z`);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString().slice(0, 10);
+}
+
 /** An RFC 3339 instant, as Unix ms. */
 function instantValue(): z.ZodType<number> {
   const expected = "an RFC 3339 time such as 2026-11-25T12:00:00Z";
   return z.string({ message: expected }).transform((text, ctx) => {
     const ms = Date.parse(text);
-    if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(text) || !(ms >= 0)) {
+    // Date.parse rolls a day that does not exist (Feb 30) into the next month: refuse it.
+    const day = text.slice(0, 10);
+    if (
+      !/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(text) || !(ms >= 0) ||
+      realDay(day) !== day
+    ) {
       ctx.addIssue({ code: "custom", message: expected });
       return z.NEVER;
     }

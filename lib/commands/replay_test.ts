@@ -25,3 +25,16 @@ Deno.test("a replay listens on its port and reaches only its database", () => {
     ["0.0.0.0:9100", "127.0.0.1:9100", "db:5432"],
   );
 });
+
+Deno.test("a window edge on a day that does not exist is refused, not rolled into the next month", () => {
+  let thrown: unknown;
+  try {
+    planLaunch(RUNNABLES.replay, {
+      args: ["--from=2026-02-30T12:00:00Z", "--to=2026-03-05T13:00:00Z", "--port=9100"],
+      env,
+    });
+  } catch (error) {
+    thrown = error;
+  }
+  assertOk(thrown instanceof Error && thrown.message.includes("--from"), String(thrown));
+});
