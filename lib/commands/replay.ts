@@ -54,7 +54,7 @@ export const replayCommand = defineCommand({
   name: "replay",
   summary: "Serves a stored window of captured history as Kalshi's own WebSocket at " +
     "/trade-api/ws/v2: subscribe / update_subscription / unsubscribe / list_subscriptions with " +
-    "Kalshi's replies and sid/seq, then the window's ticker, trade and lifecycle messages in " +
+    "Kalshi's replies and sid/seq, then the window's ticker, trade, lifecycle and order-book messages in " +
     "exchange-time order, and a documented replay_gap message where the capture recorded a gap. " +
     "Each connection's replay time starts once its commands have been quiet for --quiet-ms.",
   settings: {
