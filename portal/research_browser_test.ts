@@ -88,6 +88,9 @@ Deno.test(testRequiring(
         }
         await page.click('.event-chart button[data-period="1440"]');
         await page.waitForSelector('.chart-frame[data-period="1440"][data-status="ready"]');
+        // The line count is set once the new period's lines are drawn: give it a moment, bounded.
+        await page.waitForSelector('.event-chart .chart-frame[data-lines="1"]', { timeout: 10_000 })
+          .catch(() => {});
         assertEquals(await page.getAttribute(".event-chart .chart-frame", "data-lines"), "1");
         await page.screenshot({ path: `${OUTPUT}event.png`, fullPage: true });
       });
