@@ -182,7 +182,8 @@ Deno.test("SIGKILL mid-stream and a restart: every message stored once or inside
     }
     // Nothing stored that was not sent (or twice): stored rows are exactly the sent ones found.
     assertEquals(tickKeys.size + trades.size, storedSent);
-    assertOk(storedSent > 200, `only ${storedSent} messages stored`);
+    // The waits above saw at least 50 + 100 ticks committed; all of them must be sent ones.
+    assertOk(storedSent >= 150, `only ${storedSent} messages stored`);
     assertOk(missed > 0, "the kill lost nothing: the test did not exercise the restart gap");
     await assertDeltasOnceOrInGap(db.sql, served.sim.groundTruth.records("ws") as WsRecord[]);
   } finally {
