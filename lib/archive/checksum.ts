@@ -114,7 +114,9 @@ export function duckRowHash(table: ArchiveTable): string {
 
 /** A day's (or snapshot's) row count and checksum, both as decimal text. */
 export interface Fingerprint {
+  /** How many rows. */
   rows: string;
+  /** The exact sum of the rows' hashes (see the module doc). */
   checksum: string;
 }
 

@@ -3,13 +3,23 @@ import { z } from "zod";
 
 const DAY_MS = 86_400_000;
 
-/** A valid calendar day, `YYYY-MM-DD`. */
-export const daySchema: z.ZodType<string> = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, {
-  message: "a day as YYYY-MM-DD",
-}).refine((text) => {
+const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Whether `text` written as a day names a real one (2025-02-30 does not). */
+function isCalendarDay(text: string): boolean {
   const ms = Date.parse(`${text}T00:00:00Z`);
   return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === text;
-}, { message: "a calendar day as YYYY-MM-DD" });
+}
+
+/** Whether `text` is a calendar day written `YYYY-MM-DD`. */
+export function isDay(text: string): boolean {
+  return DAY_PATTERN.test(text) && isCalendarDay(text);
+}
+
+/** A valid calendar day, `YYYY-MM-DD` (the archive's manifests). */
+export const daySchema: z.ZodType<string> = z.string()
+  .regex(DAY_PATTERN, { message: "a day as YYYY-MM-DD" })
+  .refine(isCalendarDay, { message: "a calendar day as YYYY-MM-DD" });
 
 /** The instant a UTC day starts. */
 export function dayStart(day: string): Date {

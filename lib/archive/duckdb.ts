@@ -6,7 +6,7 @@
  * `--allow-ffi` (export, query) import it.
  * @module
  */
-import { DuckDBConnection, DuckDBInstance, StatementType } from "@duckdb/node-api";
+import { DuckDBInstance, StatementType } from "@duckdb/node-api";
 import { duckString } from "./checksum.ts";
 
 /** Options of {@linkcode openDuckDb}. */
@@ -24,14 +24,55 @@ export interface DuckDbOptions {
 /** A row as plain JSON values (numbers beyond 2^53, decimals and timestamps as text). */
 export type DuckRow = Record<string, unknown>;
 
+/**
+ * The part of DuckDB's own connection the archive uses beyond {@linkcode DuckDb}'s `run` and
+ * `rows`: statement checks before running (the query shell) and results read chunk by chunk.
+ */
+export interface DuckConnection {
+  /** Parses `sql` into its statements without running any. */
+  extractStatements(sql: string): Promise<DuckStatements>;
+  /** Runs one query; its rows are then read chunk by chunk. */
+  stream(sql: string): Promise<DuckStreamedResult>;
+}
+
+/** The statements of a SQL text, parsed and not run. */
+export interface DuckStatements {
+  /** How many statements the text holds. */
+  readonly count: number;
+  /** Prepares statement `index` (from 0) without running it. */
+  prepare(index: number): Promise<DuckPreparedStatement>;
+}
+
+/** A prepared statement: its kind is known before it runs. */
+export interface DuckPreparedStatement {
+  /** DuckDB's `StatementType` of the statement (SELECT, EXPLAIN, INSERT, …), a number. */
+  readonly statementType: number;
+  /** Runs it and reads rows until at least `targetRowCount` are in or the result ends. */
+  streamAndReadUntil(targetRowCount: number): Promise<DuckRowsRead>;
+}
+
+/** The rows read so far of a running statement. */
+export interface DuckRowsRead {
+  /** The result's column names, in order. */
+  columnNames(): string[];
+  /** The rows read, each an array of JSON values in column order. */
+  getRowsJson(): unknown[][];
+}
+
+/** A query's result, read as it is produced. */
+export interface DuckStreamedResult {
+  /** The rows in chunks, each row an object of JSON values by column name. */
+  yieldRowObjectJson(): AsyncIterable<DuckRow[]>;
+}
+
 /** An open, confined DuckDB connection. */
 export interface DuckDb {
   /** Runs statements (no result wanted). */
   run(sql: string): Promise<void>;
   /** Runs one query and returns its rows as JSON values (bounded by the caller's query). */
   rows(sql: string): Promise<DuckRow[]>;
-  /** The connection itself (streaming results, statement checks). */
-  connection: DuckDBConnection;
+  /** The connection itself, for statement checks and streamed results. */
+  connection: DuckConnection;
   /** Closes the connection and the instance. */
   close(): void;
 }

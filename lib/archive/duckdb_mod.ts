@@ -10,7 +10,16 @@ export { parquetFingerprint } from "./parquet.ts";
 export { runQuery } from "./query.ts";
 export { runExportCommand, runQueryCommand } from "./run.ts";
 export { createArchiveViews, hasParquet } from "./views.ts";
-export type { DuckDb, DuckDbOptions, DuckRow } from "./duckdb.ts";
+export type {
+  DuckConnection,
+  DuckDb,
+  DuckDbOptions,
+  DuckPreparedStatement,
+  DuckRow,
+  DuckRowsRead,
+  DuckStatements,
+  DuckStreamedResult,
+} from "./duckdb.ts";
 export type { ExportDeps, ExportReport } from "./export.ts";
 export type { DayResult } from "./export_day.ts";
 export type { DayDecision, PlannedDay, PlanOptions } from "./plan.ts";

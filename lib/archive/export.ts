@@ -29,8 +29,11 @@ export class ExportBusyError extends Error {
 
 /** What an export run needs. */
 export interface ExportDeps {
+  /** The database exported from (the lock, the plan, each day's rows and records). */
   sql: Sql;
+  /** DuckDB, which writes and re-reads the Parquet files. */
   duck: DuckDb;
+  /** The current time (today, record timestamps). */
   now: () => Date;
   /** A run id for temporary names (letters, digits, `-`, `_`). */
   runId: string;
@@ -44,8 +47,11 @@ export interface ExportDeps {
 
 /** What a run did. */
 export interface ExportReport {
+  /** Every candidate day with its decision, in export order. */
   planned: PlannedDay[];
+  /** The days written (or removed as empty), in order. */
   written: DayResult[];
+  /** Planned days left as they were (unchanged, or dropped by retention). */
   skipped: number;
   /** Temporary files of interrupted runs that were removed first. */
   swept: number;

@@ -53,10 +53,13 @@ export class ArchiveWriteMismatchError extends Error {
 
 /** The outcome of one day. */
 export interface DayResult {
+  /** The table's name. */
   table: string;
+  /** The UTC day, `YYYY-MM-DD`. */
   day: string;
   /** `written`, or `empty` when the database holds no row of the day (its archive is removed). */
   outcome: "written" | "empty";
+  /** Row count and checksum of what was written (equal in the database and the Parquet file). */
   fingerprint: Fingerprint;
   /** Bytes of the Parquet file. */
   bytes: number;

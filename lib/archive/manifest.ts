@@ -15,18 +15,53 @@ export const CHECKSUM_DEFINITION = "kalshi-archive-md5-60-sum/1";
 
 const digits = z.string().regex(/^\d+$/);
 
-/** One data file of a day. */
-export const manifestFileSchema = z.object({
+/** A data file of a day: its name, size and SHA-256. */
+export interface ManifestFile {
+  /** The file's name in the day folder, `part-NNNNN.parquet`. */
+  name: string;
+  /** Its size in bytes. */
+  bytes: number;
+  /** Its SHA-256, lowercase hex. */
+  sha256: string;
+}
+
+/** A column of the archived table as the Parquet file holds it. */
+export interface ManifestColumn {
+  /** The column's name. */
+  name: string;
+  /** Its DuckDB type (`duckType`, e.g. `DECIMAL(18,4)`, `TIMESTAMPTZ`). */
+  type: string;
+}
+
+/** A day's manifest: what was written, checkable without the database. */
+export interface Manifest {
+  /** The table's name (lowercase letters and `_`). */
+  table: string;
+  /** The UTC day, `YYYY-MM-DD`. */
+  day: string;
+  /** Whether the table is archived by day of its rows or as a daily snapshot. */
+  kind: "daily" | "snapshot";
+  /** Rows written, as decimal text. */
+  rows: string;
+  /** The rows' checksum (lib/archive/checksum.ts), as decimal text. */
+  checksum: string;
+  /** Which checksum definition `checksum` follows ({@linkcode CHECKSUM_DEFINITION}). */
+  checksumDefinition: typeof CHECKSUM_DEFINITION;
+  /** The columns in file order (at least one). */
+  columns: ManifestColumn[];
+  /** The day's data files (at most 1000). */
+  files: ManifestFile[];
+  /** When the day was written, ISO 8601 UTC. */
+  exportedAt: string;
+}
+
+const manifestFileSchema = z.object({
   name: z.string().regex(/^part-\d{5}\.parquet$/),
   bytes: z.number().int().nonnegative(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
-});
+}) satisfies z.ZodType<ManifestFile>;
 
-/** A data file's name, size and SHA-256. */
-export type ManifestFile = z.infer<typeof manifestFileSchema>;
-
-/** The manifest. */
-export const manifestSchema = z.object({
+const manifestSchema = z.object({
   table: z.string().regex(/^[a-z_]+$/),
   day: daySchema,
   kind: z.enum(["daily", "snapshot"]),
@@ -36,10 +71,7 @@ export const manifestSchema = z.object({
   columns: z.array(z.object({ name: z.string(), type: z.string() })).min(1),
   files: z.array(manifestFileSchema).max(1000),
   exportedAt: z.iso.datetime(),
-});
-
-/** A day's manifest. */
-export type Manifest = z.infer<typeof manifestSchema>;
+}) satisfies z.ZodType<Manifest>;
 
 /** A manifest that cannot be used: which file, and why. */
 export class ManifestError extends Error {

@@ -14,13 +14,13 @@ export {
   pgFingerprintQuery,
   pgRowHash,
 } from "./checksum.ts";
-export { addDays, dayEnd, dayOf, type DayRange, daySchema, dayStart } from "./days.ts";
+export { addDays, dayEnd, dayOf, type DayRange, dayStart, isDay } from "./days.ts";
 export { dayDir, MANIFEST_NAME, PART_NAME } from "./layout.ts";
 export {
+  CHECKSUM_DEFINITION,
   type Manifest,
+  type ManifestColumn,
   type ManifestFile,
-  manifestFileSchema,
-  manifestSchema,
   readManifest,
 } from "./manifest.ts";
 export { ArchiveValueError, daysWithRows, readFingerprint } from "./source.ts";

@@ -25,8 +25,11 @@ export type DayDecision =
 
 /** One planned day. */
 export interface PlannedDay {
+  /** The table the day belongs to. */
   table: ArchiveTable;
+  /** The UTC day, `YYYY-MM-DD` (for a snapshot table: the day the snapshot is taken). */
   day: string;
+  /** Whether and why the day is written. */
   decision: DayDecision;
   /** Detail for the log (e.g. "database 1001 rows, archive 1000"). */
   detail?: string;
@@ -34,11 +37,15 @@ export interface PlannedDay {
 
 /** Options of {@linkcode planExport}. */
 export interface PlanOptions {
+  /** The archive folder, to find the files already written. */
   archiveDir: string;
+  /** The tables to plan, in export order. */
   tables: readonly ArchiveTable[];
+  /** The days to consider (UTC, inclusive; open ends: every day holding rows). */
   range: DayRange;
   /** Days before today whose change is checked by full fingerprint (older: by row count). */
   recheckDays: number;
+  /** The current time: it fixes today (snapshot day, recheck window). */
   now: Date;
 }
 

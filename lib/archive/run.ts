@@ -26,9 +26,13 @@ export type QueryConfig = ConfigOf<typeof queryCommand>;
 
 /** Everything the commands touch outside themselves. */
 export interface ArchiveIo {
+  /** Takes a result: a report line, or the query's whole output (standard output). */
   stdout(text: string): void;
+  /** Takes a line of progress, a note or a problem (standard error). */
   stderr(text: string): void;
+  /** The current time. */
   now(): Date;
+  /** Opens DuckDB confined to the archive (the services pass `openDuckDb`). */
   openDuck(options: DuckDbOptions): Promise<DuckDb>;
   /** Stops an export between days. */
   signal?: AbortSignal;
@@ -71,7 +75,11 @@ async function retention(config: ExportConfig, sql: Sql, duck: DuckDb, io: Archi
 }
 
 /** Runs `export` (write or --verify, then retention when set); returns the exit code. */
-export async function runExportCommand(config: ExportConfig, sql: Sql, io: ArchiveIo) {
+export async function runExportCommand(
+  config: ExportConfig,
+  sql: Sql,
+  io: ArchiveIo,
+): Promise<number> {
   await Deno.mkdir(config.archiveDir, { recursive: true });
   const duck = await io.openDuck({
     archiveDir: config.archiveDir,
@@ -117,7 +125,7 @@ export async function runQueryCommand(
   config: QueryConfig,
   sqlText: string | undefined,
   io: ArchiveIo,
-) {
+): Promise<number> {
   if (!sqlText?.trim()) {
     io.stderr(
       'query: give the SQL as one argument, e.g. deno task query "SELECT count(*) FROM ticks"',

@@ -10,14 +10,23 @@ import type { ManifestFile } from "./manifest.ts";
 
 /** One exported (table, day). */
 export interface ArchivedDay {
+  /** The archived table's name. */
   table: string;
+  /** The UTC day, `YYYY-MM-DD`. */
   day: string;
+  /** Rows written, as decimal text (a bigint). */
   rows: string;
+  /** The rows' checksum (lib/archive/checksum.ts), as decimal text. */
   checksum: string;
+  /** The day's data files with size and SHA-256, as its manifest lists them. */
   files: ManifestFile[];
+  /** When the day was last written. */
   exportedAt: Date;
+  /** When archive and database last matched; null when they never have. */
   verifiedAt: Date | null;
+  /** The difference the last verification found; null when it matched (or none ran). */
   verifyError: string | null;
+  /** When retention dropped the day's rows from the database; null while they are kept. */
   droppedAt: Date | null;
 }
 
@@ -69,11 +78,13 @@ export async function recordExport(
   sql: Queryable,
   entry: { table: string; day: string; fingerprint: Fingerprint; files: ManifestFile[]; at: Date },
 ): Promise<void> {
+  // Plain copies: postgres.js's JSON type wants objects with an index signature.
+  const files = entry.files.map((file) => ({ ...file }));
   await sql`
     INSERT INTO archive_days (table_name, day, row_count, checksum, files, exported_at,
                               verified_at, verify_error, dropped_at)
     VALUES (${entry.table}, ${entry.day}::date, ${entry.fingerprint.rows}::bigint,
-            ${entry.fingerprint.checksum}::numeric, ${sql.json(entry.files)}, ${entry.at},
+            ${entry.fingerprint.checksum}::numeric, ${sql.json(files)}, ${entry.at},
             ${entry.at}, NULL, NULL)
     ON CONFLICT (table_name, day) DO UPDATE SET
       row_count = excluded.row_count, checksum = excluded.checksum, files = excluded.files,

@@ -22,7 +22,8 @@ import {
 import {
   CANDLE_PERIODS,
   CANDLE_WINDOW_SECONDS,
-  CandleJobPayload,
+  type CandleJobPayload,
+  candleJobPayloadSchema,
   candleWindowCell,
 } from "./job.ts";
 import { planMarketJobs } from "./schedule.ts";
@@ -95,7 +96,7 @@ const anyPayload = period.chain((p) =>
     window: fc.oneof(windowOf(p), offGrid(p)),
     historical: fc.integer({ min: 0, max: 4 }).map((i) => i === 0),
   }).map(({ ticker, window, historical }) =>
-    CandleJobPayload.parse({
+    candleJobPayloadSchema.parse({
       ticker,
       series_ticker: "S",
       period_minutes: p,

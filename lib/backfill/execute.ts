@@ -22,7 +22,12 @@ import {
   planCandleUnits,
 } from "./candle_plan.ts";
 import { type ClaimedJob, completeJob, failJob, LeaseLostError, retryDelayMs } from "./claim.ts";
-import { CandleJobPayload, TradeJobPayload } from "./job.ts";
+import {
+  type CandleJobPayload,
+  candleJobPayloadSchema,
+  type TradeJobPayload,
+  tradeJobPayloadSchema,
+} from "./job.ts";
 import { advanceWatermark, type CandleSource, storeCandles, storeTrades } from "./store.ts";
 
 /** Counters the workers of one process share (progress log and /metrics read them). */
@@ -110,9 +115,9 @@ export async function executeJobs(
   const tradeWork: { job: ClaimedJob; payload: TradeJobPayload }[] = [];
   for (const job of jobs) {
     const schema = job.kind === "candles"
-      ? CandleJobPayload
+      ? candleJobPayloadSchema
       : job.kind === "trades"
-      ? TradeJobPayload
+      ? tradeJobPayloadSchema
       : null;
     if (schema === null) {
       await fail(deps, job, `unknown job kind "${job.kind}"`, true, onFinished);

@@ -38,31 +38,58 @@ export function candleWindowCell(
   return Math.floor(endTs / size) === cell ? cell : null;
 }
 
-/** Candlesticks of one market, one period, over `[start_ts, end_ts]` (Unix seconds, inclusive). */
-export const CandleJobPayload = z.object({
+/**
+ * Payload of a `candles` job: candlesticks of one market, one period, over `[start_ts, end_ts]`
+ * (Unix seconds, inclusive). A type, not an interface, so it stays assignable to a JSON value.
+ */
+export type CandleJobPayload = {
+  /** The market ticker. */
+  ticker: string;
+  /** Its series' ticker (part of the single-market candlestick path). */
+  series_ticker: string;
+  /** Candle period in minutes. */
+  period_minutes: CandlePeriod;
+  /** Window start, Unix seconds (inclusive). */
+  start_ts: number;
+  /** Window end, Unix seconds (inclusive, not before `start_ts`). */
+  end_ts: number;
+  /** Behind the historical cutoff: only `/historical/markets/{ticker}/candlesticks` serves it. */
+  historical: boolean;
+};
+
+/** Validates a claimed `candles` job's payload. */
+export const candleJobPayloadSchema = z.object({
   ticker: z.string().min(1),
   series_ticker: z.string().min(1),
   period_minutes: z.union([z.literal(1), z.literal(60), z.literal(1440)]),
   start_ts: z.number().int().nonnegative(),
   end_ts: z.number().int().nonnegative(),
-  /** Behind the historical cutoff: only `/historical/markets/{ticker}/candlesticks` serves it. */
   historical: z.boolean(),
-}).refine((p) => p.end_ts >= p.start_ts, { message: "end_ts must not precede start_ts" });
+}).refine((p) => p.end_ts >= p.start_ts, {
+  message: "end_ts must not precede start_ts",
+}) satisfies z.ZodType<CandleJobPayload>;
 
-/** Payload of a `candles` job. */
-export type CandleJobPayload = z.infer<typeof CandleJobPayload>;
+/** Payload of a `trades` job: trades of one market over `[min_ts, max_ts]` (Unix seconds). */
+export type TradeJobPayload = {
+  /** The market ticker. */
+  ticker: string;
+  /** Earliest trade time, Unix seconds. */
+  min_ts: number;
+  /** Latest trade time, Unix seconds (not before `min_ts`). */
+  max_ts: number;
+  /** Behind the historical cutoff: only `/historical/trades` serves it. */
+  historical: boolean;
+};
 
-/** Trades of one market over `[min_ts, max_ts]` (Unix seconds). */
-export const TradeJobPayload = z.object({
+/** Validates a claimed `trades` job's payload. */
+export const tradeJobPayloadSchema = z.object({
   ticker: z.string().min(1),
   min_ts: z.number().int().nonnegative(),
   max_ts: z.number().int().nonnegative(),
-  /** Behind the historical cutoff: only `/historical/trades` serves it. */
   historical: z.boolean(),
-}).refine((p) => p.max_ts >= p.min_ts, { message: "max_ts must not precede min_ts" });
-
-/** Payload of a `trades` job. */
-export type TradeJobPayload = z.infer<typeof TradeJobPayload>;
+}).refine((p) => p.max_ts >= p.min_ts, {
+  message: "max_ts must not precede min_ts",
+}) satisfies z.ZodType<TradeJobPayload>;
 
 /** A job as the scheduler creates it. */
 export type NewJob =

@@ -16,11 +16,17 @@ import type {
 export interface CaptureBatch {
   /** Unique id, `<sessionId>:<n>`. */
   id: string;
+  /** The capture session (process run) that sealed it. */
   sessionId: string;
+  /** `ticks` rows. */
   ticks: TickRow[];
+  /** `trades` rows. */
   trades: TradeRow[];
+  /** `market_lifecycle` rows. */
   lifecycle: LifecycleRow[];
+  /** `dead_letters` rows. */
   deadLetters: DeadLetterRow[];
+  /** `capture_gaps` rows. */
   gaps: GapRow[];
   /** Order-book snapshots (absent in batches spooled before order books were captured). */
   orderbookSnapshots?: CapturedSnapshotRow[];
@@ -43,12 +49,19 @@ export function batchRowCount(batch: CaptureBatch): number {
 
 /** Collects rows until sealed. */
 export class BatchBuilder {
+  /** Ticks collected so far, in arrival order. */
   ticks: TickRow[] = [];
+  /** Trades collected so far, in arrival order. */
   trades: TradeRow[] = [];
+  /** Lifecycle rows collected so far, in arrival order. */
   lifecycle: LifecycleRow[] = [];
+  /** Dead letters collected so far, in arrival order. */
   deadLetters: DeadLetterRow[] = [];
+  /** Capture gaps collected so far, in arrival order. */
   gaps: GapRow[] = [];
+  /** Order-book snapshots collected so far, in arrival order. */
   orderbookSnapshots: CapturedSnapshotRow[] = [];
+  /** Order-book deltas collected so far, in arrival order. */
   orderbookDeltas: CapturedDeltaRow[] = [];
   #max: number | null = null;
   #min: number | null = null;

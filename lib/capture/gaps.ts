@@ -28,6 +28,7 @@ export class GapTracker {
   #watermark: number | null = null;
   #markets: ChannelMarkets = new Map();
 
+  /** A tracker with no open gap and no watermark yet. */
   constructor(
     private readonly options: {
       /** Widen every gap start by this many ms (default 1000): exchange clocks and order vary. */

@@ -8,7 +8,7 @@ export { GapTracker } from "./gaps.ts";
 export {
   ORDERBOOK_SCOPE_EXPECTED,
   type OrderbookScope,
-  OrderbookScopeSchema,
+  parseOrderbookScope,
   selectOrderbookMarkets,
 } from "./orderbook_scope.ts";
 export { type CapturePipeline, createCapturePipeline } from "./pipeline.ts";

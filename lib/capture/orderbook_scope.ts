@@ -4,8 +4,6 @@
  * order-book channel carries about ten times the ticker's traffic, hence a bounded default.
  * @module
  */
-import { z } from "zod";
-
 /** A parsed `WS_ORDERBOOK_SCOPE`. */
 export type OrderbookScope =
   | { kind: "all" }
@@ -19,7 +17,7 @@ export const MAX_ORDERBOOK_TOP = 100_000;
 const SERIES = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** What a `WS_ORDERBOOK_SCOPE` value must look like. */
-export const ORDERBOOK_SCOPE_EXPECTED = "all | none | series:A,B (series tickers) | " +
+export const ORDERBOOK_SCOPE_EXPECTED: string = "all | none | series:A,B (series tickers) | " +
   `top:N (N from 1 to ${MAX_ORDERBOOK_TOP}, the N watched markets with the highest volume_24h)`;
 
 /** The problem of a `WS_ORDERBOOK_SCOPE` text, or null when it is valid. */
@@ -38,27 +36,30 @@ function scopeProblem(text: string): string | null {
   return "unknown form";
 }
 
-/** zod schema of `WS_ORDERBOOK_SCOPE` text → {@linkcode OrderbookScope}. */
-export const OrderbookScopeSchema = z.string().trim().superRefine((text, ctx) => {
+/**
+ * Reads a `WS_ORDERBOOK_SCOPE` text (surrounding spaces ignored). Throws a RangeError naming the
+ * expected forms, the problem and the text when it is not one of them.
+ */
+export function parseOrderbookScope(raw: string): OrderbookScope {
+  const text = raw.trim();
   const problem = scopeProblem(text);
   if (problem !== null) {
-    ctx.addIssue({
-      code: "custom",
-      input: text,
-      message: `expected ${ORDERBOOK_SCOPE_EXPECTED}; ${problem} in ${JSON.stringify(text)}`,
-    });
+    throw new RangeError(
+      `expected ${ORDERBOOK_SCOPE_EXPECTED}; ${problem} in ${JSON.stringify(text)}`,
+    );
   }
-}).transform((text): OrderbookScope => {
   if (text === "all" || text === "none") return { kind: text };
   if (text.startsWith("series:")) {
     return { kind: "series", series: text.slice(7).split(",").map((s) => s.trim()) };
   }
   return { kind: "top", n: Number(text.slice(4)) };
-});
+}
 
 /** A watched market as the order-book scope sees it. */
 export interface OrderbookCandidate {
+  /** The market's ticker. */
   ticker: string;
+  /** The ticker of the market's series, or null when unknown (never matches `series:`). */
   seriesTicker: string | null;
   /** `markets.volume_24h` as a decimal string (contracts), or null when unknown. */
   volume24h: string | null;

@@ -27,8 +27,11 @@ import { BatchWriter, type GroupWrite } from "./writer.ts";
 
 /** Options of {@linkcode createCapturePipeline}. */
 export interface CapturePipelineOptions {
+  /** The database batches are written to. */
   sql: Sql;
+  /** The on-disk spool holding batches the database has not taken yet (replayed first). */
   spool: Spool;
+  /** Where write failures, spooling and drops are logged. */
   logger: Logger;
   /** `ws.session` scope (the instance name). */
   instance: string;
@@ -66,15 +69,21 @@ export interface CapturePipelineOptions {
 
 /** Counters of a pipeline, for metrics and tests. */
 export interface PipelineStats {
+  /** Batches committed to the database. */
   batchesWritten: number;
+  /** Batches whose id was already committed (a retry or spool replay), so skipped. */
   batchesDuplicate: number;
+  /** Batches moved from memory to the on-disk spool. */
   batchesSpooled: number;
+  /** Rows of the batches committed (duplicates not counted). */
   rowsWritten: number;
+  /** Failed write attempts; their batches stay queued or spooled and are tried again. */
   writeFailures: number;
   /** Write transactions begun (a catch-up group of batches is one). */
   writeTransactions: number;
   /** Rows sealed or collecting in memory. */
   bufferedRows: number;
+  /** Bytes waiting in the on-disk spool. */
   spoolBytes: number;
   /** Rows dropped because neither the database nor the disk took them (recorded as gaps). */
   rowsDropped: number;
@@ -92,15 +101,23 @@ export interface StopReport {
 
 /** The running pipeline. */
 export interface CapturePipeline {
+  /** Adds a `ticks` row to the collecting batch. */
   tick(row: TickRow): void;
+  /** Adds a `trades` row to the collecting batch. */
   trade(row: TradeRow): void;
+  /** Adds a `market_lifecycle` row to the collecting batch. */
   lifecycle(row: LifecycleRow): void;
+  /** Adds a `dead_letters` row to the collecting batch. */
   deadLetter(row: DeadLetterRow): void;
+  /** Adds a `capture_gaps` row to the collecting batch. */
   gap(row: GapRow): void;
+  /** Adds an order-book snapshot row to the collecting batch. */
   orderbookSnapshot(row: CapturedSnapshotRow): void;
+  /** Adds an order-book delta row to the collecting batch. */
   orderbookDelta(row: CapturedDeltaRow): void;
   /** Seals the collecting batch now (if it has rows). */
   seal(): void;
+  /** The counters, with the memory and spool gauges brought up to date on each read. */
   readonly stats: PipelineStats;
   /** Receive→commit latency of committed rows. */
   readonly latency: LatencyHistogram;

@@ -1,7 +1,7 @@
 import { upsertMarkets } from "../catalog/mod.ts";
 import type { Sql } from "../db/mod.ts";
 import { withTestDatabase } from "../db/testing/database.ts";
-import { MarketSchema } from "../kalshi/mod.ts";
+import { parseMarket } from "../kalshi/mod.ts";
 import { createLogger } from "../log/mod.ts";
 import { assertEquals, assertOk } from "../testing/assert.ts";
 import { startTcpProxy } from "../testing/tcp_proxy.ts";
@@ -101,7 +101,7 @@ async function stored(sql: Sql): Promise<string> {
 
 /** A REST snapshot of KXORD-1 (closing at T0 + 2 ms) last updated at `updatedMs`. */
 function snapshot(status: string, updatedMs: number, extra: Record<string, unknown> = {}) {
-  return MarketSchema.parse({
+  return parseMarket({
     ticker: "KXORD-1",
     event_ticker: "KXORD",
     status,

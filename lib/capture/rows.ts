@@ -27,20 +27,31 @@ import type { OrderbookDeltaRow, OrderbookSnapshotRow } from "../orderbook/mod.t
 
 /** One `ticks` row. Prices are dollar strings ("0.5600"), counts contract strings ("10.00"). */
 export interface TickRow {
+  /** The market's ticker. */
   marketTicker: string;
   /** Exchange time, Unix ms (ts_ms, or ts × 1000). */
   tsMs: number;
+  /** Last trade price, dollars ("0.0000" if the market never traded). */
   price: string;
+  /** Best YES bid, dollars. */
   yesBid: string;
+  /** Best YES ask, dollars. */
   yesAsk: string;
+  /** Contracts traded over the market's life. */
   volume: string;
+  /** Contracts outstanding. */
   openInterest: string;
+  /** Contracts at the best YES bid, or null when the message has no size. */
   yesBidSize: string | null;
+  /** Contracts at the best YES ask, or null when the message has no size. */
   yesAskSize: string | null;
+  /** Contracts in the last trade, or null when the message has none. */
   lastTradeSize: string | null;
   /** Whole dollars, as Kalshi sends them. */
   dollarVolume: string | null;
+  /** Open interest in whole dollars, as Kalshi sends it; null when absent. */
   dollarOpenInterest: string | null;
+  /** When the message arrived, Unix ms. */
   receivedAtMs: number;
   /** JSON text of the payload fields without a column, or null. */
   extra: string | null;
@@ -48,16 +59,27 @@ export interface TickRow {
 
 /** One `trades` row (source 'ws'). */
 export interface TradeRow {
+  /** Kalshi's trade id, unique: the table's key. */
   tradeId: string;
+  /** The market's ticker. */
   marketTicker: string;
+  /** Exchange time of the trade, Unix ms (`created_time`). */
   tsMs: number;
+  /** YES price, dollars ("0.5600"). */
   yesPrice: string;
+  /** NO price, dollars. */
   noPrice: string;
+  /** Contracts filled ("10.00"). */
   count: string;
+  /** The deprecated `taker_side` exactly as sent (yes | no), or null when absent. */
   takerSide: string | null;
+  /** yes | no: the outcome the taker bought (from `taker_side` when absent), or null. */
   takerOutcomeSide: string | null;
+  /** bid | ask: the book side the taker hit, or null when absent. */
   takerBookSide: string | null;
+  /** Whether it was a block trade; null when the message does not say. */
   isBlockTrade: boolean | null;
+  /** When the message arrived, Unix ms. */
   receivedAtMs: number;
   /** JSON text of the trade body (`msg`). */
   raw: string;
@@ -65,14 +87,24 @@ export interface TradeRow {
 
 /** One `market_lifecycle` row, and what it changes in `markets` / `events` (lib/catalog). */
 export interface LifecycleRow {
+  /** The WebSocket message `type` (e.g. market_lifecycle_v2, event_fee_update). */
   messageType: string;
+  /**
+   * What happened: a market message's `event_type` (created, determined, settled, ...), or
+   * `created` / `fee_update` for event messages.
+   */
   eventType: string | null;
+  /** The market's ticker; null for event messages. */
   marketTicker: string | null;
+  /** The event's ticker, or null when the message names none. */
   eventTicker: string | null;
+  /** The subscription id the message came on, or null. */
   sid: number | null;
+  /** The message's sequence number within its subscription, or null. */
   seq: number | null;
   /** The message's own time (determination_ts, settled_ts), Unix ms, or null. */
   eventTsMs: number | null;
+  /** When the message arrived, Unix ms. */
   receivedAtMs: number;
   /** JSON text of the whole frame. */
   raw: string;
@@ -91,20 +123,31 @@ export type CapturedDeltaRow = OrderbookDeltaRow & { receivedAtMs: number };
 
 /** One `dead_letters` row. */
 export interface DeadLetterRow {
+  /** Where the payload came from, e.g. `ws:ticker`, or `capture:tick` for a refused row. */
   source: string;
+  /** Why it was refused (a validation message, or a database error code and message). */
   error: string;
+  /** The payload verbatim (it may not even be JSON). */
   payload: string;
+  /** JSON-able facts around the refusal (session id, batch id), or null. */
   context: Record<string, unknown> | null;
+  /** When the payload arrived, Unix ms. */
   receivedAtMs: number;
 }
 
 /** One `capture_gaps` row. `marketTickers` null = every market of the channel. */
 export interface GapRow {
+  /** The channel that may have missed messages ('ticker', 'trade', ..., or 'all'). */
   channel: string;
+  /** The markets affected, or null for every market of the channel. */
   marketTickers: string[] | null;
+  /** Start of the span in which messages may be missing, Unix ms. */
   startMs: number;
+  /** End of the span, Unix ms; never before `startMs`. */
   endMs: number;
+  /** Why messages may be missing ('disconnect', 'crash', 'seq_gap', ...). */
   reason: string;
+  /** JSON-able facts about the gap, or null. */
   detail: Record<string, unknown> | null;
 }
 

@@ -1,12 +1,12 @@
 import postgres from "postgres";
 import { createTestDatabase, type TestDatabase } from "../db/testing/database.ts";
 import {
-  EventSchema,
   type KalshiEvent,
   type Market,
-  MarketSchema,
+  parseEvent,
+  parseMarket,
+  parseSeries,
   type Series,
-  SeriesSchema,
 } from "../kalshi/mod.ts";
 import { assertEquals, assertOk } from "../testing/assert.ts";
 import { upsertEvents, upsertMarkets, upsertSeries } from "./catalog.ts";
@@ -54,11 +54,11 @@ function marketWire(i: number, extra: Record<string, unknown> = {}): Record<stri
 }
 
 function market(i: number, extra: Record<string, unknown> = {}): Market {
-  return MarketSchema.parse(marketWire(i, extra));
+  return parseMarket(marketWire(i, extra));
 }
 
 function series(extra: Record<string, unknown> = {}): Series {
-  return SeriesSchema.parse({
+  return parseSeries({
     ticker: "KXTEST",
     title: "Test series",
     category: "Economics",
@@ -73,7 +73,7 @@ function series(extra: Record<string, unknown> = {}): Series {
 }
 
 function event(extra: Record<string, unknown> = {}): KalshiEvent {
-  return EventSchema.parse({
+  return parseEvent({
     event_ticker: "KXTEST-26MAR01",
     series_ticker: "KXTEST",
     title: "Test event",

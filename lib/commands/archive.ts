@@ -5,8 +5,16 @@
  * @module
  */
 import { z } from "zod";
-import { defineCommand, intValue, setting, switchValue } from "../config/mod.ts";
-import { ARCHIVE_TABLE_NAMES, daySchema } from "../archive/mod.ts";
+import {
+  type Command,
+  defineCommand,
+  intValue,
+  type Setting,
+  setting,
+  switchValue,
+} from "../config/mod.ts";
+import type { LogLevel } from "../log/mod.ts";
+import { ARCHIVE_TABLE_NAMES, isDay } from "../archive/mod.ts";
 import { databaseUrl, logLevel, POSTGRES_LIBRARY_ENV } from "./shared.ts";
 
 /**
@@ -20,7 +28,7 @@ export const DUCKDB_ADDON_DIR = "node_modules/.deno/@duckdb+node-bindings-linux-
 export const DUCKDB_FFI_FLAG = `--allow-ffi=${DUCKDB_ADDON_DIR}`;
 
 /** `ARCHIVE_DIR`, read and written by the export. */
-export const archiveDir = setting({
+export const archiveDir: Setting<string> = setting({
   env: "ARCHIVE_DIR",
   flag: "archive-dir",
   schema: z.string().min(1),
@@ -35,7 +43,7 @@ const day = (env: string, flag: string, help: string) =>
   setting({
     env,
     flag,
-    schema: daySchema.optional(),
+    schema: z.string().refine(isDay, { message: "a day as YYYY-MM-DD" }).optional(),
     help,
     expected: "a day as YYYY-MM-DD",
   });
@@ -63,7 +71,19 @@ const tablesValue = z.string().transform((text) => text.split(",").map((s) => s.
   .pipe(z.array(z.enum(ARCHIVE_TABLE_NAMES as [string, ...string[]])).min(1));
 
 /** `export`: the Parquet archive, its verification and tick retention. */
-export const exportCommand = defineCommand({
+export const exportCommand: Command<{
+  databaseUrl: Setting<URL>;
+  archiveDir: Setting<string>;
+  from: Setting<string | undefined>;
+  to: Setting<string | undefined>;
+  tables: Setting<string[]>;
+  verify: Setting<boolean>;
+  recheckDays: Setting<number>;
+  retentionTicksDays: Setting<number | undefined>;
+  memoryMb: Setting<number>;
+  threads: Setting<number>;
+  logLevel: Setting<LogLevel>;
+}> = defineCommand({
   name: "export",
   summary: "Writes the Parquet archive: ARCHIVE_DIR/<table>/date=YYYY-MM-DD/part-00000.parquet " +
     "(zstd, pinned schema, docs/archive.md) for ticks, trades, candles, market_lifecycle and " +
@@ -122,7 +142,14 @@ export const exportCommand = defineCommand({
 });
 
 /** `query`: SQL over the archive in DuckDB. */
-export const queryCommand = defineCommand({
+export const queryCommand: Command<{
+  archiveDir: Setting<string>;
+  csv: Setting<boolean>;
+  json: Setting<boolean>;
+  maxRows: Setting<number>;
+  memoryMb: Setting<number>;
+  threads: Setting<number>;
+}> = defineCommand({
   name: "query",
   usage: '[options] "SELECT …"',
   summary: "Runs one read-only SQL query (SELECT, WITH … SELECT, EXPLAIN) in DuckDB over the " +

@@ -1,10 +1,12 @@
 /** The `kalshi` command line: reads Kalshi (any file a user hands it), writes nothing. */
-import { defineCommand } from "../config/mod.ts";
+import { type Command, defineCommand, type Setting } from "../config/mod.ts";
 import { kalshiSettings } from "../kalshi/mod.ts";
 import { databaseUrl, POSTGRES_LIBRARY_ENV } from "./shared.ts";
 
 /** `kalshi <validate|markets|events|candles|book> …`. */
-export const kalshiCliCommand = defineCommand({
+export const kalshiCliCommand: Command<
+  typeof kalshiSettings & { databaseUrl: Setting<URL | undefined> }
+> = defineCommand({
   name: "kalshi",
   summary: "Explores and validates Kalshi payloads: validate, markets, events, candles; book " +
     "prints a stored order book (each has --help).",

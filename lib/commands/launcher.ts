@@ -1,18 +1,31 @@
 /** The launcher's command line: `deno task start [--sim]`. */
 import {
+  type Command,
   defineCommand,
   intValue,
   ipAddressValue,
   listValue,
   portValue,
+  type Setting,
   setting,
   switchValue,
   urlValue,
 } from "../config/mod.ts";
+import type { LogLevel } from "../log/mod.ts";
 import { logLevel } from "./shared.ts";
 
 /** `start`: the whole system, supervised. */
-export const launcherCommand = defineCommand({
+export const launcherCommand: Command<{
+  databaseUrl: Setting<URL | undefined>;
+  logLevel: Setting<LogLevel>;
+  sim: Setting<boolean>;
+  simPort: Setting<number>;
+  simMarkets: Setting<number>;
+  services: Setting<string[]>;
+  metricsBasePort: Setting<number>;
+  listenHost: Setting<string>;
+  once: Setting<boolean>;
+}> = defineCommand({
   name: "start",
   summary: "Runs the whole system: PostgreSQL (DATABASE_URL, or the embedded default in " +
     ".data/postgres), the migrator, then every service as a supervised child process with its " +

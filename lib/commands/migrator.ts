@@ -1,10 +1,16 @@
 /** The migrator's command line: `deno task migrate [--status]`. */
-import { defineCommand, setting, switchValue } from "../config/mod.ts";
+import { type Command, defineCommand, type Setting, setting, switchValue } from "../config/mod.ts";
+import type { LogLevel } from "../log/mod.ts";
 import { z } from "zod";
 import { databaseUrl, logLevel, POSTGRES_LIBRARY_ENV } from "./shared.ts";
 
 /** `migrator`: applies migrations/*.sql in order under an advisory lock. */
-export const migratorCommand = defineCommand({
+export const migratorCommand: Command<{
+  databaseUrl: Setting<URL>;
+  logLevel: Setting<LogLevel>;
+  status: Setting<boolean>;
+  migrationsDir: Setting<string>;
+}> = defineCommand({
   name: "migrator",
   summary: "Applies pending SQL files from migrations/ in order, each in its own transaction, " +
     "under a PostgreSQL advisory lock. Re-running is a no-op; an edited applied file is refused.",

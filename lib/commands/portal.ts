@@ -2,14 +2,18 @@
 import { z } from "zod";
 import {
   choiceValue,
+  type Command,
   ConfigError,
+  type ConfigOf,
   defineCommand,
   intValue,
   portValue,
+  type Setting,
   setting,
   switchValue,
   urlValue,
 } from "../config/mod.ts";
+import type { LogLevel } from "../log/mod.ts";
 import { parseTrustedProxies, TRUSTED_PROXIES_EXPECTED, type TrustedProxies } from "../net/mod.ts";
 import { databaseUrl, logLevel, POSTGRES_LIBRARY_ENV, shutdownMs } from "./shared.ts";
 
@@ -32,7 +36,32 @@ function trustedProxiesValue(): z.ZodType<TrustedProxies> {
 }
 
 /** `portal`: serves the read-only web portal. */
-export const portalCommand = defineCommand({
+export const portalCommand: Command<{
+  portalDatabaseUrl: Setting<URL | undefined>;
+  databaseUrl: Setting<URL | undefined>;
+  port: Setting<number>;
+  websitesPort: Setting<number | undefined>;
+  hostname: Setting<string>;
+  frontDoorId: Setting<string | undefined>;
+  auth: Setting<"none" | "password" | "appservice">;
+  passwordHash: Setting<string | undefined>;
+  sessionSecret: Setting<string | undefined>;
+  sessionHours: Setting<number>;
+  trustProxy: Setting<boolean>;
+  trustedProxies: Setting<TrustedProxies>;
+  poolMax: Setting<number>;
+  statementTimeoutMs: Setting<number>;
+  idleInTransactionTimeoutMs: Setting<number>;
+  exportsPerClient: Setting<number>;
+  exportsMax: Setting<number>;
+  exportStallSeconds: Setting<number>;
+  exportMaxSeconds: Setting<number>;
+  loginAttempts: Setting<number>;
+  loginWindowSeconds: Setting<number>;
+  loginConcurrentHashes: Setting<number>;
+  logLevel: Setting<LogLevel>;
+  shutdownMs: Setting<number>;
+}> = defineCommand({
   name: "portal",
   summary: "Serves the read-only web portal and its JSON API. Connects as the SELECT-only role " +
     "kalshi_reader: PORTAL_DATABASE_URL should log in as a member of it; with only DATABASE_URL " +
@@ -203,11 +232,7 @@ export const portalCommand = defineCommand({
 });
 
 /** The portal's parsed settings. */
-export type PortalConfig = {
-  [K in keyof typeof portalCommand.settings]: z.output<
-    (typeof portalCommand.settings)[K]["schema"]
-  >;
-};
+export type PortalConfig = ConfigOf<typeof portalCommand>;
 
 /** Access control resolved from the settings. */
 export type PortalAuth =

@@ -2,13 +2,15 @@
 import { z } from "zod";
 import {
   choiceValue,
+  type Command,
   defineCommand,
   intValue,
-  listValue,
+  type Setting,
   setting,
   switchValue,
   urlValue,
 } from "../config/mod.ts";
+import type { LogLevel } from "../log/mod.ts";
 import {
   databaseUrl,
   logLevel,
@@ -58,7 +60,10 @@ function predictorSpec(entry: string, ctx: z.RefinementCtx): PredictorSpec | und
   return undefined;
 }
 
-const predictorList = listValue().transform((entries, ctx) =>
+/** Comma-separated words, trimmed, empty ones dropped (as `listValue` reads them). */
+const words = (text: string) => text.split(",").map((s) => s.trim()).filter(Boolean);
+
+const predictorList = z.string().transform(words).transform((entries, ctx) =>
   entries.map((e) => predictorSpec(e, ctx)).filter((s) => s !== undefined)
 ).pipe(z.array(z.custom<PredictorSpec>()).min(1).max(20));
 
@@ -66,7 +71,7 @@ const DURATION = /^(\d{1,5})(m|h|d)$/;
 const HOURS_PER = { m: 1 / 60, h: 1, d: 24 } as const;
 
 /** `1h,24h,7d` → hours, each from 1 minute to a year, at most 10, no repeats. */
-const horizonList = listValue().transform((entries, ctx) =>
+const horizonList = z.string().transform(words).transform((entries, ctx) =>
   entries.map((e) => {
     const match = DURATION.exec(e);
     if (!match) ctx.addIssue({ code: "custom", message: `${JSON.stringify(e)} is not like 24h` });
@@ -78,7 +83,43 @@ const horizonList = listValue().transform((entries, ctx) =>
 );
 
 /** `rag_service`: retrieval-augmented probability forecasts, written and scored. */
-export const ragServiceCommand = defineCommand({
+export const ragServiceCommand: Command<{
+  databaseUrl: Setting<URL>;
+  logLevel: Setting<LogLevel>;
+  metricsPort: Setting<number | undefined>;
+  metricsHost: Setting<string>;
+  shutdownMs: Setting<number>;
+  once: Setting<boolean>;
+  eval: Setting<boolean>;
+  json: Setting<boolean>;
+  asOf: Setting<Date | undefined>;
+  intervalSeconds: Setting<number>;
+  neighbors: Setting<number>;
+  maxMarkets: Setting<number>;
+  vectorBackend: Setting<"auto" | "pgvector" | "exact">;
+  efSearch: Setting<number>;
+  predictors: Setting<PredictorSpec[]>;
+  promptFile: Setting<string | undefined>;
+  documentsDir: Setting<string | undefined>;
+  embeddingProvider: Setting<"hash" | "openai">;
+  embeddingUrl: Setting<URL | undefined>;
+  embeddingModel: Setting<string | undefined>;
+  embeddingDimensions: Setting<number>;
+  embeddingKey: Setting<string | undefined>;
+  llmUrl: Setting<URL | undefined>;
+  llmModel: Setting<string | undefined>;
+  llmKey: Setting<string | undefined>;
+  llmTimeoutMs: Setting<number>;
+  llmMaxCalls: Setting<number>;
+  llmMaxTokens: Setting<number>;
+  llmMaxAttempts: Setting<number>;
+  evalHorizonHours: Setting<number>;
+  evalHorizons: Setting<number[] | undefined>;
+  evalBootstrapSeed: Setting<number>;
+  evalBootstrapResamples: Setting<number>;
+  evalFrom: Setting<Date | undefined>;
+  evalLimit: Setting<number>;
+}> = defineCommand({
   name: "rag_service",
   summary: "Embeds every market document, retrieves similar settled markets, candles and " +
     "lifecycle as of the prediction time (never later), forecasts P(yes) with the offline " +

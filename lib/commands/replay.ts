@@ -2,13 +2,16 @@
 import { z } from "zod";
 import {
   choiceValue,
+  type Command,
   defineCommand,
   intValue,
   ipAddressValue,
   listValue,
   portValue,
+  type Setting,
   setting,
 } from "../config/mod.ts";
+import type { LogLevel } from "../log/mod.ts";
 import { archiveDir, DUCKDB_FFI_FLAG } from "./archive.ts";
 import { databaseUrl, logLevel, POSTGRES_LIBRARY_ENV } from "./shared.ts";
 
@@ -50,7 +53,19 @@ function speedValue(): z.ZodType<number> {
 }
 
 /** `replay`: stored history served back as Kalshi's WebSocket. */
-export const replayCommand = defineCommand({
+export const replayCommand: Command<{
+  databaseUrl: Setting<URL>;
+  port: Setting<number>;
+  hostname: Setting<string>;
+  from: Setting<number | undefined>;
+  to: Setting<number | undefined>;
+  speed: Setting<number>;
+  markets: Setting<string[] | undefined>;
+  source: Setting<"db" | "archive">;
+  archiveDir: Setting<string>;
+  quietMs: Setting<number>;
+  logLevel: Setting<LogLevel>;
+}> = defineCommand({
   name: "replay",
   summary: "Serves a stored window of captured history as Kalshi's own WebSocket at " +
     "/trade-api/ws/v2: subscribe / update_subscription / unsubscribe / list_subscriptions with " +

@@ -1,6 +1,14 @@
 /** rest_service's command line: discovery and backfill scheduling. */
 import { z } from "zod";
-import { defineCommand, intValue, setting, switchValue } from "../config/mod.ts";
+import {
+  type Command,
+  defineCommand,
+  intValue,
+  type Setting,
+  setting,
+  switchValue,
+} from "../config/mod.ts";
+import type { LogLevel } from "../log/mod.ts";
 import { kalshiClock, kalshiSettings } from "../kalshi/mod.ts";
 import { scopeSettings } from "../scope/mod.ts";
 import {
@@ -24,7 +32,25 @@ function seconds(min: number, max: number) {
 }
 
 /** `rest_service`: discovers series/events/markets and schedules their backfill. */
-export const restServiceCommand = defineCommand({
+export const restServiceCommand: Command<
+  typeof kalshiSettings & typeof scopeSettings & {
+    databaseUrl: Setting<URL>;
+    kalshiClock: Setting<"system" | "server">;
+    amqpUrl: Setting<URL | undefined>;
+    logLevel: Setting<LogLevel>;
+    metricsPort: Setting<number | undefined>;
+    metricsHost: Setting<string>;
+    shutdownMs: Setting<number>;
+    once: Setting<boolean>;
+    syncIntervalSeconds: Setting<number>;
+    fullSyncIntervalSeconds: Setting<number>;
+    openRefreshSeconds: Setting<number>;
+    auditIntervalSeconds: Setting<number>;
+    readyMaxPassAgeSeconds: Setting<number>;
+    retentionTicksDays: Setting<number | undefined>;
+    archiveDir: Setting<string | undefined>;
+  }
+> = defineCommand({
   name: "rest_service",
   summary: "Discovers every Kalshi series, event and market in scope (a full sync first, then " +
     "incremental syncs using the API's timestamp filters), upserts them into PostgreSQL, " +

@@ -8,6 +8,7 @@ import {
   setting,
   urlValue,
 } from "../config/mod.ts";
+import type { LogLevel } from "../log/mod.ts";
 
 /**
  * Environment variables the pool still consults (createPool passes host, port, user and database
@@ -33,7 +34,7 @@ export const databaseUrl: Setting<URL> = setting({
 });
 
 /** `AMQP_URL`: RabbitMQ, optional everywhere (the job table is the truth). */
-export const amqpUrl = setting({
+export const amqpUrl: Setting<URL | undefined> = setting({
   env: "AMQP_URL",
   flag: "amqp-url",
   schema: urlValue(["amqp:", "amqps:"]).optional(),
@@ -43,8 +44,8 @@ export const amqpUrl = setting({
   access: "net",
 });
 
-/** `LOG_LEVEL`. */
-export const logLevel: Setting<"debug" | "info" | "warn" | "error"> = setting({
+/** `LOG_LEVEL`: the lowest level the JSON log on stderr writes. */
+export const logLevel: Setting<LogLevel> = setting({
   env: "LOG_LEVEL",
   flag: "log-level",
   schema: choiceValue(["debug", "info", "warn", "error"]),
@@ -79,7 +80,7 @@ export const metricsHost: Setting<string> = setting({
 });
 
 /** A shutdown deadline in milliseconds. */
-export const shutdownMs = setting({
+export const shutdownMs: Setting<number> = setting({
   env: "SHUTDOWN_TIMEOUT_MS",
   flag: "shutdown-timeout-ms",
   schema: z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(100).max(600_000)),

@@ -1,11 +1,28 @@
 /** `deno task status`: one look at the capture's health, from the database alone. */
 import { z } from "zod";
-import { defineCommand, intValue, setting, switchValue } from "../config/mod.ts";
+import {
+  type Command,
+  defineCommand,
+  intValue,
+  type Setting,
+  setting,
+  switchValue,
+} from "../config/mod.ts";
 import { databaseUrl, POSTGRES_LIBRARY_ENV } from "./shared.ts";
 import { wsSpoolDir } from "./ws_service.ts";
 
 /** `status`: reads the database (and the local spool folder) and prints what is stale. */
-export const statusCommand = defineCommand({
+export const statusCommand: Command<{
+  databaseUrl: Setting<URL>;
+  json: Setting<boolean>;
+  wsSilenceSeconds: Setting<number>;
+  wsChannels: Setting<string[]>;
+  maxPassAgeSeconds: Setting<number>;
+  maxDueAgeSeconds: Setting<number>;
+  deadWindowMinutes: Setting<number>;
+  timeoutSeconds: Setting<number>;
+  spoolDir: Setting<string>;
+}> = defineCommand({
   name: "status",
   summary: "Prints the capture's health from the database alone (the services may run " +
     "elsewhere): the last message of each WebSocket channel, the last discovery pass, the " +

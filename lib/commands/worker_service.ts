@@ -1,5 +1,14 @@
 /** The backfill workers' command line: `deno task launch worker_service [--until-empty] ...`. */
-import { choiceValue, defineCommand, intValue, setting, switchValue } from "../config/mod.ts";
+import {
+  choiceValue,
+  type Command,
+  defineCommand,
+  intValue,
+  type Setting,
+  setting,
+  switchValue,
+} from "../config/mod.ts";
+import type { LogLevel } from "../log/mod.ts";
 import {
   kalshiApiKeyId,
   kalshiPrivateKeyPath,
@@ -18,7 +27,30 @@ import {
 } from "./shared.ts";
 
 /** `worker_service`: runs candlestick and trade backfill jobs from `backfill_jobs`. */
-export const workerServiceCommand = defineCommand({
+export const workerServiceCommand: Command<{
+  databaseUrl: Setting<URL>;
+  amqpUrl: Setting<URL | undefined>;
+  logLevel: Setting<LogLevel>;
+  metricsPort: Setting<number | undefined>;
+  metricsHost: Setting<string>;
+  shutdownMs: Setting<number>;
+  kalshiRestUrl: Setting<URL>;
+  kalshiApiKeyId: Setting<string | undefined>;
+  kalshiPrivateKeyPath: Setting<string | undefined>;
+  kalshiReadsPerSecond: Setting<number>;
+  kalshiReadBurstSeconds: Setting<number>;
+  concurrency: Setting<number>;
+  batchSize: Setting<number>;
+  leaseMs: Setting<number>;
+  pollMs: Setting<number>;
+  progressMs: Setting<number>;
+  retryBaseMs: Setting<number>;
+  trades: Setting<"on" | "off">;
+  untilEmpty: Setting<boolean>;
+  failOnDead: Setting<boolean>;
+  readyMaxDueAgeSeconds: Setting<number>;
+  readyDeadWindowMinutes: Setting<number>;
+}> = defineCommand({
   name: "worker_service",
   summary: "Runs backfill jobs from the backfill_jobs table: candlesticks (batched where jobs " +
     "share a window, historical tier behind the cutoff) and trades, each committed with its " +

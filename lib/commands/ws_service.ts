@@ -1,6 +1,15 @@
 /** ws_service's command line: Kalshi WebSocket, database, scope, spool folder, capture tuning. */
 import { z } from "zod";
-import { choiceValue, defineCommand, intValue, setting, switchValue } from "../config/mod.ts";
+import {
+  choiceValue,
+  type Command,
+  defineCommand,
+  intValue,
+  type Setting,
+  setting,
+  switchValue,
+} from "../config/mod.ts";
+import type { LogLevel } from "../log/mod.ts";
 import {
   kalshiApiKeyId,
   kalshiClock,
@@ -10,7 +19,11 @@ import {
   kalshiWsUrl,
 } from "../kalshi/mod.ts";
 import { scopeSettings } from "../scope/mod.ts";
-import { ORDERBOOK_SCOPE_EXPECTED, OrderbookScopeSchema } from "../capture/mod.ts";
+import {
+  ORDERBOOK_SCOPE_EXPECTED,
+  type OrderbookScope,
+  parseOrderbookScope,
+} from "../capture/mod.ts";
 import {
   databaseUrl,
   logLevel,
@@ -20,8 +33,20 @@ import {
   shutdownMs,
 } from "./shared.ts";
 
+/** `WS_ORDERBOOK_SCOPE` text → the order-book scope (see {@linkcode parseOrderbookScope}). */
+function orderbookScopeValue(): z.ZodType<OrderbookScope> {
+  return z.string().trim().transform((text, ctx) => {
+    try {
+      return parseOrderbookScope(text);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", input: text, message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+}
+
 /** `WS_SPOOL_DIR`: ws_service's on-disk spool (also measured by `status`, read-only there). */
-export const wsSpoolDir = setting({
+export const wsSpoolDir: Setting<string> = setting({
   env: "WS_SPOOL_DIR",
   flag: "spool-dir",
   schema: z.string().min(1),
@@ -32,7 +57,34 @@ export const wsSpoolDir = setting({
 });
 
 /** `ws_service`: live capture of ticker, trade, order-book and lifecycle messages into PostgreSQL. */
-export const wsServiceCommand = defineCommand({
+export const wsServiceCommand: Command<
+  typeof scopeSettings & {
+    databaseUrl: Setting<URL>;
+    kalshiWsUrl: Setting<URL>;
+    kalshiRestUrl: Setting<URL>;
+    kalshiReadsPerSecond: Setting<number>;
+    kalshiApiKeyId: Setting<string | undefined>;
+    kalshiPrivateKeyPath: Setting<string | undefined>;
+    kalshiClock: Setting<"system" | "server">;
+    logLevel: Setting<LogLevel>;
+    metricsPort: Setting<number | undefined>;
+    metricsHost: Setting<string>;
+    shutdownMs: Setting<number>;
+    spoolDir: Setting<string>;
+    spoolFsync: Setting<"on" | "off">;
+    instance: Setting<string>;
+    allowUnsigned: Setting<boolean>;
+    refreshMs: Setting<number>;
+    tickerStaleMs: Setting<number>;
+    readyMaxSilenceSeconds: Setting<number>;
+    readyMaxSpoolGrowingSeconds: Setting<number>;
+    orderbookScope: Setting<OrderbookScope>;
+    orderbookCheckpointSeconds: Setting<number>;
+    maxBatchRows: Setting<number>;
+    flushIntervalMs: Setting<number>;
+    maxBufferRows: Setting<number>;
+  }
+> = defineCommand({
   name: "ws_service",
   summary: "Subscribes Kalshi's WebSocket for the open and about-to-open markets in scope " +
     "(ticker, trade, and orderbook_delta for those in WS_ORDERBOOK_SCOPE) and every lifecycle " +
@@ -114,7 +166,7 @@ export const wsServiceCommand = defineCommand({
     orderbookScope: setting({
       env: "WS_ORDERBOOK_SCOPE",
       flag: "orderbook-scope",
-      schema: OrderbookScopeSchema,
+      schema: orderbookScopeValue(),
       default: "top:200",
       help: "watched markets whose order book is captured (orderbook_delta): all, none, " +
         "series:A,B, or top:N (the N with the highest 24-hour volume)",

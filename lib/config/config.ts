@@ -1,12 +1,27 @@
-/** Reads a command's settings from flags and environment, validated with zod, with `--help`. */
+/** Reads a command's settings from flags and environment, validated by schemas, with `--help`. */
 import { parseArgs } from "node:util";
-import { z } from "zod";
 
 /**
  * Which Deno permission a setting's value implies, for the launch step: `host` is an address to
  * listen on, granted together with every `listen` port of the command.
  */
 export type Access = "net" | "listen" | "host" | "read" | "write";
+
+/** What {@linkcode SettingSchema.safeParse} returns: the converted value, or why the input is wrong. */
+export type SettingParseResult<T> =
+  | { success: true; data: T }
+  | { success: false; error: { issues: readonly { message: string }[] } };
+
+/**
+ * Validates and converts a setting's raw value (text, a switch's boolean, or `undefined` when
+ * unset). Any zod schema satisfies it; `urlValue`, `intValue` and the other value helpers return one.
+ */
+export interface SettingSchema<T> {
+  /** Checks `input` without throwing; a failure's first issue message says what was expected. */
+  safeParse(input: unknown): SettingParseResult<T>;
+  /** The same schema, also accepting `undefined` (a setting that may stay unset). */
+  optional(): SettingSchema<T | undefined>;
+}
 
 /** One setting: an environment variable, optionally a flag, its schema and help text. */
 export interface Setting<T = unknown> {
@@ -17,12 +32,12 @@ export interface Setting<T = unknown> {
   /** `boolean` settings are switches (`--once`); everything else takes a value. */
   type?: "string" | "boolean";
   /** Validates and converts the raw text (or `undefined` when absent and no default). */
-  schema: z.ZodType<T>;
+  schema: SettingSchema<T>;
   /** Raw default used when neither flag nor variable is set. */
   default?: string;
   /** One line for `--help`. */
   help: string;
-  /** What a valid value looks like, for error messages; defaults to zod's message. */
+  /** What a valid value looks like, for error messages; defaults to the schema's message. */
   expected?: string;
   /** Never echoed: errors and `--help` hide the value. */
   secret?: boolean;
@@ -71,9 +86,9 @@ export interface Command<S extends Record<string, Setting> = Record<string, Sett
   ownArguments?: boolean;
 }
 
-/** The parsed values of a command's settings. */
+/** The parsed values of a command's settings, keyed like its settings. */
 export type ConfigOf<C extends Command> = {
-  [K in keyof C["settings"]]: z.output<C["settings"][K]["schema"]>;
+  [K in keyof C["settings"]]: C["settings"][K] extends Setting<infer T> ? T : never;
 };
 
 /** A wrong or missing setting: which variable, what was received, what was expected. */

@@ -1,4 +1,8 @@
-/** Configuration: settings from flags and environment, validated with zod, with `--help`. @module */
+/**
+ * Configuration: settings from flags and environment, validated by schemas (zod's or any
+ * {@linkcode SettingSchema}), with `--help`.
+ * @module
+ */
 
 export {
   type Command,
@@ -24,5 +28,6 @@ export {
 export { type LoadOptions } from "./config.ts";
 export { type Parsed } from "./config.ts";
 export { type Setting } from "./config.ts";
+export { type SettingParseResult, type SettingSchema } from "./config.ts";
 export { type Access } from "./config.ts";
 export { type Grants } from "./config.ts";

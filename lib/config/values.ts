@@ -1,8 +1,9 @@
-/** Reusable zod schemas for setting values, which always arrive as text. */
+/** Reusable schemas for setting values, which always arrive as text (built with zod). */
 import { z } from "zod";
+import type { SettingSchema } from "./config.ts";
 
 /** A URL whose scheme is one of `protocols` (e.g. `["http:", "https:"]`). */
-export function urlValue(protocols: readonly string[]): z.ZodType<URL> {
+export function urlValue(protocols: readonly string[]): SettingSchema<URL> {
   return z.string({ message: `a URL (${protocols.join(" or ")})` }).transform((text, ctx) => {
     let url: URL;
     try {
@@ -23,7 +24,7 @@ export function urlValue(protocols: readonly string[]): z.ZodType<URL> {
 }
 
 /** An integer between `min` and `max` inclusive. */
-export function intValue(min: number, max: number): z.ZodType<number> {
+export function intValue(min: number, max: number): SettingSchema<number> {
   const expected = `an integer from ${min} to ${max}`;
   return z.string({ message: expected }).transform((text, ctx) => {
     const n = Number(text);
@@ -36,7 +37,7 @@ export function intValue(min: number, max: number): z.ZodType<number> {
 }
 
 /** A positive number of seconds or a rate, e.g. `0.5`; decimal text, at most `max`. */
-export function positiveNumberValue(max: number): z.ZodType<number> {
+export function positiveNumberValue(max: number): SettingSchema<number> {
   const expected = `a positive number up to ${max}`;
   return z.string({ message: expected }).transform((text, ctx) => {
     const n = Number(text);
@@ -49,12 +50,12 @@ export function positiveNumberValue(max: number): z.ZodType<number> {
 }
 
 /** A TCP port, 0 meaning "pick a free one". */
-export function portValue(): z.ZodType<number> {
+export function portValue(): SettingSchema<number> {
   return intValue(0, 65535);
 }
 
 /** An IP address to listen on: IPv4 (`127.0.0.1`, `0.0.0.0`) or IPv6 (`::1`, `::`). */
-export function ipAddressValue(): z.ZodType<string> {
+export function ipAddressValue(): SettingSchema<string> {
   const expected =
     "an IP address such as 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)";
   return z.string({ message: expected }).refine(
@@ -66,16 +67,16 @@ export function ipAddressValue(): z.ZodType<string> {
 /** One of the given words. */
 export function choiceValue<const T extends readonly [string, ...string[]]>(
   choices: T,
-): z.ZodType<T[number]> {
+): SettingSchema<T[number]> {
   return z.enum(choices, { message: `one of ${choices.join(", ")}` });
 }
 
 /** A comma-separated list of non-empty words (whitespace trimmed); empty text gives `[]`. */
-export function listValue(): z.ZodType<string[]> {
+export function listValue(): SettingSchema<string[]> {
   return z.string().transform((text) => text.split(",").map((s) => s.trim()).filter(Boolean));
 }
 
 /** A switch (`--once`): absent means false. */
-export function switchValue(): z.ZodType<boolean> {
+export function switchValue(): SettingSchema<boolean> {
   return z.boolean().default(false);
 }

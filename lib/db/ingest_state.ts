@@ -10,89 +10,112 @@ import { z } from "zod";
 import type postgres from "postgres";
 import type { Queryable } from "./pool.ts";
 
-const instant = z.iso.datetime({ offset: true });
+/** A sync pass's completion: when, and the `min_updated_ts` (Unix s) the next pass asks for. */
+export interface SyncedState {
+  /** When the pass completed, ISO 8601. */
+  at: string;
+  /** Kalshi watermark for the next incremental pass, Unix seconds. */
+  minUpdatedTs?: number;
+}
 
-/** Value schema of every key. Times are ISO-8601 strings (UTC), Kalshi watermarks Unix seconds. */
-export const INGEST_STATE_SCHEMAS = {
+/**
+ * The value stored under every `ingest_state` key. Times are ISO-8601 strings (UTC), Kalshi
+ * watermarks Unix seconds.
+ */
+export interface IngestStateValues {
   /** Last complete GET /series sync; scope ''. `minUpdatedTs` feeds the next `min_updated_ts`. */
-  "discovery.series_synced": z.object({
-    at: instant,
-    minUpdatedTs: z.number().int().nonnegative().optional(),
-  }),
+  "discovery.series_synced": SyncedState;
   /** Last complete event discovery pass; scope '' (or a series ticker for per-series passes). */
-  "discovery.events_synced": z.object({
-    at: instant,
-    minUpdatedTs: z.number().int().nonnegative().optional(),
-  }),
+  "discovery.events_synced": SyncedState;
   /** Last complete market discovery pass; scope '' (or a series ticker). */
-  "discovery.markets_synced": z.object({
-    at: instant,
-    minUpdatedTs: z.number().int().nonnegative().optional(),
-  }),
+  "discovery.markets_synced": SyncedState;
   /**
    * A paginated walk of an unfinished full discovery sync; scope = the walk's name (e.g.
    * 'historical_markets'). `cursor` is the next page to read, '' once the walk is complete; the
    * rows are deleted when the whole sync completes, so an interrupted sync resumes.
    */
+  "discovery.walk": { cursor: string; pages: number; items: number; startedAt: string };
+  /** Last GET /historical/cutoff answer; scope ''. */
+  "historical.cutoff": { marketSettledTs: string; tradesCreatedTs: string; fetchedAt: string };
+  /** Candles stored without holes up to `endPeriodTs`; scope '<market_ticker>:<period_minutes>'. */
+  "candles.high_water": { endPeriodTs: string };
+  /** Trades stored without holes up to `createdTime`; scope '<market_ticker>'. */
+  "trades.high_water": { createdTime: string };
+  /**
+   * How far backfill jobs of one market have been scheduled (Unix seconds, inclusive) per candle
+   * period and for trades; scope '<market_ticker>'. Written in the transaction that inserts the
+   * jobs, so a range is never scheduled twice.
+   */
+  "backfill.scheduled": {
+    candles1?: number;
+    candles60?: number;
+    candles1440?: number;
+    trades?: number;
+  };
+  /**
+   * A WebSocket capture session; scope = the ws_service instance name. `channels` holds, per
+   * WebSocket channel (`ticker`, `trade`, each lifecycle message type), the newest receive time
+   * and exchange time written, merged so they never move backwards.
+   */
+  "ws.session": {
+    sessionId: string;
+    connectedAt: string;
+    lastFlushedAt?: string;
+    lastMessageAt?: string;
+    channels?: Record<string, { lastReceivedAt: string; lastMessageAt?: string }>;
+  };
+  /** The coverage audit checked everything before `through`; scope ''. */
+  "coverage.audited_through": { through: string };
+}
+
+/** A key of `ingest_state`. */
+export type IngestStateKey = keyof IngestStateValues;
+
+/** The value type stored under key `K`. */
+export type IngestStateValue<K extends IngestStateKey> = IngestStateValues[K];
+
+const instant = z.iso.datetime({ offset: true });
+const syncedState = z.object({
+  at: instant,
+  minUpdatedTs: z.number().int().nonnegative().optional(),
+});
+
+/** Value schema of every key (documented on {@linkcode IngestStateValues}). */
+export const INGEST_STATE_SCHEMAS = {
+  "discovery.series_synced": syncedState,
+  "discovery.events_synced": syncedState,
+  "discovery.markets_synced": syncedState,
   "discovery.walk": z.object({
     cursor: z.string(),
     pages: z.number().int().nonnegative(),
     items: z.number().int().nonnegative(),
     startedAt: instant,
   }),
-  /** Last GET /historical/cutoff answer; scope ''. */
   "historical.cutoff": z.object({
     marketSettledTs: instant,
     tradesCreatedTs: instant,
     fetchedAt: instant,
   }),
-  /** Candles stored without holes up to `endPeriodTs`; scope '<market_ticker>:<period_minutes>'. */
   "candles.high_water": z.object({ endPeriodTs: instant }),
-  /** Trades stored without holes up to `createdTime`; scope '<market_ticker>'. */
   "trades.high_water": z.object({ createdTime: instant }),
-  /**
-   * How far backfill jobs of one market have been scheduled (Unix seconds, inclusive) per candle
-   * period and for trades; scope '<market_ticker>'. Written in the transaction that inserts the
-   * jobs, so a range is never scheduled twice.
-   */
   "backfill.scheduled": z.object({
     candles1: z.number().int().nonnegative().optional(),
     candles60: z.number().int().nonnegative().optional(),
     candles1440: z.number().int().nonnegative().optional(),
     trades: z.number().int().nonnegative().optional(),
   }),
-  /** A WebSocket capture session; scope = the ws_service instance name. */
   "ws.session": z.object({
     sessionId: z.string().min(1),
     connectedAt: instant,
     lastFlushedAt: instant.optional(),
     lastMessageAt: instant.optional(),
-    /**
-     * Per WebSocket channel (`ticker`, `trade`, each lifecycle message type): the newest receive
-     * time and exchange time written, merged so they never move backwards.
-     */
     channels: z.record(
       z.string().min(1),
       z.object({ lastReceivedAt: instant, lastMessageAt: instant.optional() }),
     ).optional(),
   }),
-  /** The coverage audit checked everything before `through`; scope ''. */
   "coverage.audited_through": z.object({ through: instant }),
-} as const;
-
-/** Every key `ingest_state` accepts. */
-export const IngestStateKey = z.enum(
-  Object.keys(INGEST_STATE_SCHEMAS) as [
-    keyof typeof INGEST_STATE_SCHEMAS,
-    ...(keyof typeof INGEST_STATE_SCHEMAS)[],
-  ],
-);
-
-/** A key of `ingest_state`. */
-export type IngestStateKey = z.infer<typeof IngestStateKey>;
-
-/** The value type stored under key `K`. */
-export type IngestStateValue<K extends IngestStateKey> = z.infer<(typeof INGEST_STATE_SCHEMAS)[K]>;
+} as const satisfies { [K in IngestStateKey]: z.ZodType<IngestStateValues[K]> };
 
 /** A stored value that no longer matches its schema (a bug or a manual edit). */
 export class IngestStateError extends Error {

@@ -16,6 +16,7 @@ export { migrate, MigrationError, migrationStatus } from "./migrate.ts";
 export { ensureTickPartitions } from "./partitions.ts";
 export {
   createPool,
+  type DatabaseNotice,
   DatabaseUrlError,
   maskDatabaseUrl,
   type PoolOptions,
@@ -24,8 +25,9 @@ export {
 } from "./pool.ts";
 export { guardPostgresClosedSocketWrites } from "./postgres_guard.ts";
 export { type EnsureTickPartitionsOptions } from "./partitions.ts";
-export { INGEST_STATE_SCHEMAS } from "./ingest_state.ts";
-export { IngestStateKey } from "./ingest_state.ts";
+export { type IngestStateKey } from "./ingest_state.ts";
+export { type IngestStateValues } from "./ingest_state.ts";
+export { type SyncedState } from "./ingest_state.ts";
 export { type MigrateOptions } from "./migrate.ts";
 export { type MigrateResult } from "./migrate.ts";
 export { type MigrationStatus } from "./migrate.ts";

@@ -55,6 +55,25 @@ export class DatabaseUrlError extends Error {
   }
 }
 
+/**
+ * A server NOTICE (or WARNING) message: its fields by name as the server sent them (`severity`,
+ * `code`, `message`, and `detail`, `hint`, `where`, … when present).
+ */
+export interface DatabaseNotice {
+  /** NOTICE, WARNING, INFO, DEBUG or LOG, never translated (`severity_local` is). */
+  severity?: string;
+  /** SQLSTATE code, e.g. "42P07". */
+  code?: string;
+  /** The primary message. */
+  message?: string;
+  /** Optional detail. */
+  detail?: string;
+  /** Optional hint. */
+  hint?: string;
+  /** Any other field of the message. */
+  [field: string]: string | undefined;
+}
+
 /** Options of {@linkcode createPool}. */
 export interface PoolOptions {
   /** Maximum connections in the pool; default 10. */
@@ -73,7 +92,7 @@ export interface PoolOptions {
   /** Reads the CA file named by sslrootcert; defaults to Deno.readTextFileSync. */
   readCaFile?: (path: string) => string;
   /** Receives server NOTICE messages; by default they are dropped. */
-  onNotice?: (notice: postgres.Notice) => void;
+  onNotice?: (notice: DatabaseNotice) => void;
 }
 
 /** Connection settings resolved from a URL, before postgres.js sees them. */

@@ -31,7 +31,21 @@ export interface CliIo {
   /** Environment lookup; variables without permission read as unset. */
   env(name: string): string | undefined;
   /** REST client factory (tests inject one bound to a local server). */
-  restClient?: (config: ConfigOf<typeof marketsCommand>) => Promise<KalshiRestClient>;
+  restClient?: (config: KalshiRestSettings) => Promise<KalshiRestClient>;
+}
+
+/** The shared Kalshi settings a REST client is built from (every reading command has them). */
+export interface KalshiRestSettings {
+  /** REST base URL including /trade-api/v2. */
+  kalshiRestUrl: URL;
+  /** API key id; requests are signed when it and the key path are set. */
+  kalshiApiKeyId?: string;
+  /** PEM private key file of the API key. */
+  kalshiPrivateKeyPath?: string;
+  /** Read budget, requests per second. */
+  kalshiReadsPerSecond: number;
+  /** Read bucket capacity, in seconds of the read budget. */
+  kalshiReadBurstSeconds: number;
 }
 
 /** `kalshi validate`. */
@@ -283,9 +297,7 @@ async function runValidate(config: ConfigOf<typeof validateCommand>, files: stri
   return allValid ? 0 : 1;
 }
 
-async function defaultRestClient(
-  config: ConfigOf<typeof marketsCommand>,
-): Promise<KalshiRestClient> {
+async function defaultRestClient(config: KalshiRestSettings): Promise<KalshiRestClient> {
   return createRestClient({
     baseUrl: config.kalshiRestUrl,
     credentials: await credentialsFromSettings(config),
@@ -324,7 +336,7 @@ async function runEvents(
   positionals: string[],
   io: CliIo,
 ): Promise<number> {
-  const client = await (io.restClient ?? defaultRestClient)(config as never);
+  const client = await (io.restClient ?? defaultRestClient)(config);
   if (positionals.length > 0) {
     const { event, markets } = await client.getEvent(positionals[0], { withNestedMarkets: true });
     io.stdout(JSON.stringify(
@@ -364,7 +376,7 @@ async function runCandles(
     io.stderr("kalshi candles: no market ticker given. Run 'kalshi candles --help'.");
     return 2;
   }
-  const client = await (io.restClient ?? defaultRestClient)(config as never);
+  const client = await (io.restClient ?? defaultRestClient)(config);
   const query = {
     startTs: config.start,
     endTs: config.end,

@@ -1,5 +1,5 @@
 /**
- * Typed Kalshi client: zod schemas and normalised types (prices in integer 1/10000 dollar,
+ * Typed Kalshi client: payload parsers and normalised types (prices in integer 1/10000 dollar,
  * counts in integer 1/100 contract), request signing, REST client with shared rate limiting,
  * retries and pagination, WebSocket client with reconnect, gap and disconnect markers, shared
  * settings, payload validation, and order books in exact units with pure delta helpers. The
@@ -9,7 +9,7 @@
 
 export { type KalshiCredentials } from "./auth.ts";
 export { backoffDelay } from "./backoff.ts";
-export { permittedEnv, runKalshiCli } from "./cli.ts";
+export { type KalshiRestSettings, permittedEnv, runKalshiCli } from "./cli.ts";
 export { type Clock, systemClock } from "./clock.ts";
 export { KalshiHttpError, KalshiPaginationError } from "./errors.ts";
 export {
@@ -27,10 +27,11 @@ export {
   createRestClient,
   type KalshiRestClient,
   type MarketsQuery,
+  type MultivariateEventsQuery,
 } from "./rest.ts";
 export { type Candlestick } from "./schemas/candlestick.ts";
-export { EventSchema, EventsResponseSchema, type KalshiEvent } from "./schemas/event.ts";
-export { type Market, MarketSchema } from "./schemas/market.ts";
+export { type KalshiEvent, parseEvent } from "./schemas/event.ts";
+export { type Market, parseMarket } from "./schemas/market.ts";
 export {
   EARLIEST_TIME_MS,
   isWithinTimeWindow,
@@ -38,7 +39,7 @@ export {
   unstorableJson,
   unstorableText,
 } from "./schemas/primitives.ts";
-export { type Series, SeriesSchema } from "./schemas/series.ts";
+export { parseSeries, type Series } from "./schemas/series.ts";
 export { type Trade } from "./schemas/trade.ts";
 export {
   type EventFeeUpdateMessage,
@@ -72,6 +73,12 @@ export {
   type PriceUnits,
   priceUnitsToDollars,
 } from "./units.ts";
+export {
+  type ResponseValidator,
+  type ValidationError,
+  type ValidationIssue,
+  type ValidationResult,
+} from "./validator.ts";
 export { createWsClient, type KalshiWsClient } from "./ws.ts";
 export { type WsStreamItem } from "./ws_stream.ts";
 export { type CallOptions } from "./rest.ts";
@@ -79,7 +86,7 @@ export { type CliIo } from "./cli.ts";
 export { type ErrorMessage } from "./schemas/ws.ts";
 export { type EventWithMarkets } from "./rest.ts";
 export { type EventsQuery } from "./rest.ts";
-export { type ExchangeStatus } from "./schemas/exchange.ts";
+export { type ExchangeIndexStatus, type ExchangeStatus } from "./schemas/exchange.ts";
 export { type HistoricalCutoff } from "./schemas/exchange.ts";
 export { type HistoricalMarketsQuery } from "./rest.ts";
 export { type MarketCandles } from "./rest.ts";
@@ -108,8 +115,5 @@ export { type WsEnvelope } from "./schemas/ws.ts";
 export { type WsGapItem } from "./ws_stream.ts";
 export { type WsParseResult } from "./schemas/ws.ts";
 export { type WsRefusedItem } from "./ws_stream.ts";
-export { ExchangeStatusSchema } from "./schemas/exchange.ts";
-export { HistoricalCutoffSchema } from "./schemas/exchange.ts";
 export { type Random } from "./clock.ts";
 export { type RetryInfo } from "./rest.ts";
-export { marketsCommand } from "./cli.ts";

@@ -4,7 +4,6 @@
  * errors (honouring Retry-After), a timeout per request, typed errors, cursor pagination as
  * async iterators, and optional RSA-PSS / Ed25519 request signing.
  */
-import type { z } from "zod";
 import { authHeaders, type KalshiCredentials } from "./auth.ts";
 import { backoffDelay, type BackoffOptions, retryAfterMs } from "./backoff.ts";
 import { type Clock, type Random, systemClock } from "./clock.ts";
@@ -35,6 +34,7 @@ import {
 import { type Series, SeriesListResponseSchema, SeriesResponseSchema } from "./schemas/series.ts";
 import { type Trade, TradesResponseSchema } from "./schemas/trade.ts";
 import { formatIssues } from "./validate.ts";
+import type { ResponseValidator } from "./validator.ts";
 
 /** Production REST base URL. */
 export const PRODUCTION_REST_URL = "https://external-api.kalshi.com/trade-api/v2";
@@ -142,6 +142,18 @@ export interface EventsQuery {
   minCloseTs?: number;
   /** The `min_updated_ts` query parameter. */
   minUpdatedTs?: number;
+}
+
+/** `GET /events/multivariate` filters (multivariate, i.e. combo, events). */
+export interface MultivariateEventsQuery {
+  /** Page size (Kalshi's maximum when absent). */
+  limit?: number;
+  /** Cursor of the page to fetch (from the previous page). */
+  cursor?: string;
+  /** The `with_nested_markets` query parameter. */
+  withNestedMarkets?: boolean;
+  /** The `series_ticker` query parameter. */
+  seriesTicker?: string;
 }
 
 /** `GET /markets` filters (timestamps in Unix seconds; families are mutually exclusive). */
@@ -258,13 +270,13 @@ export function toSearchParams(query: object): URLSearchParams {
 export interface KalshiRestClient {
   /** Base URL in use. */
   readonly baseUrl: URL;
-  /** GET any path below the base URL and validate it with `schema`. */
-  get<S extends z.ZodType>(
+  /** GET any path below the base URL and validate it with `schema` (any zod schema fits). */
+  get<T>(
     path: string,
     query: object,
-    schema: S,
+    schema: ResponseValidator<T>,
     options?: CallOptions,
-  ): Promise<z.output<S>>;
+  ): Promise<T>;
   /** `GET /series` (not paginated). */
   listSeries(query?: SeriesQuery, options?: CallOptions): Promise<Series[]>;
   /** `GET /series/{ticker}`. */
@@ -275,6 +287,11 @@ export interface KalshiRestClient {
   eventPages(query?: EventsQuery, options?: WalkOptions): AsyncGenerator<Page<KalshiEvent>>;
   /** Every event matching `query`. */
   iterateEvents(query?: EventsQuery, options?: WalkOptions): AsyncGenerator<KalshiEvent>;
+  /** One page of `GET /events/multivariate` (combo events). */
+  listMultivariateEvents(
+    query?: MultivariateEventsQuery,
+    options?: CallOptions,
+  ): Promise<Page<KalshiEvent>>;
   /** `GET /events/{ticker}` with markets merged from nested and top-level. */
   getEvent(
     ticker: string,
@@ -372,7 +389,7 @@ interface Reply {
 }
 
 /** A 2xx body parsed as JSON and validated with `schema`. */
-function parseBody<S extends z.ZodType>(endpoint: string, text: string, schema: S): z.output<S> {
+function parseBody<T>(endpoint: string, text: string, schema: ResponseValidator<T>): T {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -414,12 +431,12 @@ class RestTransport {
     this.#credentials = options.credentials ?? null;
   }
 
-  async get<S extends z.ZodType>(
+  async get<T>(
     path: string,
     query: object,
-    schema: S,
+    schema: ResponseValidator<T>,
     call: CallOptions = {},
-  ): Promise<z.output<S>> {
+  ): Promise<T> {
     const url = new URL(path.replace(/^\//, ""), this.#baseUrl);
     const search = toSearchParams(query).toString();
     if (search !== "") url.search = search;
@@ -493,6 +510,10 @@ function pageListings(get: Get) {
       const r = await get("events", query, EventsResponseSchema, call);
       return { items: r.events, cursor: r.cursor };
     },
+    listMultivariateEvents: async (query: MultivariateEventsQuery = {}, call?: CallOptions) => {
+      const r = await get("events/multivariate", query, EventsResponseSchema, call);
+      return { items: r.events, cursor: r.cursor };
+    },
     listMarkets: async (query: MarketsQuery = {}, call?: CallOptions) => {
       const r = await get("markets", query, MarketsResponseSchema, call);
       return { items: r.markets, cursor: r.cursor };
@@ -537,6 +558,7 @@ export function createRestClient(options: RestClientOptions = {}): KalshiRestCli
   const get: Get = (path, query, schema, call) => transport.get(path, query, schema, call);
   const {
     listEvents,
+    listMultivariateEvents,
     listMarkets,
     listHistoricalMarkets,
     listTrades,
@@ -560,6 +582,7 @@ export function createRestClient(options: RestClientOptions = {}): KalshiRestCli
     listEvents,
     eventPages: (query = {}, w) => walk(baseUrl, "events", listEvents, query, w),
     iterateEvents: (query = {}, w) => flatten(walk(baseUrl, "events", listEvents, query, w)),
+    listMultivariateEvents,
     getEvent: async (ticker, call = {}) => {
       const r = await get(
         `events/${enc(ticker)}`,

@@ -20,6 +20,7 @@ import { OrderbookResponseSchema, OrderbooksResponseSchema } from "./schemas/ord
 import { SeriesListResponseSchema, SeriesResponseSchema, SeriesSchema } from "./schemas/series.ts";
 import { TradeSchema, TradesResponseSchema } from "./schemas/trade.ts";
 import { parseWsMessage } from "./schemas/ws.ts";
+import type { ValidationError } from "./validator.ts";
 
 /** REST payload types the validator knows, by name (`--type`). */
 export const REST_PAYLOAD_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
@@ -129,8 +130,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out === "" ? "(payload)" : out;
 }
 
-/** Turns a ZodError into one line per issue: field, what was expected, the value received. */
-export function formatIssues(error: z.ZodError): string[] {
+/** Turns a validation error into one line per issue: field, what was expected, the value received. */
+export function formatIssues(error: ValidationError): string[] {
   return error.issues.map((issue) => {
     if (issue.code === "invalid_type" && issue.input === undefined) {
       return `${formatPath(issue.path)}: required field missing (expected ${issue.expected})`;

@@ -9,7 +9,7 @@
 import amqp from "amqplib";
 import type { Logger } from "../log/mod.ts";
 import { backoffDelay } from "../runtime/mod.ts";
-import { JOBS_EXCHANGE, JobsReady } from "./topology.ts";
+import { JOBS_EXCHANGE, type JobsReady, jobsReadySchema } from "./topology.ts";
 
 /** Options of {@linkcode startJobsConsumer}. */
 export interface JobsConsumerOptions {
@@ -117,7 +117,7 @@ export function startJobsConsumer(options: JobsConsumerOptions): JobsConsumer {
         } catch {
           body = undefined;
         }
-        const parsed = JobsReady.safeParse(body);
+        const parsed = jobsReadySchema.safeParse(body);
         if (!parsed.success) {
           logger.warn("malformed jobs-ready notification dropped", {
             excerpt: new TextDecoder().decode(message.content.subarray(0, 200)),

@@ -10,4 +10,4 @@ export { type JobsConsumer } from "./consumer.ts";
 export { type JobsConsumerOptions } from "./consumer.ts";
 export { type JobsPublisher } from "./publisher.ts";
 export { type PublisherOptions } from "./publisher.ts";
-export { JobsReady } from "./topology.ts";
+export { type JobsReady } from "./topology.ts";

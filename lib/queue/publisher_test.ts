@@ -7,7 +7,7 @@ import { assertEquals, assertOk } from "../testing/assert.ts";
 import { rabbitRequirement, testAmqpUrl, testRequiring } from "../testing/requirements.ts";
 import { startTcpProxy } from "../testing/tcp_proxy.ts";
 import { createJobsPublisher } from "./publisher.ts";
-import { JobsReady } from "./topology.ts";
+import { type JobsReady, jobsReadySchema } from "./topology.ts";
 import { until } from "../testing/wait.ts";
 
 const rabbit = await rabbitRequirement();
@@ -24,7 +24,7 @@ async function listen(
   const received: JobsReady[] = [];
   await channel.consume(queue, (message) => {
     if (!message) return;
-    received.push(JobsReady.parse(JSON.parse(new TextDecoder().decode(message.content))));
+    received.push(jobsReadySchema.parse(JSON.parse(new TextDecoder().decode(message.content))));
     channel.ack(message);
   });
   return {

@@ -8,15 +8,19 @@ import { z } from "zod";
 /** The exchange notifications are published to. */
 export const JOBS_EXCHANGE = "kalshi.backfill.jobs";
 
-/** A notification body (JSON). */
-export const JobsReady = z.object({
-  /** How many jobs the batch added. */
-  count: z.number().int().nonnegative(),
+/** A "jobs ready" notification: the JSON body published to {@linkcode JOBS_EXCHANGE}. */
+export interface JobsReady {
+  /** How many jobs the batch added (a non-negative integer). */
+  count: number;
   /** Job kinds in the batch. */
-  kinds: z.array(z.string()),
+  kinds: string[];
   /** When it was published (ISO 8601). */
-  at: z.string(),
-});
+  at: string;
+}
 
-/** A "jobs ready" notification. */
-export type JobsReady = z.infer<typeof JobsReady>;
+/** Validates a received notification body. */
+export const jobsReadySchema = z.object({
+  count: z.number().int().nonnegative(),
+  kinds: z.array(z.string()),
+  at: z.string(),
+}) satisfies z.ZodType<JobsReady>;

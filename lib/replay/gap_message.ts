@@ -21,18 +21,33 @@ export const REPLAY_GAP_TYPE = "replay_gap";
 
 const instantMs = z.number().int().min(0).max(8_640_000_000_000);
 
-/** The `msg` of a `replay_gap` frame. */
-export const ReplayGapSchema = z.object({
+/** A replayed gap: the `msg` of a `replay_gap` frame. */
+export interface ReplayGap {
+  /** The channel the capture may have missed messages of (e.g. `ticker`). */
+  channel: string;
+  /** The markets affected; null = every market of the channel. */
+  market_tickers: string[] | null;
+  /** The gap's start, Unix ms (exchange time). */
+  start_ts_ms: number;
+  /** The gap's end, Unix ms (not before the start). */
+  end_ts_ms: number;
+  /** Why the capture recorded the gap (e.g. `disconnect`). */
+  reason: string;
+  /** The capture's own detail of the gap, or null. */
+  detail: Record<string, unknown> | null;
+}
+
+/** Validates the `msg` of a `replay_gap` frame (docs/replay.md). */
+const ReplayGapSchema = z.object({
   channel: z.string().min(1).max(100),
   market_tickers: z.array(z.string().min(1).max(200)).max(100_000).nullable(),
   start_ts_ms: instantMs,
   end_ts_ms: instantMs,
   reason: z.string().min(1).max(100),
   detail: z.record(z.string(), z.unknown()).nullable(),
-}).refine((g) => g.end_ts_ms >= g.start_ts_ms, { message: "end_ts_ms before start_ts_ms" });
-
-/** A replayed gap, as the frame carries it. */
-export type ReplayGap = z.infer<typeof ReplayGapSchema>;
+}).refine((g) => g.end_ts_ms >= g.start_ts_ms, {
+  message: "end_ts_ms before start_ts_ms",
+}) satisfies z.ZodType<ReplayGap>;
 
 /**
  * Reads a `replay_gap` frame (the whole frame object); null when it is not a valid one.

@@ -8,11 +8,11 @@
  * - Sources hand one time-ordered stream per channel (`ReplaySource`); `createDbSource(sql)` reads
  *   the live database (ticks, WebSocket trades, lifecycle, capture gaps, order books);
  *   `./archive_source.ts` (not re-exported: it loads DuckDB) reads the Parquet archive.
- * - Gaps the capture recorded arrive in-band as `replay_gap` messages (`ReplayGapSchema`).
+ * - Gaps the capture recorded arrive in-band as `replay_gap` messages (`parseReplayGap`).
  * @module
  */
 export { type ChannelReader, createDbSource, DB_READERS } from "./db_source.ts";
-export { parseReplayGap, REPLAY_GAP_TYPE, type ReplayGap, ReplayGapSchema } from "./gap_message.ts";
+export { parseReplayGap, REPLAY_GAP_TYPE, type ReplayGap } from "./gap_message.ts";
 export { createReplayRest, REPLAY_REST_PATH } from "./rest.ts";
 export { REPLAY_CHANNELS, type ReplayMessage, ReplaySubscriptions } from "./protocol.ts";
 export {

@@ -22,6 +22,7 @@ export interface ServedReplay {
   restUrl: string;
   /** `ws://HOST:PORT/trade-api/ws/v2`. */
   wsUrl: string;
+  /** The port listened on (a free one when 0 was asked). */
   port: number;
   /** Replay time: the furthest position of any session (the window start before any). */
   now(): number;
@@ -33,12 +34,15 @@ export interface ServedReplay {
 
 /** Where and how to serve. */
 export interface ServeReplayOptions extends Omit<ReplaySessionOptions, "clock" | "logger"> {
+  /** Paces every session and times its quiet moment. */
   clock: Clock;
+  /** Where sessions report errors. */
   logger: Logger;
   /** Answers `/trade-api/v2/…` (./rest.ts); absent = 404. */
   rest?: (req: Request) => Promise<Response>;
   /** 0 = a free port. */
   port?: number;
+  /** The address to listen on; absent = 127.0.0.1. */
   hostname?: string;
 }
 

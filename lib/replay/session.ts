@@ -13,20 +13,27 @@ import { mergeByTime, type ReplaySource, type ReplayWindow } from "./source.ts";
 
 /** How a session replays. */
 export interface ReplaySessionOptions {
+  /** Where the stored messages come from. */
   source: ReplaySource;
+  /** The span (and markets) replayed. */
   window: ReplayWindow;
   /** Replay seconds per clock second; 0 = no pacing (bounded by the socket's send buffer). */
   speed: number;
   /** Quiet moment after the last command before replay time starts, ms. */
   quietMs: number;
+  /** Paces the replay and times the quiet moment. */
   clock: Clock;
+  /** Where errors of the replay go. */
   logger: Logger;
 }
 
 /** The part of a WebSocket a session uses. */
 export interface ReplaySocket {
+  /** Sends one text frame. */
   send(data: string): void;
+  /** The WebSocket ready state; frames are sent only while it is 1 (open). */
   readonly readyState: number;
+  /** Bytes queued and not yet sent (an unpaced replay waits while it is high). */
   readonly bufferedAmount: number;
 }
 

@@ -9,7 +9,9 @@ import type { ReplayMessage } from "./protocol.ts";
 
 /** The span replayed, `[fromMs, toMs)`, optionally only some markets. */
 export interface ReplayWindow {
+  /** The first instant replayed, Unix ms (exchange time, inclusive). */
   fromMs: number;
+  /** The end, Unix ms (exclusive). */
   toMs: number;
   /** Only these markets' ticker, trade, lifecycle and order-book messages; absent = all. */
   markets?: string[];

@@ -12,7 +12,6 @@
 import { upsertEvents, upsertMarkets, upsertSeries } from "@kalshi-data/lib/catalog";
 import { getIngestState, setIngestState, type Sql } from "@kalshi-data/lib/db";
 import {
-  EventsResponseSchema,
   type KalshiEvent,
   KalshiHttpError,
   KalshiPaginationError,
@@ -288,15 +287,11 @@ async function fullSync(run: Run): Promise<string> {
       await walk(
         run,
         `multivariate_events${suffix}`,
-        async (cursor) => {
-          const r = await client.get(
-            "events/multivariate",
+        (cursor) =>
+          client.listMultivariateEvents(
             { limit: eventLimit(run), cursor, withNestedMarkets: true, seriesTicker },
-            EventsResponseSchema,
             { signal },
-          );
-          return { items: r.events, cursor: r.cursor };
-        },
+          ),
         (events) => storeEvents(run, events, true),
         resume,
       );

@@ -95,6 +95,11 @@ export function toEvent(wire: Wire): KalshiEvent {
 /** A Kalshi Event, validated and normalised. */
 export const EventSchema = EventWire.transform((wire) => toEvent(wire));
 
+/** Validates a wire event (nested markets included) and normalises it; throws when it is invalid. */
+export function parseEvent(input: unknown): KalshiEvent {
+  return EventSchema.parse(input);
+}
+
 /** `GET /events` and `GET /events/multivariate` response. */
 export const EventsResponseSchema = z.looseObject({
   events: z.array(EventSchema).nullish().transform((e) => e ?? []),

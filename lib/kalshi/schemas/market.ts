@@ -249,6 +249,11 @@ export function toMarket(wire: Wire): Market {
 /** A Kalshi Market, validated and normalised. */
 export const MarketSchema = MarketWire.transform((wire) => toMarket(wire));
 
+/** Validates a wire market (REST `Market` object) and normalises it; throws when it is invalid. */
+export function parseMarket(input: unknown): Market {
+  return MarketSchema.parse(input);
+}
+
 /** `GET /markets` and `GET /historical/markets` response. */
 export const MarketsResponseSchema = z.looseObject({
   markets: z.array(MarketSchema).nullish().transform((m) => m ?? []),

@@ -88,6 +88,11 @@ export function toSeries(wire: Wire): Series {
 /** A Kalshi Series, validated and normalised. */
 export const SeriesSchema = SeriesWire.transform((wire) => toSeries(wire));
 
+/** Validates a wire series and normalises it; throws when it is invalid. */
+export function parseSeries(input: unknown): Series {
+  return SeriesSchema.parse(input);
+}
+
 /** `GET /series` response (not paginated; `series` may be null when nothing matches). */
 export const SeriesListResponseSchema = z.looseObject({
   series: z.array(SeriesSchema).nullish().transform((s) => s ?? []),

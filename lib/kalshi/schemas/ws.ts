@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import type { OrderbookLevels } from "../orderbook.ts";
+import type { ValidationError } from "../validator.ts";
 import {
   centsToPriceUnits,
   type CountUnits,
@@ -662,11 +663,14 @@ export const WsMessageSchema: z.ZodType<WsMessage> = z.unknown().transform((valu
   return parsed.data;
 });
 
-/** Outcome of parsing one WebSocket payload. */
+/**
+ * Outcome of parsing one WebSocket payload: a consumed message, a well-formed message of a type
+ * not consumed, or the problems that make it invalid.
+ */
 export type WsParseResult =
   | { status: "valid"; message: WsMessage }
   | { status: "unsupported"; type: string; raw: Wire }
-  | { status: "invalid"; error: z.ZodError };
+  | { status: "invalid"; error: ValidationError };
 
 function messageType(value: unknown): string | null {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
@@ -686,7 +690,7 @@ export function parseWsMessage(value: unknown): WsParseResult {
     });
     return {
       status: "invalid",
-      error: result.success ? new z.ZodError([]) : result.error,
+      error: result.success ? { issues: [] } : result.error,
     };
   }
   const schema = WS_MESSAGE_SCHEMAS[type];

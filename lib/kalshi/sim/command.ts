@@ -1,15 +1,18 @@
 /** The simulator's command line: `deno task sim --port N --markets N --seed N …` (settings, `--help`). */
 import { z } from "zod";
-import { FaultConfigSchema } from "./faults.ts";
+import { type FaultConfig, FaultConfigSchema } from "./faults.ts";
 import {
   choiceValue,
+  type Command,
   defineCommand,
   intValue,
   portValue,
   positiveNumberValue,
+  type Setting,
   setting,
   switchValue,
 } from "../../config/mod.ts";
+import type { LogLevel } from "../../log/mod.ts";
 
 const faultsValue = z.string().transform((text, ctx) => {
   let value: unknown;
@@ -46,7 +49,26 @@ const shareValue = z.string().transform((text, ctx) => {
 });
 
 /** `sim`: a faithful, seeded Kalshi exchange (REST + WebSocket) on one port. */
-export const simCommand = defineCommand({
+export const simCommand: Command<{
+  port: Setting<number>;
+  hostname: Setting<string>;
+  markets: Setting<number>;
+  seed: Setting<number>;
+  speed: Setting<number>;
+  pauseClock: Setting<boolean>;
+  startTime: Setting<number | undefined>;
+  historyDays: Setting<number>;
+  futureDays: Setting<number>;
+  cutoffLagDays: Setting<number>;
+  comboShare: Setting<number>;
+  rateLimit: Setting<number | undefined>;
+  authPublicKey: Setting<string | undefined>;
+  authRequireRest: Setting<boolean>;
+  groundTruthDir: Setting<string | undefined>;
+  groundTruthMemory: Setting<boolean>;
+  faults: Setting<FaultConfig | undefined>;
+  logLevel: Setting<LogLevel>;
+}> = defineCommand({
   name: "sim",
   summary: "Serves a deterministic simulated Kalshi exchange: REST under /trade-api/v2 and the " +
     "WebSocket at /trade-api/ws/v2 on one port, with a seeded world of series, events and markets " +

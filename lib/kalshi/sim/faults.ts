@@ -30,7 +30,10 @@ export interface FaultConfig {
 
 const probability = z.number().min(0).max(1);
 
-/** Zod schema of fault switches (`--faults` JSON and `POST /_sim/faults`). */
+/**
+ * Zod schema of fault switches (`--faults` JSON and `POST /_sim/faults`); the simulator's own,
+ * not on its face.
+ */
 export const FaultConfigSchema: z.ZodType<FaultConfig> = z.strictObject({
   serverErrors: z.strictObject({
     probability,

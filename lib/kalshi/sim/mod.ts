@@ -24,7 +24,7 @@
 
 export { createSimClock } from "./clock.ts";
 export { simCommand } from "./command.ts";
-export { type FaultConfig, FaultConfigSchema } from "./faults.ts";
+export { type FaultConfig } from "./faults.ts";
 export { type EmitRecord, type RestRecord, type WsRecord } from "./ground_truth.ts";
 export {
   createSimulator,
