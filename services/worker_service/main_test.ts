@@ -173,8 +173,10 @@ Deno.test("a worker killed with SIGKILL mid-run is replaced and the run converge
 Deno.test("SIGTERM stops claiming and releases leases within the shutdown deadline", async () => {
   // The simulator's slow answers end when the test ends, so it can close at once.
   const slow = new AbortController();
+  let slowInFlight = 0;
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
+      if (ms >= 60_000) slowInFlight++;
       const timer = setTimeout(resolve, ms);
       slow.signal.addEventListener("abort", () => {
         clearTimeout(timer);
@@ -188,6 +190,9 @@ Deno.test("SIGTERM stops claiming and releases leases within the shutdown deadli
     await until(async () => (await countJobs(db.sql)).succeeded >= 5, "first jobs done");
     // Slow answers keep requests in flight when the signal arrives.
     served.sim.setFaults({ slowResponses: { probability: 1, delayMs: 60_000 } });
+    // A request held by the slow fault: its job's lease is open when the signal arrives (a job
+    // leased before the fault could finish first and leave nothing to release).
+    await until(() => slowInFlight > 0, "a request held by the slow fault");
     await until(async () => (await countJobs(db.sql)).running > 0, "jobs leased");
     worker.child.kill("SIGTERM");
     const result = await finish(worker);
