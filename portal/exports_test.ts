@@ -206,6 +206,20 @@ Deno.test("a download whose database connection dies frees its slot", async () =
     assertEquals(again.status, 200);
     const lines = (await again.text()).trimEnd().split("\n");
     assertEquals(lines.length, 1 + EXTRA_CANDLES + SEED.activeCandles[1], "the pool recovered");
+    // A JSON answer whose held connection dies: an error answer, the slot freed, and the pool
+    // serves every later request (the dead connection is never handed out again).
+    proxy.cut();
+    const json = `/api/markets/${SEED.activeMarket}/candles?period=60`;
+    const lost = await fetch(served.url + json);
+    assertOk(lost.status >= 500, `status ${lost.status}`);
+    await lost.body?.cancel();
+    await until(() => limiter.active === 0, "the JSON slot to be freed");
+    proxy.restore();
+    for (let i = 0; i < 4; i++) { // more than the pool's 3 connections
+      const ok = await fetch(served.url + json);
+      assertEquals(ok.status, 200, `JSON request #${i + 1} after the loss`);
+      assertEquals((await ok.json()).candles.length, SEED.activeCandles[60]);
+    }
   } finally {
     await served.close();
     // postgres.js waits out the timeout for a connection that died mid-query and was not reused.

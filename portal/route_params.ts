@@ -151,28 +151,34 @@ export function candleParams(url: URL) {
   return { period: p.period, from: p.from, to: p.to, format: p.format ?? "json", fields: p.fields };
 }
 
+/** Parameters of the ticks API. */
+const TICK_QUERY = {
+  from: instantSchema.optional(),
+  to: instantSchema.optional(),
+  format: z.enum(["json", "csv"], { message: "json or csv" }).optional(),
+  limit: intParam(1, 5000).optional(),
+};
+
 /** `/api/markets/{ticker}/ticks`: a range (default the last 24 hours before `to`). */
 export function tickParams(url: URL, now: Date) {
-  const p = parseQuery(url, {
-    from: instantSchema.optional(),
-    to: instantSchema.optional(),
-    format: z.enum(["json", "csv"], { message: "json or csv" }).optional(),
-    limit: intParam(1, 5000).optional(),
-  });
+  const p = parseQuery(url, TICK_QUERY);
   const to = p.to ?? now;
   const from = p.from ?? new Date(to.getTime() - 86_400_000);
   checkRange(from, to);
   return { from, to, format: p.format ?? "csv", limit: p.limit ?? 1000 };
 }
 
+/** Parameters of the predictions page and API. */
+const PREDICTION_QUERY = {
+  model: text(200).optional(),
+  market: tickerSchema.optional(),
+  before: z.string().regex(/^\d{1,18}$/, "a prediction id").optional(),
+  limit: intParam(1, 500).optional(),
+};
+
 /** `/predictions` and `/api/predictions`. */
 export function predictionParams(url: URL) {
-  const p = parseQuery(url, {
-    model: text(200).optional(),
-    market: tickerSchema.optional(),
-    before: z.string().regex(/^\d{1,18}$/, "a prediction id").optional(),
-    limit: intParam(1, 500).optional(),
-  });
+  const p = parseQuery(url, PREDICTION_QUERY);
   return { model: p.model, market: p.market, before: p.before, limit: p.limit ?? 50 };
 }
 
@@ -183,13 +189,16 @@ export function noParams(url: URL): void {
   if (url.search !== "") parseQuery(url, NO_PARAMS);
 }
 
+/** Parameters of an event's prices. */
+const EVENT_PRICE_QUERY = {
+  period: periodSchema.optional(),
+  from: instantSchema.optional(),
+  to: instantSchema.optional(),
+};
+
 /** `/api/events/{ticker}/prices`: a period (default 60) and an optional range. */
 export function eventPriceParams(url: URL) {
-  const p = parseQuery(url, {
-    period: periodSchema.optional(),
-    from: instantSchema.optional(),
-    to: instantSchema.optional(),
-  });
+  const p = parseQuery(url, EVENT_PRICE_QUERY);
   checkRange(p.from, p.to);
   return { period: p.period ?? 60, from: p.from, to: p.to };
 }
@@ -242,17 +251,20 @@ const thresholdSchema = z.string().regex(/^(0(\.\d{1,4})?|1(\.0{1,4})?|\.\d{1,4}
   message: "a decimal from 0 to 1 (at most 4 decimals), e.g. 0.05",
 });
 
+/** Parameters of the opportunities page and API. */
+const OPPORTUNITY_QUERY = {
+  threshold: thresholdSchema.optional(),
+  sort: z.enum(OPPORTUNITY_SORTS, { message: `one of ${OPPORTUNITY_SORTS.join(", ")}` })
+    .optional(),
+  order: z.enum(["asc", "desc"], { message: "asc or desc" }).optional(),
+  after: tickerSchema.optional(),
+  after_key: sortKeySchema.optional(),
+  limit: intParam(1, 500).optional(),
+};
+
 /** `/opportunities` and `/api/opportunities`. */
 export function opportunityParams(url: URL) {
-  const p = parseQuery(url, {
-    threshold: thresholdSchema.optional(),
-    sort: z.enum(OPPORTUNITY_SORTS, { message: `one of ${OPPORTUNITY_SORTS.join(", ")}` })
-      .optional(),
-    order: z.enum(["asc", "desc"], { message: "asc or desc" }).optional(),
-    after: tickerSchema.optional(),
-    after_key: sortKeySchema.optional(),
-    limit: intParam(1, 500).optional(),
-  });
+  const p = parseQuery(url, OPPORTUNITY_QUERY);
   if ((p.after === undefined) !== (p.after_key === undefined)) {
     throw new ParamError(p.after ? "after_key" : "after", "given together with its pair");
   }
@@ -268,8 +280,11 @@ export function opportunityParams(url: URL) {
   };
 }
 
+/** Parameters of the order-book API and the market page. */
+const ORDERBOOK_QUERY = { at: instantSchema.optional() };
+
 /** `/api/markets/{ticker}/orderbook`: the instant (default now). */
 export function orderbookParams(url: URL, now: Date): { at: Date } {
-  const p = parseQuery(url, { at: instantSchema.optional() });
+  const p = parseQuery(url, ORDERBOOK_QUERY);
   return { at: p.at ?? now };
 }

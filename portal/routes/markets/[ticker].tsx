@@ -225,7 +225,7 @@ function RawPayload({ d }: Props) {
   );
 }
 
-function MarketView({ d, at, book }: Props & BookProps) {
+export function MarketView({ d, at, book }: Props & BookProps) {
   return (
     <>
       <Heading d={d} />
@@ -255,7 +255,10 @@ export function marketPage(deps: PortalDeps): PortalHandler {
         message: `No market ${ticker} is stored.`,
       });
     }
-    const book = await bookAt(deps.sql, ticker, at);
+    // Most markets have no stored book: the page statement said so, which saves a round trip.
+    const book: BookAt = detail.hasOrderbook
+      ? await bookAt(deps.sql, ticker, at)
+      : { status: "unknown_market", ticker };
     return renderPage(c, deps, {
       title: detail.market.title ?? ticker,
       body: <MarketView d={detail} at={at} book={book} />,
