@@ -88,6 +88,7 @@ async function replayRate(sql: Sql, toMs: number, expected: number, clients: num
     quietMs: 50,
     clock: systemClock,
     logger,
+    maxClients: clients,
   });
   try {
     const runs = await Promise.all(

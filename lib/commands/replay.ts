@@ -63,6 +63,7 @@ export const replayCommand: Command<{
   markets: Setting<string[] | undefined>;
   source: Setting<"db" | "archive">;
   archiveDir: Setting<string>;
+  maxClients: Setting<number>;
   quietMs: Setting<number>;
   logLevel: Setting<LogLevel>;
 }> = defineCommand({
@@ -131,6 +132,16 @@ export const replayCommand: Command<{
       access: "read" as const,
       help: "the archive folder read with --source archive",
     },
+    maxClients: setting({
+      env: "REPLAY_MAX_CLIENTS",
+      flag: "max-clients",
+      schema: intValue(1, 16),
+      default: "6",
+      help: "most WebSocket clients at once; one more is refused with 503 and Retry-After. The " +
+        "replay's database pool holds 6 connections per client (a cursor per stored channel and " +
+        "one for order-book rebuilds) plus 4",
+      expected: "a whole number from 1 to 16",
+    }),
     quietMs: setting({
       env: "REPLAY_QUIET_MS",
       flag: "quiet-ms",

@@ -5,7 +5,7 @@ import { createPool } from "../db/mod.ts";
 import { systemClock } from "../kalshi/mod.ts";
 import { createLogger } from "../log/mod.ts";
 import { runService } from "../runtime/mod.ts";
-import { createDbSource } from "./db_source.ts";
+import { createDbSource, DB_READERS } from "./db_source.ts";
 import { createReplayRest } from "./rest.ts";
 import { serveReplay } from "./server.ts";
 import type { ReplayWindow } from "./source.ts";
@@ -17,8 +17,10 @@ if (typeof window === "string") {
   console.error(`replay: ${window}`);
   Deno.exit(2);
 }
-// Each connection holds one cursor per channel while it replays.
-const sql = createPool(config.databaseUrl.href, { max: 40, applicationName: "replay" });
+// Each client holds one cursor per stored channel while it replays, and one more connection
+// rebuilds its order books; four are left for the REST side.
+const max = config.maxClients * (DB_READERS.length + 1) + 4;
+const sql = createPool(config.databaseUrl.href, { max, applicationName: "replay" });
 const outcome = await runService({ name: "replay", logger }, async ({ signal }) => {
   let replayNow = () => window.fromMs;
   const served = serveReplay({
@@ -30,6 +32,7 @@ const outcome = await runService({ name: "replay", logger }, async ({ signal }) 
     window,
     speed: config.speed,
     quietMs: config.quietMs,
+    maxClients: config.maxClients,
     clock: systemClock,
     logger,
     port: config.port,

@@ -44,7 +44,16 @@ export interface ServeReplayOptions extends Omit<ReplaySessionOptions, "clock" |
   port?: number;
   /** The address to listen on; absent = 127.0.0.1. */
   hostname?: string;
+  /**
+   * Most WebSocket clients at once (each holds a database connection per stored channel while
+   * it replays, and one for its book rebuilds); one more is refused with 503 and Retry-After.
+   * Default 6.
+   */
+  maxClients?: number;
 }
+
+/** The default of {@linkcode ServeReplayOptions.maxClients}. */
+const DEFAULT_MAX_CLIENTS = 6;
 
 /**
  * Serves a replay until `close`.
@@ -104,6 +113,18 @@ function upgrade(
 ): Response {
   if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
     return problem(400, "bad_request", "expected a WebSocket upgrade");
+  }
+  const max = options.maxClients ?? DEFAULT_MAX_CLIENTS;
+  if (sessions.size >= max) {
+    options.logger.warn("replay client refused", { clients: sessions.size, max });
+    const response = problem(
+      503,
+      "too_many_clients",
+      `the replay serves at most ${max} WebSocket clients at once; close one, or start the ` +
+        "replay with a higher --max-clients (REPLAY_MAX_CLIENTS)",
+    );
+    response.headers.set("retry-after", "5");
+    return response;
   }
   const { socket, response } = Deno.upgradeWebSocket(req, { idleTimeout: 10 });
   const session = new ReplaySession(socket, options);

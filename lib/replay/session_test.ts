@@ -3,7 +3,7 @@ import { withTestDatabase } from "../db/testing/database.ts";
 import type { Sql } from "../db/mod.ts";
 import type { Clock } from "../kalshi/mod.ts";
 import { createLogger } from "../log/mod.ts";
-import { assertEquals } from "../testing/assert.ts";
+import { assertEquals, assertOk } from "../testing/assert.ts";
 import { until } from "../testing/wait.ts";
 import { createDbSource } from "./db_source.ts";
 import { serveReplay } from "./server.ts";
@@ -193,6 +193,54 @@ Deno.test("commands are answered as Kalshi answers them", async () => {
       ]);
     } finally {
       client.socket.close();
+      await served.close();
+    }
+  });
+});
+
+/** The status line and headers a WebSocket handshake to `url` gets (a raw HTTP/1.1 request). */
+async function handshake(url: string): Promise<string> {
+  const { hostname, port, pathname } = new URL(url);
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  try {
+    const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+    await conn.write(new TextEncoder().encode(
+      `GET ${pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\n` +
+        `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    ));
+    const buffer = new Uint8Array(4096);
+    const n = await conn.read(buffer);
+    return new TextDecoder().decode(buffer.subarray(0, n ?? 0));
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test("a client beyond the cap is refused with 503 and Retry-After; when one leaves, the next gets in", async () => {
+  await withTestDatabase(async ({ sql }) => {
+    const { clock } = fakeClock();
+    const served = serveReplay({
+      source: createDbSource(sql),
+      window: { fromMs: FROM, toMs: FROM + 1000 },
+      speed: 0,
+      quietMs: 200,
+      clock,
+      logger: quiet,
+      maxClients: 2,
+    });
+    const clients = [await connect(served.wsUrl), await connect(served.wsUrl)];
+    try {
+      const refused = await handshake(served.wsUrl);
+      assertEquals(refused.split("\r\n")[0], "HTTP/1.1 503 Service Unavailable");
+      assertOk(/\r\nretry-after: 5\r\n/i.test(refused), refused);
+      assertOk(refused.includes("at most 2 WebSocket clients"), refused);
+      clients.shift()!.socket.close();
+      await until(() => served.sessions().length === 1, "the first client gone");
+      const next = await connect(served.wsUrl);
+      clients.push(next);
+      assertEquals(served.sessions().length, 2);
+    } finally {
+      for (const c of clients) c.socket.close();
       await served.close();
     }
   });
