@@ -255,6 +255,7 @@ Deno.test("portal routes over seeded data", async (t) => {
     await t.step(
       "the candles API returns each period in time order with exact decimals",
       async () => {
+        const candlesOf = `/api/markets/${SEED.activeMarket}/candles`;
         for (const period of [1, 60, 1440] as const) {
           const res = await json(f, `/api/markets/${SEED.activeMarket}/candles?period=${period}`);
           assertEquals(res.period, period);
@@ -269,6 +270,19 @@ Deno.test("portal routes over seeded data", async (t) => {
         assertEquals(one.candles[4].price_open, null, "a period without trades keeps null prices");
         const byDefault = await json(f, `/api/markets/${SEED.activeMarket}/candles`);
         assertEquals(byDefault.period, 60);
+        // shape=rows: the same candles as arrays in the order of `columns`.
+        const fields = "volume,price_close,yes_bid_close";
+        const objects = await json(f, `${candlesOf}?period=1&fields=${fields}`);
+        const rows = await json(f, `${candlesOf}?period=1&fields=${fields}&shape=rows`);
+        assertEquals(rows.columns, ["end_period_ts", "price_close", "yes_bid_close", "volume"]);
+        assertEquals(objects.columns, undefined);
+        assertEquals(
+          rows.candles.map((row: (string | null)[]) =>
+            Object.fromEntries(rows.columns.map((c: string, i: number) => [c, row[i]]))
+          ),
+          objects.candles,
+        );
+        assertEquals(rows.candles.length, SEED.activeCandles[1]);
       },
     );
 
@@ -328,6 +342,8 @@ Deno.test("portal routes over seeded data", async (t) => {
       await badRequest(f, `${base}/candles?period=60&from=soon`, "from");
       await badRequest(f, `${base}/candles?from=2026-01-10&to=2026-01-09`, "from");
       await badRequest(f, `${base}/candles?format=xml`, "format");
+      await badRequest(f, `${base}/candles?shape=columns`, "shape");
+      await badRequest(f, `${base}/candles?format=csv&shape=rows`, "shape");
       await badRequest(f, `${base}/candles?limit=5`, "limit");
       await badRequest(f, `${base}/ticks?limit=100000`, "limit");
       await badRequest(f, `${base}/ticks?to=99999999999999`, "to");

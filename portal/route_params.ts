@@ -141,14 +141,25 @@ const CANDLE_QUERY = {
   to: instantSchema.optional(),
   format: z.enum(["json", "csv"], { message: "json or csv" }).optional(),
   fields: candleFieldsSchema.optional(),
+  shape: z.enum(["objects", "rows"], { message: "objects or rows" }).optional(),
 };
 
 /** `/api/markets/{ticker}/candles`. */
 export function candleParams(url: URL) {
   const p = parseQuery(url, CANDLE_QUERY);
   checkRange(p.from, p.to);
-  if (p.fields && p.format === "csv") throw new ParamError("fields", "only with format=json");
-  return { period: p.period, from: p.from, to: p.to, format: p.format ?? "json", fields: p.fields };
+  if (p.format === "csv") {
+    if (p.fields) throw new ParamError("fields", "only with format=json");
+    if (p.shape) throw new ParamError("shape", "only with format=json");
+  }
+  return {
+    period: p.period,
+    from: p.from,
+    to: p.to,
+    format: p.format ?? "json",
+    fields: p.fields,
+    shape: p.shape ?? "objects",
+  };
 }
 
 /** Parameters of the ticks API. */

@@ -2,11 +2,17 @@
  * `GET /api/markets/{ticker}/candles?period=1|60|1440&from=&to=&format=json|csv&fields=`: candles
  * of a range (`from` inclusive, `to` exclusive, on the candle's end time). Without a period, the
  * market page's default. JSON carries at most 5,000 candles (the latest), with the columns named
- * in `fields` (default all); CSV streams any range from a cursor. Either counts as a download
+ * in `fields` (default all), each an object or, with `shape=rows`, an array in the order of the
+ * answer's `columns`; CSV streams any range from a cursor. Either counts as a download
  * (capped per client and overall, 429 beyond) and gives its connection back the moment the
  * client goes away.
  */
-import { candlesCsv, loadCandlesJson, marketExists } from "../../../../data/candles.ts";
+import {
+  candleColumnsOf,
+  candlesCsv,
+  loadCandlesJson,
+  marketExists,
+} from "../../../../data/candles.ts";
 import { candleCoverage, choosePeriod } from "../../../../data/market.ts";
 import type { PortalContext, PortalDeps, PortalHandler } from "../../../../deps.ts";
 import {
@@ -70,6 +76,7 @@ export function candlesApi(deps: PortalDeps): PortalHandler {
         from: p.from,
         to: p.to,
         fields: p.fields,
+        shape: p.shape,
         signal,
       });
       // Existence is only in doubt when nothing matched (saves a query on the common path).
@@ -83,6 +90,7 @@ export function candlesApi(deps: PortalDeps): PortalHandler {
         from: p.from ?? null,
         to: p.to ?? null,
         truncated: result.truncated,
+        ...(p.shape === "rows" ? { columns: candleColumnsOf(p.fields) } : {}),
       });
       return new Response(`${head.slice(0, -1)},"candles":${result.json}}`, {
         headers: { "Content-Type": "application/json" },
