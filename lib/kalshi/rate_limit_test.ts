@@ -1,28 +1,11 @@
-import FakeTimers from "@sinonjs/fake-timers";
 import fc from "fast-check";
 import { assertEquals, assertOk, assertRejects, assertThrows } from "../testing/assert.ts";
-import type { Clock } from "./clock.ts";
 import { createRateLimiter, processRateLimiter } from "./rate_limit.ts";
-
-function fakeClock() {
-  const fake = FakeTimers.createClock(1_000_000);
-  const clock: Clock = {
-    now: () => fake.now,
-    sleep: (ms, signal) =>
-      new Promise((resolve, reject) => {
-        const id = fake.setTimeout(() => resolve(), ms);
-        signal?.addEventListener("abort", () => {
-          fake.clearTimeout(id);
-          reject(signal.reason);
-        }, { once: true });
-      }),
-  };
-  return { fake, clock };
-}
+import { fakeClock } from "./testing/fake_clock.ts";
 
 for (const [rate, burst] of [[20, 1], [5, 3], [7, 1]] as const) {
   Deno.test(`a limiter at ${rate}/s with burst ${burst} never lets more than burst + rate×t through in t seconds`, async () => {
-    const { fake, clock } = fakeClock();
+    const { fake, clock } = fakeClock(1_000_000);
     const limiter = createRateLimiter({ ratePerSecond: rate, burst, clock });
     const grantedAt: number[] = [];
     const total = rate * 4;
@@ -41,7 +24,7 @@ for (const [rate, burst] of [[20, 1], [5, 3], [7, 1]] as const) {
 }
 
 Deno.test("a limiter grants requests in arrival order", async () => {
-  const { fake, clock } = fakeClock();
+  const { fake, clock } = fakeClock(1_000_000);
   const limiter = createRateLimiter({ ratePerSecond: 2, clock });
   const order: number[] = [];
   const all = [0, 1, 2, 3].map((n) => limiter.acquire().then(() => order.push(n)));
@@ -51,7 +34,7 @@ Deno.test("a limiter grants requests in arrival order", async () => {
 });
 
 Deno.test("an aborted wait rejects without consuming the next caller's turn", async () => {
-  const { fake, clock } = fakeClock();
+  const { fake, clock } = fakeClock(1_000_000);
   const limiter = createRateLimiter({ ratePerSecond: 1, clock });
   await limiter.acquire();
   const controller = new AbortController();
@@ -79,7 +62,7 @@ function assertWindowBound(grantedAt: number[], rate: number, burst: number): vo
 }
 
 Deno.test("budget left unused while idle is kept up to the burst and spent at once", async () => {
-  const { fake, clock } = fakeClock();
+  const { fake, clock } = fakeClock(1_000_000);
   const limiter = createRateLimiter({ ratePerSecond: 20, burst: 20, clock });
   assertEquals(limiter.burst, 20);
   // Drain the full bucket, then stay idle for 0.5 s: 10 tokens come back, not 20 and not 1.
@@ -117,7 +100,7 @@ Deno.test("for any arrival pattern with idle spells, grants never exceed burst +
         maxLength: 60,
       }),
       async (rate, burstSeconds, gaps) => {
-        const { fake, clock } = fakeClock();
+        const { fake, clock } = fakeClock(1_000_000);
         const burst = Math.max(1, rate * burstSeconds);
         const limiter = createRateLimiter({ ratePerSecond: rate, burst, clock });
         const start = fake.now;

@@ -1,28 +1,10 @@
-import FakeTimers from "@sinonjs/fake-timers";
 import { assertEquals, assertOk, assertRejects } from "../testing/assert.ts";
-import type { Clock } from "./clock.ts";
 import { KalshiWsCommandError } from "./errors.ts";
 import type { WsMessage } from "./schemas/ws.ts";
+import { fakeClock } from "./testing/fake_clock.ts";
 import { startFixtureServer } from "./testing/fixture_server.ts";
 import { WsCommands } from "./ws_commands.ts";
 import { decodeWsFrame } from "./ws_frame.ts";
-
-/** A clock whose time moves only through `fake.tickAsync`. */
-function fakeClock() {
-  const fake = FakeTimers.createClock(1_000_000);
-  const clock: Clock = {
-    now: () => fake.now,
-    sleep: (ms, signal) =>
-      new Promise((resolve, reject) => {
-        const id = fake.setTimeout(() => resolve(), ms);
-        signal?.addEventListener("abort", () => {
-          fake.clearTimeout(id);
-          reject(signal.reason);
-        }, { once: true });
-      }),
-  };
-  return { fake, clock };
-}
 
 function reply(type: "subscribed" | "ok" | "unsubscribed", id: number | null): WsMessage {
   const base = { id, sid: 3, seq: null, raw: {} };
@@ -46,7 +28,7 @@ function errorReply(id: number | null, code: number): WsMessage {
 }
 
 Deno.test("commands go out as {id, cmd, params} with increasing ids, params left out when absent", () => {
-  const { clock } = fakeClock();
+  const { clock } = fakeClock(1_000_000);
   const commands = new WsCommands({ clock, timeoutMs: 1000 });
   const sent: string[] = [];
   commands.send((t) => sent.push(t), "subscribe", { channels: ["ticker"] }).catch(() => {});
@@ -60,7 +42,7 @@ Deno.test("commands go out as {id, cmd, params} with increasing ids, params left
 });
 
 Deno.test("subscribed, ok and unsubscribed replies resolve the command with their id", async () => {
-  const { clock } = fakeClock();
+  const { clock } = fakeClock(1_000_000);
   const commands = new WsCommands({ clock, timeoutMs: 1000 });
   const types = ["subscribed", "ok", "unsubscribed"] as const;
   const pending = types.map((type) => commands.send(() => {}, type));
@@ -72,7 +54,7 @@ Deno.test("subscribed, ok and unsubscribed replies resolve the command with thei
 });
 
 Deno.test("an error reply rejects its command with KalshiWsCommandError carrying code and command", async () => {
-  const { clock } = fakeClock();
+  const { clock } = fakeClock(1_000_000);
   const commands = new WsCommands({ clock, timeoutMs: 1000 });
   const pending = commands.send(() => {}, "subscribe", { channels: ["nope"] });
   assertOk(commands.settle(errorReply(1, 8)));
@@ -81,7 +63,7 @@ Deno.test("an error reply rejects its command with KalshiWsCommandError carrying
 });
 
 Deno.test("messages that answer no waiting command are not taken", async () => {
-  const { clock } = fakeClock();
+  const { clock } = fakeClock(1_000_000);
   const commands = new WsCommands({ clock, timeoutMs: 1000 });
   const pending = commands.send(() => {}, "subscribe");
   assertEquals(commands.settle(reply("ok", null)), false, "no id");
@@ -93,7 +75,7 @@ Deno.test("messages that answer no waiting command are not taken", async () => {
 });
 
 Deno.test("a command not answered in time fails after the injected clock passed the timeout; a late reply is not taken", async () => {
-  const { fake, clock } = fakeClock();
+  const { fake, clock } = fakeClock(1_000_000);
   const commands = new WsCommands({ clock, timeoutMs: 15_000 });
   let failure: Error | null = null;
   const pending = commands.send(() => {}, "update_subscription").catch((e) => (failure = e));
@@ -110,7 +92,7 @@ Deno.test("a command not answered in time fails after the injected clock passed 
 });
 
 Deno.test("a settled command's timeout never fires", async () => {
-  const { fake, clock } = fakeClock();
+  const { fake, clock } = fakeClock(1_000_000);
   const commands = new WsCommands({ clock, timeoutMs: 100 });
   const pending = commands.send(() => {}, "subscribe");
   commands.settle(reply("subscribed", 1));
@@ -119,7 +101,7 @@ Deno.test("a settled command's timeout never fires", async () => {
 });
 
 Deno.test("losing the connection rejects every pending command with the reason", async () => {
-  const { fake, clock } = fakeClock();
+  const { fake, clock } = fakeClock(1_000_000);
   const commands = new WsCommands({ clock, timeoutMs: 1000 });
   const a = commands.send(() => {}, "subscribe");
   const b = commands.send(() => {}, "update_subscription");
@@ -136,7 +118,7 @@ Deno.test("losing the connection rejects every pending command with the reason",
 });
 
 Deno.test("a command the socket cannot take fails at once and is not left waiting", async () => {
-  const { clock } = fakeClock();
+  const { clock } = fakeClock(1_000_000);
   const commands = new WsCommands({ clock, timeoutMs: 1000 });
   const pending = commands.send(() => {
     throw new Error("socket closing");
@@ -147,7 +129,7 @@ Deno.test("a command the socket cannot take fails at once and is not left waitin
 
 Deno.test("against the fixture server, commands are settled by the server's own replies", async () => {
   const server = startFixtureServer();
-  const { clock } = fakeClock();
+  const { clock } = fakeClock(1_000_000);
   const commands = new WsCommands({ clock, timeoutMs: 1000 });
   const socket = new WebSocket(server.wsUrl);
   socket.onmessage = (event) => {

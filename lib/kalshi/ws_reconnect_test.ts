@@ -1,27 +1,9 @@
-import FakeTimers from "@sinonjs/fake-timers";
 import { assertEquals, assertOk } from "../testing/assert.ts";
-import type { Clock } from "./clock.ts";
+import { fakeClock } from "./testing/fake_clock.ts";
 import { CLIENT_CLOSED_REASON, LivenessWatch, WsReconnectPolicy } from "./ws_reconnect.ts";
 
-/** A clock whose time moves only through `fake.tickAsync`. */
-function fakeClock() {
-  const fake = FakeTimers.createClock(1_000_000);
-  const clock: Clock = {
-    now: () => fake.now,
-    sleep: (ms, signal) =>
-      new Promise((resolve, reject) => {
-        const id = fake.setTimeout(() => resolve(), ms);
-        signal?.addEventListener("abort", () => {
-          fake.clearTimeout(id);
-          reject(signal.reason);
-        }, { once: true });
-      }),
-  };
-  return { fake, clock };
-}
-
 Deno.test("backoff doubles its ceiling per failed attempt up to the maximum, jittered by the injected random", () => {
-  const { clock } = fakeClock();
+  const { clock } = fakeClock(1_000_000);
   const low = new WsReconnectPolicy({ clock, random: () => 0, baseMs: 100, maxMs: 1000 });
   const high = new WsReconnectPolicy({ clock, random: () => 0.999999, baseMs: 100, maxMs: 1000 });
   const delays = (policy: WsReconnectPolicy) =>
@@ -32,14 +14,14 @@ Deno.test("backoff doubles its ceiling per failed attempt up to the maximum, jit
 });
 
 Deno.test("the default backoff starts at 500 ms and stops at 30 s", () => {
-  const { clock } = fakeClock();
+  const { clock } = fakeClock(1_000_000);
   const policy = new WsReconnectPolicy({ clock, random: () => 0 });
   const delays = Array.from({ length: 12 }, () => policy.attemptFailed("x"));
   assertEquals([delays[0], delays[11]], [250, 15_000]);
 });
 
 Deno.test("an outage of failed first attempts is reported on connect with its first reason and attempt count", async () => {
-  const { fake, clock } = fakeClock();
+  const { fake, clock } = fakeClock(1_000_000);
   const policy = new WsReconnectPolicy({ clock, random: () => 0 });
   assertEquals(policy.connected(), null, "the first connection ends no outage");
   policy.connectionLost("closed 1006", 1_000_500);
@@ -58,7 +40,7 @@ Deno.test("an outage of failed first attempts is reported on connect with its fi
 });
 
 Deno.test("a first connect that fails starts the outage at the failure", async () => {
-  const { fake, clock } = fakeClock();
+  const { fake, clock } = fakeClock(1_000_000);
   const policy = new WsReconnectPolicy({ clock, random: () => 0 });
   policy.attemptFailed("tcp connect error");
   await fake.tickAsync(300);
@@ -72,7 +54,7 @@ Deno.test("a first connect that fails starts the outage at the failure", async (
 });
 
 Deno.test("stopping mid-outage gives an open-ended marker; stopping a live connection gives none", () => {
-  const { clock } = fakeClock();
+  const { clock } = fakeClock(1_000_000);
   const policy = new WsReconnectPolicy({ clock });
   assertEquals(policy.stopped(), null, "never connected, never failed");
   policy.connectionLost("closed 1011 test drop", 5);
@@ -91,7 +73,7 @@ Deno.test("stopping mid-outage gives an open-ended marker; stopping a live conne
 });
 
 Deno.test("refused handshakes are counted in a row until a connection opens", () => {
-  const { clock } = fakeClock();
+  const { clock } = fakeClock(1_000_000);
   const policy = new WsReconnectPolicy({ clock });
   policy.attemptFailed("Invalid status code: 401");
   assertEquals(policy.refused(401), {
@@ -109,7 +91,7 @@ Deno.test("refused handshakes are counted in a row until a connection opens", ()
 });
 
 Deno.test("the liveness watch expires once the injected clock passed the timeout since the last frame", async () => {
-  const { fake, clock } = fakeClock();
+  const { fake, clock } = fakeClock(1_000_000);
   const watch = new LivenessWatch(clock, 1000);
   let expired: boolean | null = null;
   const watching = watch.expired(new AbortController().signal).then((e) => (expired = e));
@@ -123,7 +105,7 @@ Deno.test("the liveness watch expires once the injected clock passed the timeout
 });
 
 Deno.test("the liveness watch ends with false when its connection ended first", async () => {
-  const { fake, clock } = fakeClock();
+  const { fake, clock } = fakeClock(1_000_000);
   const watch = new LivenessWatch(clock, 1000);
   const done = new AbortController();
   const watching = watch.expired(done.signal);

@@ -1,6 +1,6 @@
 import { assertEquals, assertOk } from "../testing/assert.ts";
-import type { Clock } from "./clock.ts";
 import type { WsMessage } from "./schemas/ws.ts";
+import { fakeClock } from "./testing/fake_clock.ts";
 import { type FixtureServer, startFixtureServer } from "./testing/fixture_server.ts";
 import { WsCommands } from "./ws_commands.ts";
 import { decodeWsFrame } from "./ws_frame.ts";
@@ -58,14 +58,8 @@ Deno.test("only channel errors on a sid (codes 10 and 25) end a subscription", (
   assertEquals(endsSubscription(error(10, null)), false);
 });
 
-/** A clock on which no command ever times out: the fixture server answers every one. */
-const noTimeouts: Clock = {
-  now: () => 0,
-  sleep: (_ms, signal) =>
-    new Promise((_resolve, reject) =>
-      signal?.addEventListener("abort", () => reject(signal.reason), { once: true })
-    ),
-};
+/** A clock on which no command ever times out: it is never ticked; the fixture server answers. */
+const { clock: noTimeouts } = fakeClock(0);
 
 /**
  * A real connection to the fixture server behind a {@linkcode WsSubscriptionLink}: `reconnect()`

@@ -1,6 +1,6 @@
-import FakeTimers from "@sinonjs/fake-timers";
 import { withTestDatabase } from "../db/testing/database.ts";
-import { type Clock, type OrderbookLevel, parseWsMessage } from "../kalshi/mod.ts";
+import { type OrderbookLevel, parseWsMessage } from "../kalshi/mod.ts";
+import { fakeClock } from "../kalshi/testing/fake_clock.ts";
 import { createLogger } from "../log/mod.ts";
 import {
   bookAt,
@@ -18,22 +18,6 @@ import { serveReplay } from "./server.ts";
 const FROM = Date.UTC(2026, 10, 25, 12, 0, 0);
 const quiet = createLogger("replay_orderbook_test", { level: "error" });
 const T = "M-BOOK";
-
-function fakeClock() {
-  const fake = FakeTimers.createClock(5_000_000);
-  const clock: Clock = {
-    now: () => fake.now,
-    sleep: (ms, signal) =>
-      new Promise((resolve, reject) => {
-        const id = fake.setTimeout(() => resolve(), ms);
-        signal?.addEventListener("abort", () => {
-          fake.clearTimeout(id);
-          reject(signal.reason);
-        }, { once: true });
-      }),
-  };
-  return { fake, clock };
-}
 
 /** A YES level 0.40+0.01·s dollars gains 1 contract at second s (1..9). */
 function delta(s: number): OrderbookDeltaRow {
@@ -92,7 +76,7 @@ function applyFrames(frames: Record<string, unknown>[]): OrderBook {
 Deno.test("orderbook_delta: a mid-replay subscribe and get_snapshot get the rebuilt book, then the deltas after it; resyncs re-sent, checkpoints not", async () => {
   await withTestDatabase(async ({ sql }) => {
     await writeOrderbookBatch(sql, { id: "replay-ob-1", ...rows() });
-    const { fake, clock } = fakeClock();
+    const { fake, clock } = fakeClock(5_000_000);
     let now = () => FROM;
     const served = serveReplay({
       source: createDbSource(sql),

@@ -1,7 +1,6 @@
-import FakeTimers from "@sinonjs/fake-timers";
 import { withTestDatabase } from "../db/testing/database.ts";
 import type { Sql } from "../db/mod.ts";
-import type { Clock } from "../kalshi/mod.ts";
+import { fakeClock } from "../kalshi/testing/fake_clock.ts";
 import { createLogger } from "../log/mod.ts";
 import { assertEquals, assertOk } from "../testing/assert.ts";
 import { until } from "../testing/wait.ts";
@@ -10,22 +9,6 @@ import { serveReplay } from "./server.ts";
 
 const FROM = Date.UTC(2026, 10, 25, 12, 0, 0);
 const quiet = createLogger("replay_test", { level: "error" });
-
-function fakeClock() {
-  const fake = FakeTimers.createClock(5_000_000);
-  const clock: Clock = {
-    now: () => fake.now,
-    sleep: (ms, signal) =>
-      new Promise((resolve, reject) => {
-        const id = fake.setTimeout(() => resolve(), ms);
-        signal?.addEventListener("abort", () => {
-          fake.clearTimeout(id);
-          reject(signal.reason);
-        }, { once: true });
-      }),
-  };
-  return { fake, clock };
-}
 
 /** Ticks of two markets, one per second each, offset by half a second: [ticker, ts_ms]. */
 function tickTimes(): [string, number][] {
@@ -75,7 +58,7 @@ const tickerFrames = (r: Received) =>
 Deno.test("speed 1 paces by exchange time on the injected clock, and a market added mid-replay gets exactly its messages from then on", async () => {
   await withTestDatabase(async ({ sql }) => {
     await insertTicks(sql);
-    const { fake, clock } = fakeClock();
+    const { fake, clock } = fakeClock(5_000_000);
     const served = serveReplay({
       source: createDbSource(sql),
       window: { fromMs: FROM, toMs: FROM + 60_000 },
@@ -153,7 +136,7 @@ Deno.test("speed 1 paces by exchange time on the injected clock, and a market ad
 
 Deno.test("commands are answered as Kalshi answers them", async () => {
   await withTestDatabase(async ({ sql }) => {
-    const { clock } = fakeClock();
+    const { clock } = fakeClock(5_000_000);
     const served = serveReplay({
       source: createDbSource(sql),
       window: { fromMs: FROM, toMs: FROM + 1000 },
@@ -218,7 +201,7 @@ async function handshake(url: string): Promise<string> {
 
 Deno.test("a client beyond the cap is refused with 503 and Retry-After; when one leaves, the next gets in", async () => {
   await withTestDatabase(async ({ sql }) => {
-    const { clock } = fakeClock();
+    const { clock } = fakeClock(5_000_000);
     const served = serveReplay({
       source: createDbSource(sql),
       window: { fromMs: FROM, toMs: FROM + 1000 },
