@@ -2,8 +2,8 @@
  * Typed Kalshi client: payload parsers and normalised types (prices in integer 1/10000 dollar,
  * counts in integer 1/100 contract), request signing, REST client with shared rate limiting,
  * retries and pagination, WebSocket client with reconnect, gap and disconnect markers, shared
- * settings, payload validation, and order books in exact units with pure delta helpers. The
- * simulator lives in `./sim/`.
+ * settings, payload validation, and the order-book types in exact units (the book itself is
+ * lib/orderbook's). The simulator lives in `./sim/`.
  * @module
  */
 
@@ -12,14 +12,7 @@ export { backoffDelay } from "./backoff.ts";
 export { type KalshiRestSettings, permittedEnv, runKalshiCli } from "./cli.ts";
 export { type Clock, systemClock } from "./clock.ts";
 export { KalshiHttpError, KalshiPaginationError } from "./errors.ts";
-export {
-  applyOrderbookDelta,
-  emptyOrderbook,
-  isOrderbookCrossed,
-  type OrderbookLevel,
-  type OrderbookLevels,
-  type OrderbookSide,
-} from "./orderbook.ts";
+export { type OrderbookLevel, type OrderbookLevels, type OrderbookSide } from "./orderbook.ts";
 export { type Page } from "./pagination.ts";
 export { createRateLimiter } from "./rate_limit.ts";
 export {

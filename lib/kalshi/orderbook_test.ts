@@ -1,12 +1,5 @@
-import { assertEquals, assertOk, assertThrows } from "../testing/assert.ts";
-import {
-  applyOrderbookDelta,
-  emptyOrderbook,
-  isOrderbookCrossed,
-  orderbookDepth,
-  type OrderbookLevels,
-  orderbookTop,
-} from "./orderbook.ts";
+import { OrderBook } from "../orderbook/mod.ts";
+import { assertEquals, assertOk } from "../testing/assert.ts";
 import { parseWsMessage, type WsMessage } from "./schemas.ts";
 import { fixturePath } from "./testing/fixtures.ts";
 import { validatePayload, validateText } from "./validate.ts";
@@ -41,42 +34,20 @@ Deno.test("the recorded real stream validates message by message in exact units"
 });
 
 Deno.test("the recorded real stream applied by hand is never crossed or negative", () => {
-  let book: OrderbookLevels | null = null;
+  let book: OrderBook | null = null;
   let applied = 0;
   for (const m of streamMessages()) {
-    if (m.type === "orderbook_snapshot") book = m.levels;
+    if (m.type === "orderbook_snapshot") {
+      book = new OrderBook();
+      book.applySnapshot(m.levels.yes, m.levels.no);
+    }
     if (m.type !== "orderbook_delta") continue;
     assertOk(book !== null, "a delta before any snapshot");
-    book = applyOrderbookDelta(book, m); // throws on a negative level
+    assertEquals(book.applyDelta(m.side, m.price, m.delta), null, `negative at seq ${m.seq}`);
     applied++;
-    assertOk(!isOrderbookCrossed(book), `crossed after seq ${m.seq}`);
+    assertOk(!book.crossed(), `crossed after seq ${m.seq}`);
   }
   assertOk(applied > 50, `only ${applied} deltas`);
-});
-
-Deno.test("deltas add, change and remove levels; a negative result is refused with what to do", () => {
-  let book = emptyOrderbook();
-  book = applyOrderbookDelta(book, { side: "yes", price: 4200, delta: 1200 });
-  book = applyOrderbookDelta(book, { side: "yes", price: 4100, delta: 50 });
-  book = applyOrderbookDelta(book, { side: "no", price: 5500, delta: 300 });
-  book = applyOrderbookDelta(book, { side: "yes", price: 4200, delta: -200 });
-  assertEquals(book, { yes: [[4100, 50], [4200, 1000]], no: [[5500, 300]] });
-  assertEquals(orderbookTop(book), {
-    yesBid: 4200,
-    yesBidSize: 1000,
-    yesAsk: 4500,
-    yesAskSize: 300,
-  });
-  assertEquals(orderbookDepth(book, 1), { yes: [[4200, 1000]], no: [[5500, 300]] });
-  const emptied = applyOrderbookDelta(book, { side: "yes", price: 4100, delta: -50 });
-  assertEquals(emptied.yes, [[4200, 1000]]);
-  assertEquals(book.yes.length, 2, "the input book is not changed");
-  const error = assertThrows(
-    () => applyOrderbookDelta(book, { side: "no", price: 5400, delta: -1 }),
-    RangeError,
-  );
-  assertOk(error.message.includes("no 5400") && error.message.includes("resync"));
-  assertOk(isOrderbookCrossed({ yes: [[6000, 1]], no: [[4000, 1]] }));
 });
 
 const frame = (type: string, msg: Record<string, unknown>) => ({ type, sid: 3, seq: 7, msg });

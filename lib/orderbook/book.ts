@@ -41,8 +41,9 @@ export interface BestLevel {
 }
 
 /**
- * A two-sided book, mutable so a long run of deltas costs O(1) each (lib/kalshi's
- * `applyOrderbookDelta` copies a side per delta); levels with size 0 are removed.
+ * A two-sided book, mutable so a long run of deltas costs O(1) each; levels with size 0 are
+ * removed. The repository's one order-book implementation (capture, rebuilds, replay, and the
+ * tests' reference books).
  */
 export class OrderBook {
   readonly #sides: Record<BookSide, Map<PriceUnits, CountUnits>> = {

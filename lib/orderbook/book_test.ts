@@ -32,6 +32,23 @@ Deno.test("a delta that would leave a negative size is refused and reported", ()
   assertEquals(book.applyDelta("no", 100, -1)?.size, 0);
 });
 
+Deno.test("deltas add, change and remove levels of an empty book; a refused delta changes nothing", () => {
+  const book = new OrderBook();
+  assertEquals([book.bestBid("yes"), book.bestAsk("yes")], [null, null]);
+  assertEquals(book.applyDelta("yes", 4200, 1200), null);
+  assertEquals(book.applyDelta("yes", 4100, 50), null);
+  assertEquals(book.applyDelta("no", 5500, 300), null);
+  assertEquals(book.applyDelta("yes", 4200, -200), null);
+  assertEquals(book.toLevels(), { yes: [[4100, 50], [4200, 1000]], no: [[5500, 300]] });
+  assertEquals(book.bestBid("yes"), { price: 4200, size: 1000 });
+  assertEquals(book.bestAsk("yes"), { price: 4500, size: 300 });
+  assertEquals([book.depth("yes"), book.depth("no")], [1050, 300]);
+  assertEquals(book.applyDelta("yes", 4100, -50), null);
+  assertEquals(book.levels("yes"), [[4200, 1000]], "a level reaching 0 disappears");
+  assertEquals(book.applyDelta("no", 5400, -1), { side: "no", price: 5400, size: 0, delta: -1 });
+  assertEquals(book.toLevels(), { yes: [[4200, 1000]], no: [[5500, 300]] });
+});
+
 Deno.test("a book is crossed when the best bids of both sides reach one dollar", () => {
   const book = new OrderBook();
   book.applySnapshot([[4200, 1]], [[5700, 1]]);

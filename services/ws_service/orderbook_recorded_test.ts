@@ -6,17 +6,10 @@
  */
 import { createCapturePipeline, openSpool } from "@kalshi-data/lib/capture";
 import { withTestDatabase } from "../../lib/db/testing/database.ts";
-import {
-  applyOrderbookDelta,
-  emptyOrderbook,
-  isOrderbookCrossed,
-  type OrderbookLevels,
-  parseWsMessage,
-  type WsStreamItem,
-} from "@kalshi-data/lib/kalshi";
+import { type OrderbookLevels, parseWsMessage, type WsStreamItem } from "@kalshi-data/lib/kalshi";
 import { fixturePath } from "../../lib/kalshi/testing/fixtures.ts";
 import { createLogger } from "@kalshi-data/lib/log";
-import { bookAt } from "@kalshi-data/lib/orderbook";
+import { bookAt, OrderBook } from "@kalshi-data/lib/orderbook";
 import { assertEquals, assertOk } from "../../lib/testing/assert.ts";
 import { OrderbookCapture } from "./orderbook.ts";
 import { routeItem } from "./route.ts";
@@ -76,7 +69,7 @@ Deno.test("the recorded real stream, seq check relaxed: books never crossed or n
       seqCheck: false,
     });
     capture.setMarkets([TICKER]);
-    let hand: OrderbookLevels = emptyOrderbook();
+    const hand = new OrderBook();
     /** Hand-built book after the last delta of each exchange ms. */
     const byMs = new Map<number, OrderbookLevels>();
     let gaps = 0;
@@ -89,17 +82,22 @@ Deno.test("the recorded real stream, seq check relaxed: books never crossed or n
           capture.seqGap(effect.atMs, effect.detail);
         } else if (effect.kind === "orderbook_snapshot") {
           capture.snapshot(effect.message, effect.atMs);
-          hand = effect.message.levels;
+          hand.applySnapshot(effect.message.levels.yes, effect.message.levels.no);
         } else if (effect.kind === "orderbook_delta") {
           capture.delta(effect.message, effect.atMs);
-          hand = applyOrderbookDelta(hand, effect.message); // throws on a negative level
-          byMs.set(effect.message.tsMs!, hand);
+          const { side, price, delta, tsMs } = effect.message;
+          assertEquals(hand.applyDelta(side, price, delta), null, `negative after message ${i}`);
+          byMs.set(tsMs!, hand.toLevels());
           deltas++;
         } else if (effect.kind === "trade") pipeline.trade(effect.row);
       }
-      assertOk(!isOrderbookCrossed(hand), `crossed after message ${i}`);
+      assertOk(!hand.crossed(), `crossed after message ${i}`);
       if (item.kind === "message" && item.message.type.startsWith("orderbook")) {
-        assertEquals(capture.levels(TICKER), hand, `maintained book after message ${i}`);
+        assertEquals(
+          capture.levels(TICKER),
+          hand.toLevels(),
+          `maintained book after message ${i}`,
+        );
       }
       if (i === 100 && item.kind === "message") capture.checkpoint(item.receivedAtMs);
     }

@@ -1,10 +1,6 @@
+import { OrderBook } from "../../orderbook/mod.ts";
 import { assertEquals, assertOk } from "../../testing/assert.ts";
-import {
-  isOrderbookCrossed,
-  orderbookDepth,
-  type OrderbookLevels,
-  orderbookTop,
-} from "../orderbook.ts";
+import type { OrderbookLevels } from "../orderbook.ts";
 import { createRestClient } from "../rest.ts";
 import {
   OrderbookResponseSchema,
@@ -37,6 +33,13 @@ function activeMarkets(s: Simulator, t: number): number[] {
     .filter((m) => marketStatus(w, m, t) === "active");
 }
 
+/** The levels as an `OrderBook`, to read top of book and crossing from. */
+function orderBook(levels: OrderbookLevels): OrderBook {
+  const book = new OrderBook();
+  book.applySnapshot(levels.yes, levels.no);
+  return book;
+}
+
 /** Levels one side can hold behind (and including) its best price, up to 5. */
 function room(best: number, tick: number): number {
   return Math.min(5, Math.floor((best - 1) / tick) + 1);
@@ -52,7 +55,7 @@ Deno.test("books are never crossed or negative and hold ≥ 5 levels a side wher
         const t = START - 86_400_000 + i * 1_439_000 + m * 977;
         const book = s.bookAt(w.marketTickers[m], t)!;
         const where = `${w.marketTickers[m]} at ${new Date(t).toISOString()}`;
-        assertOk(!isOrderbookCrossed(book), `crossed: ${where}`);
+        assertOk(!orderBook(book).crossed(), `crossed: ${where}`);
         for (const side of [book.yes, book.no]) {
           assertOk(side.every(([, size]) => size > 0), `empty or negative level: ${where}`);
           assertOk(
@@ -66,9 +69,10 @@ Deno.test("books are never crossed or negative and hold ≥ 5 levels a side wher
         }
         open++;
         const tick = tickUnits(w, m);
-        const top = orderbookTop(book);
-        assertOk(book.yes.length >= room(top.yesBid!, tick), `thin YES side: ${where}`);
-        assertOk(book.no.length >= room(10_000 - top.yesAsk!, tick), `thin NO side: ${where}`);
+        const top = orderBook(book);
+        const [yesBid, noBid] = [top.bestBid("yes")!.price, top.bestBid("no")!.price];
+        assertOk(book.yes.length >= room(yesBid, tick), `thin YES side: ${where}`);
+        assertOk(book.no.length >= room(noBid, tick), `thin NO side: ${where}`);
       }
     }
     assertOk(open > 500, `only ${open} open books sampled`);
@@ -116,12 +120,13 @@ Deno.test("every ticker's bid, ask and sizes equal the book's best levels at its
     assertOk(tickers.length > 1000, `only ${tickers.length} tickers`);
     for (const r of tickers) {
       const t = ticker(r);
-      const top = orderbookTop(s.bookAt(t.marketTicker, t.tsMs)!);
+      const book = orderBook(s.bookAt(t.marketTicker, t.tsMs)!);
+      const [bid, ask] = [book.bestBid("yes"), book.bestAsk("yes")];
       const where = `${t.marketTicker} at ${t.tsMs}`;
-      assertEquals(top.yesBid ?? 0, t.yesBid, where);
-      assertEquals(top.yesAsk ?? 10_000, t.yesAsk, where);
-      assertEquals(top.yesBidSize, t.yesBidSize, where);
-      assertEquals(top.yesAskSize, t.yesAskSize, where);
+      assertEquals(bid?.price ?? 0, t.yesBid, where);
+      assertEquals(ask?.price ?? 10_000, t.yesAsk, where);
+      assertEquals(bid?.size ?? 0, t.yesBidSize, where);
+      assertEquals(ask?.size ?? 0, t.yesAskSize, where);
     }
   } finally {
     s.close();
@@ -149,8 +154,9 @@ Deno.test("each trade consumes its size at the level it hit, at its instant", ()
       const before = s.bookAt(tr.marketTicker, tr.tsMs - 1)!;
       const after = s.bookAt(tr.marketTicker, tr.tsMs)!;
       assertEquals(sizeAt(before, side, price) - sizeAt(after, side, price), tr.count);
-      const top = orderbookTop(before);
-      assertEquals(side === "no" ? top.yesAsk : top.yesBid, tr.yesPrice, "trades at the best");
+      const top = orderBook(before);
+      const best = side === "no" ? top.bestAsk("yes") : top.bestBid("yes");
+      assertEquals(best?.price ?? null, tr.yesPrice, "trades at the best");
     }
   } finally {
     s.close();
@@ -169,7 +175,11 @@ Deno.test("REST serves a book in full or to a depth, and several books at once, 
     assertEquals(Object.keys(fullBody), ["orderbook_fp"]);
     const client = createRestClient({ baseUrl: served.restUrl, maxRetries: 0 });
     assertEquals(await client.getMarketOrderbook(a), truth);
-    assertEquals(await client.getMarketOrderbook(a, { depth: 3 }), orderbookDepth(truth, 3));
+    const truthBook = orderBook(truth);
+    assertEquals(await client.getMarketOrderbook(a, { depth: 3 }), {
+      yes: truthBook.levels("yes").slice(-3),
+      no: truthBook.levels("no").slice(-3),
+    });
     assertEquals(await client.getMarketOrderbooks([a, b, "NO-SUCH-MARKET"]), [
       { ticker: a, levels: truth },
       { ticker: b, levels: s.bookAt(b, START)! },

@@ -1,14 +1,14 @@
 import { generateKeyPairSync } from "node:crypto";
+import { OrderBook } from "../../orderbook/mod.ts";
 import { assertEquals, assertOk } from "../../testing/assert.ts";
 import { until } from "../../testing/wait.ts";
 import { authHeaders, type KalshiCredentials } from "../auth.ts";
 import {
-  applyOrderbookDelta,
-  isOrderbookCrossed,
-  type OrderbookLevels,
-  orderbookTop,
-} from "../orderbook.ts";
-import { parseWsMessage, type WsMessage } from "../schemas.ts";
+  type OrderbookDeltaMsg,
+  type OrderbookSnapshotMsg,
+  parseWsMessage,
+  type WsMessage,
+} from "../schemas.ts";
 import { createWsClient } from "../ws.ts";
 import type { WsRecord } from "./ground_truth.ts";
 import type { ServedSimulator } from "./simulator.ts";
@@ -61,9 +61,27 @@ async function synced(s: ServedSimulator, c: Subscriber, conn = 1): Promise<void
   await until(() => c.frames.length === sent() && c.frames.length > 0, "every frame sent");
 }
 
+/** Stores the snapshot's book under its market (replacing any book there). */
+function applySnapshot(books: Map<string, OrderBook>, m: OrderbookSnapshotMsg): void {
+  const book = new OrderBook();
+  book.applySnapshot(m.levels.yes, m.levels.no);
+  books.set(m.marketTicker, book);
+}
+
+/** Applies the delta to its market's book; a delta that would leave a negative level fails. */
+function applyDelta(books: Map<string, OrderBook>, m: OrderbookDeltaMsg): OrderBook {
+  const book = books.get(m.marketTicker)!;
+  assertEquals(
+    book.applyDelta(m.side, m.price, m.delta),
+    null,
+    `negative: ${JSON.stringify(m.raw)}`,
+  );
+  return book;
+}
+
 /** A client-side replica: books built from snapshots and deltas by hand, seq checked per sid. */
 class Replica {
-  books = new Map<string, OrderbookLevels>();
+  books = new Map<string, OrderBook>();
   lastSeq = new Map<number, number>();
   gaps = 0;
   deltas = 0;
@@ -87,18 +105,18 @@ class Replica {
       if (last !== undefined && m.seq !== last + 1) this.gaps += m.seq - last - 1;
       this.lastSeq.set(m.sid, m.seq);
     }
-    if (m.type === "orderbook_snapshot") this.books.set(m.marketTicker, m.levels);
+    if (m.type === "orderbook_snapshot") applySnapshot(this.books, m);
     if (m.type === "orderbook_delta") {
       this.deltas++;
-      const book = applyOrderbookDelta(this.books.get(m.marketTicker)!, m);
-      assertOk(!isOrderbookCrossed(book), `crossed after ${JSON.stringify(m.raw)}`);
-      this.books.set(m.marketTicker, book);
+      const book = applyDelta(this.books, m);
+      assertOk(!book.crossed(), `crossed after ${JSON.stringify(m.raw)}`);
     }
     if (m.type === "ticker" && this.books.has(m.marketTicker)) {
       this.tickers++;
-      const top = orderbookTop(this.books.get(m.marketTicker)!);
+      const book = this.books.get(m.marketTicker)!;
+      const [bid, ask] = [book.bestBid("yes"), book.bestAsk("yes")];
       assertEquals(
-        [top.yesBid, top.yesAsk, top.yesBidSize, top.yesAskSize],
+        [bid?.price ?? null, ask?.price ?? null, bid?.size ?? 0, ask?.size ?? 0],
         [m.yesBid, m.yesAsk, m.yesBidSize, m.yesAskSize],
         `ticker ${JSON.stringify(m.raw)} against the replica's book`,
       );
@@ -108,11 +126,13 @@ class Replica {
 
 function assertBooksTrue(
   s: ServedSimulator,
-  books: Map<string, OrderbookLevels>,
+  books: Map<string, OrderBook>,
   tickers: string[],
 ): void {
   const now = s.sim.clock.now();
-  for (const t of tickers) assertEquals(books.get(t), s.sim.bookAt(t, now), `${t} at ${now}`);
+  for (const t of tickers) {
+    assertEquals(books.get(t)?.toLevels(), s.sim.bookAt(t, now), `${t} at ${now}`);
+  }
 }
 
 Deno.test("snapshot plus deltas applied by hand equal the ground-truth book at every instant checked", async () => {
@@ -284,17 +304,17 @@ Deno.test("the typed client subscribes in chunks and reads snapshots and deltas 
     maxTickersPerCommand: 2,
     livenessTimeoutMs: 0,
   });
-  const books = new Map<string, OrderbookLevels>();
+  const books = new Map<string, OrderBook>();
   let deltas = 0;
   const reading = (async () => {
     for await (const item of client) {
       assertOk(item.kind !== "invalid" && item.kind !== "gap", JSON.stringify(item));
       if (item.kind !== "message") continue;
       const m = item.message;
-      if (m.type === "orderbook_snapshot") books.set(m.marketTicker, m.levels);
+      if (m.type === "orderbook_snapshot") applySnapshot(books, m);
       if (m.type === "orderbook_delta") {
         deltas++;
-        books.set(m.marketTicker, applyOrderbookDelta(books.get(m.marketTicker)!, m));
+        applyDelta(books, m);
       }
     }
   })();
