@@ -52,6 +52,7 @@ export interface PassReport {
 
 function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
     const timer = setTimeout(done, ms);
     function done() {
       clearTimeout(timer);
@@ -196,7 +197,9 @@ export async function runRestService(deps: RestServiceDeps, options: LoopOptions
         error: (error as Error).message,
       });
     }
-    if (options.once) return;
+    // A stop that came during the pass ends the loop now, not after the sync interval (which
+    // could outlast the shutdown deadline and turn a clean stop into exit 3).
+    if (options.once || deps.signal?.aborted) return;
     await sleep(options.syncIntervalMs, deps.signal);
   }
 }

@@ -515,3 +515,34 @@ Deno.test("readiness turns 503 when every discovery request fails for longer tha
   assertEquals(verdicts[2][1], "last successful discovery pass: 40m00s ago (limit 30m00s)");
   assertOk(h.logs.some((l) => l.includes("pass failed; retrying")));
 });
+
+Deno.test("a stop that comes during a pass ends the loop after it, without waiting out the sync interval", async () => {
+  const h = await harness({ markets: 20 });
+  const stop = new AbortController();
+  const logs: string[] = [];
+  let slept = 0;
+  try {
+    await runRestService(
+      {
+        ...h.deps,
+        signal: stop.signal,
+        // SIGTERM lands as the pass's audit ends: the pass itself returns normally.
+        logger: createLogger("rest_service_test", {
+          sink: (line) => {
+            logs.push(line);
+            if (line.includes('"coverage audited"')) stop.abort();
+          },
+        }),
+        sleep: () => {
+          slept++;
+          return Promise.resolve();
+        },
+      },
+      { ...LOOP, once: false, syncIntervalMs: 600_000 },
+    );
+    assertOk(stop.signal.aborted, logs.join("\n"));
+    assertEquals(slept, 0, "no sleep after the stop");
+  } finally {
+    await h.close();
+  }
+});
