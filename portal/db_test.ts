@@ -3,6 +3,7 @@ import postgres from "postgres";
 import { assertEquals, assertOk, assertRejects } from "../lib/testing/assert.ts";
 import { createPool } from "@kalshi-data/lib/db";
 import { loadMarket } from "./data/market.ts";
+import { cancellableQuery } from "./data/transaction.ts";
 import { createReaderPool, readerUrl } from "./db.ts";
 import { createPortalFixture } from "./testing/portal.ts";
 import { SEED } from "./testing/seed.ts";
@@ -210,6 +211,35 @@ Deno.test("the market page's statement settles on one generic plan instead of pl
     assertOk(plans && plans.generic >= 2, `plans: ${JSON.stringify(plans)}`);
   } finally {
     held.release();
+    await f.close();
+  }
+});
+
+Deno.test("a statement cancelled mid-answer leaves its connection fit for the next statement", async () => {
+  // postgres.js 3.4.9 resets a connection's row counter only when a statement completes, so the
+  // cancelled statement must end inside a transaction whose ROLLBACK completes normally; handed
+  // straight back, the next statement on it (anyone's) read holes in its rows.
+  const f = await createPortalFixture({ seed: false });
+  const sql = createReaderPool(f.db.url, { max: 1 });
+  try {
+    const abort = new AbortController();
+    const cancelled = cancellableQuery(
+      sql,
+      abort.signal,
+      (q) => q`SELECT i, CASE WHEN i = 3 THEN pg_sleep(30) END AS s FROM generate_series(1, 5) i`,
+    );
+    await until(async () => {
+      const [{ n }] = await f.db.sql<{ n: number }[]>`SELECT count(*)::int AS n
+        FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = ${f.db.name}`;
+      return n === 1;
+    }, "the statement to be mid-answer");
+    abort.abort();
+    await assertRejects(() => cancelled, postgres.PostgresError);
+    const next = await sql`SELECT 42 AS answer`;
+    assertEquals([...next], [{ answer: 42 }]);
+    assertEquals(next.count, 1);
+  } finally {
+    await sql.end({ timeout: 1 });
     await f.close();
   }
 });

@@ -5,9 +5,9 @@
  * Two hazards shape this module:
  * - A cancel request (PostgreSQL's CancelRequest) acts on whatever its backend runs when it
  *   arrives. Sent for a statement that finishes meanwhile, it could cancel the next request's
- *   statement once the connection is back in the pool. So a cancellable statement runs on a
- *   connection held for it alone (or inside a transaction), given back only after the server has
- *   taken the cancel request (an idle backend ignores it).
+ *   statement once the connection is back in the pool. So a cancellable statement runs in a
+ *   transaction of its own, and the transaction ends only after the server has taken the cancel
+ *   request (an idle backend ignores it).
  * - Once a connection died, nothing may be sent on it: postgres.js 3.4.9 then leaves the
  *   connection object in a state that makes the pool's next use of it hang or throw from a timer.
  *   `sql.begin` itself sends ROLLBACK when its callback throws; after a connection loss the
@@ -67,9 +67,8 @@ export function inTransaction<T>(
 
 /**
  * Runs the statement `build` makes, cancelling it on the server when `signal` aborts (the client
- * went away) so its connection comes back at once. With a signal it runs on a connection held
- * for it alone, given back only after a cancel request was taken (see the module doc); a
- * connection that died is left to the pool, which replaces it.
+ * went away) so its connection comes back at once. With a signal it runs in a transaction of its
+ * own that ends only after the cancel request was taken (see the module doc).
  */
 export async function cancellableQuery<T extends readonly postgres.Row[]>(
   sql: Sql,
@@ -77,16 +76,7 @@ export async function cancellableQuery<T extends readonly postgres.Row[]>(
   build: (q: Queryable) => postgres.PendingQuery<T & postgres.Row[]>,
 ): Promise<T> {
   if (!signal) return await build(sql);
-  const held = await sql.reserve();
-  let alive = true;
-  try {
-    return await runCancellable(build(held), signal);
-  } catch (error) {
-    alive = !isConnectionLoss(error);
-    throw error;
-  } finally {
-    if (alive) held.release();
-  }
+  return await inTransaction(sql, (tx) => runCancellable(build(tx), signal));
 }
 
 /**
