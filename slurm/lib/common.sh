@@ -158,6 +158,13 @@ kalshi_step_wait() {
     # A trapped signal interrupts `wait` (code > 128) while the step still runs: wait again.
     kill -0 "$pid" 2>/dev/null || break
   done
+  # It can also interrupt `wait` just as the step ends: the step's own status is then one more
+  # `wait` away (127 when the first wait had already collected it: keep that code).
+  if [ "$rc" -gt 128 ]; then
+    local again=0
+    wait "$pid" 2>/dev/null && again=0 || again=$?
+    [ "$again" -eq 127 ] || rc=$again
+  fi
   return "$rc"
 }
 
