@@ -1,11 +1,12 @@
 import { withTestDatabase } from "../db/testing/database.ts";
 import type { Sql } from "../db/mod.ts";
 import { fakeClock } from "../kalshi/testing/fake_clock.ts";
+import type { Clock } from "../kalshi/mod.ts";
 import { createLogger } from "../log/mod.ts";
 import { assertEquals, assertOk } from "../testing/assert.ts";
 import { until } from "../testing/wait.ts";
 import { createDbSource } from "./db_source.ts";
-import { serveReplay } from "./server.ts";
+import { serveReplay, type ServeReplayOptions } from "./server.ts";
 
 const FROM = Date.UTC(2026, 10, 25, 12, 0, 0);
 const quiet = createLogger("replay_test", { level: "error" });
@@ -31,6 +32,19 @@ async function insertTicks(sql: Sql): Promise<void> {
     extra: sql.json({ market_id: `id-${ticker}` }),
   }));
   await sql`INSERT INTO ticks ${sql(rows)}`;
+}
+
+/** A replay of the test's database over [FROM, FROM + 1 s) at speed 0, unless `options` differ. */
+function serveFrom(sql: Sql, clock: Clock, options: Partial<ServeReplayOptions> = {}) {
+  return serveReplay({
+    source: createDbSource(sql),
+    window: { fromMs: FROM, toMs: FROM + 1000 },
+    speed: 0,
+    quietMs: 200,
+    clock,
+    logger: quiet,
+    ...options,
+  });
 }
 
 interface Received {
@@ -59,13 +73,9 @@ Deno.test("speed 1 paces by exchange time on the injected clock, and a market ad
   await withTestDatabase(async ({ sql }) => {
     await insertTicks(sql);
     const { fake, clock } = fakeClock(5_000_000);
-    const served = serveReplay({
-      source: createDbSource(sql),
+    const served = serveFrom(sql, clock, {
       window: { fromMs: FROM, toMs: FROM + 60_000 },
       speed: 1,
-      quietMs: 200,
-      clock,
-      logger: quiet,
     });
     const client = await connect(served.wsUrl);
     try {
@@ -137,14 +147,7 @@ Deno.test("speed 1 paces by exchange time on the injected clock, and a market ad
 Deno.test("commands are answered as Kalshi answers them", async () => {
   await withTestDatabase(async ({ sql }) => {
     const { clock } = fakeClock(5_000_000);
-    const served = serveReplay({
-      source: createDbSource(sql),
-      window: { fromMs: FROM, toMs: FROM + 1000 },
-      speed: 0,
-      quietMs: 200,
-      clock,
-      logger: quiet,
-    });
+    const served = serveFrom(sql, clock);
     const client = await connect(served.wsUrl);
     try {
       const commands = [
@@ -202,15 +205,7 @@ async function handshake(url: string): Promise<string> {
 Deno.test("a client beyond the cap is refused with 503 and Retry-After; when one leaves, the next gets in", async () => {
   await withTestDatabase(async ({ sql }) => {
     const { clock } = fakeClock(5_000_000);
-    const served = serveReplay({
-      source: createDbSource(sql),
-      window: { fromMs: FROM, toMs: FROM + 1000 },
-      speed: 0,
-      quietMs: 200,
-      clock,
-      logger: quiet,
-      maxClients: 2,
-    });
+    const served = serveFrom(sql, clock, { maxClients: 2 });
     const clients = [await connect(served.wsUrl), await connect(served.wsUrl)];
     try {
       const refused = await handshake(served.wsUrl);

@@ -225,7 +225,7 @@ function RawPayload({ d }: Props) {
   );
 }
 
-export function MarketView({ d, at, book }: Props & BookProps) {
+function MarketView({ d, at, book }: Props & BookProps) {
   return (
     <>
       <Heading d={d} />
